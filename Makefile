@@ -1,0 +1,114 @@
+# rune — top-level build. `make` builds everything; `make check` installs the
+# Debian dependencies, builds and runs every test; `make demo` shows rune work.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+BUILDDIR ?= build
+CC ?= cc
+
+VERSION := 0.1.0
+COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
+HARDEN := -fstack-protector-strong -fPIE -fno-strict-aliasing
+CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon -Irune/lib \
+	-DRUNE_VERSION='"$(VERSION)"' -DRUNE_COMMIT='"$(COMMIT)"' $(CPPFLAGS)
+LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+
+ifeq ($(SANITIZE),1)
+  BUILDDIR := build-asan
+  CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  CPPFLAGS_ALL := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS_ALL))
+  LDFLAGS_ALL += -fsanitize=address,undefined
+endif
+
+COMMON_SRC := $(wildcard common/*.c)
+LIBRUNE_SRC := $(wildcard rune/lib/*.c)
+RUNE_SRC := $(wildcard rune/*.c)
+RUNE_LIBS := -lyajl -lcap -lseccomp
+
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILDDIR)/%.o)
+LIBRUNE_OBJ := $(LIBRUNE_SRC:%.c=$(BUILDDIR)/%.o)
+RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
+
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
+TEST_HELPERS :=
+
+BINARIES := $(BUILDDIR)/bin/rune
+
+.PHONY: all install uninstall deps check check-asan test unit integration demo bench \
+	format format-check clean
+
+all: $(BINARIES) $(UNIT_BIN) $(TEST_HELPERS)
+
+$(BUILDDIR)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) -MMD -MP -c $< -o $@
+
+$(BUILDDIR)/libcommon.a: $(COMMON_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/librune.a: $(LIBRUNE_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
+
+$(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< \
+		$(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
+
+$(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< $(BUILDDIR)/libcommon.a -lyajl
+
+-include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
+
+install: $(BINARIES)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(BUILDDIR)/bin/rune $(DESTDIR)$(BINDIR)/rune
+	install -m 0644 docs/man/rune.8 $(DESTDIR)$(MANDIR)/man8/rune.8
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rune $(DESTDIR)$(MANDIR)/man8/rune.8
+
+deps:
+	contrib/install-deps.sh
+
+# The suite: unit tests then integration tests against real containers.
+test: all
+	tests/run.sh $(BUILDDIR)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) format-check
+	tests/run.sh $(BUILDDIR)
+
+check-asan: deps
+	$(MAKE) SANITIZE=1 all
+	tests/run.sh build-asan
+
+demo: deps
+	$(MAKE) all
+	contrib/demo.sh $(BUILDDIR)
+
+bench: all
+	tests/bench/lifecycle.sh $(BUILDDIR)
+
+FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@out=$$(clang-format --dry-run $(FORMAT_FILES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out" | head -40; echo "clang-format: files need formatting (make format)"; exit 1; fi; \
+	echo "clang-format: clean"
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,78 @@
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *vformat(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+int rune_error(rune_error_t *err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	msg = vformat(fmt, ap);
+	va_end(ap);
+	if (msg != NULL && errnum != 0) {
+		char *full = NULL;
+		if (asprintf(&full, "%s: %s", msg, strerror(errnum)) >= 0) {
+			free(msg);
+			msg = full;
+		}
+	}
+	if (*err != NULL)
+		rune_error_release(err);
+	*err = calloc(1, sizeof(**err));
+	if (*err == NULL) {
+		free(msg);
+		return -1;
+	}
+	(*err)->status = errnum;
+	(*err)->msg = msg ? msg : strdup("out of memory");
+	return -1;
+}
+
+int rune_error_wrap(rune_error_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *ctx, *full = NULL;
+
+	if (err == NULL || *err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	ctx = vformat(fmt, ap);
+	va_end(ap);
+	if (ctx != NULL && asprintf(&full, "%s: %s", ctx, (*err)->msg) >= 0) {
+		free((*err)->msg);
+		(*err)->msg = full;
+	}
+	free(ctx);
+	return -1;
+}
+
+void rune_error_release(rune_error_t *err)
+{
+	if (err == NULL || *err == NULL)
+		return;
+	free((*err)->msg);
+	free(*err);
+	*err = NULL;
+}
+
+int rune_error_move(rune_error_t *dst, rune_error_t *src)
+{
+	rune_error_release(dst);
+	*dst = *src;
+	*src = NULL;
+	return -1;
+}

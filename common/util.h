@@ -1,0 +1,43 @@
+/* Small utilities shared by every component: memory that aborts on OOM, file
+ * I/O with errors that name the path, time formatting. */
+#ifndef RUNE_UTIL_H
+#define RUNE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "error.h"
+
+/* Abort with a message: memory exhaustion is not a recoverable error here. */
+void oom(void) __attribute__((noreturn));
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Number of entries in a NULL-terminated vector. */
+size_t strv_len(char *const *v);
+/* Append a copy of s to a NULL-terminated vector, growing it. */
+void strv_append(char ***v, const char *s);
+
+/* Read a whole file (NUL-terminated) of at most max_bytes. */
+int read_file(const char *path, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
+/* Read all of fd up to max_bytes (NUL-terminated); `what` names it in errors. */
+int read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
+/* Write all bytes, retrying on EINTR and short writes; returns 0 or -1 with errno. */
+int write_all(int fd, const void *buf, size_t len);
+/* Write a file through a temporary and rename(2), so readers never see half of it. */
+int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err);
+/* Create a directory and its parents; existing directories are fine. */
+int mkdir_p(const char *path, mode_t mode, rune_error_t *err);
+
+/* RFC 3339 with nanoseconds in UTC, trailing zeros trimmed as Go's RFC3339Nano. */
+void format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t len);
+
+/* Parse a non-negative decimal integer; false on junk or overflow. */
+bool parse_ulong(const char *s, unsigned long *out);
+
+#endif

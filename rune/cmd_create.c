@@ -1,0 +1,76 @@
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "container.h"
+#include "util.h"
+
+/* The flags create and run share (run adds --detach and --keep). */
+int parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, bool *detach, bool *keep,
+		       rune_error_t *err)
+{
+	static const struct option opts[] = {
+		{ "bundle", required_argument, NULL, 'b' },      { "console-socket", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'p' },    { "no-pivot", no_argument, NULL, 'P' },
+		{ "no-new-keyring", no_argument, NULL, 'K' },    { "preserve-fds", required_argument, NULL, 'F' },
+		{ "detach", no_argument, NULL, 'd' },            { "keep", no_argument, NULL, 'k' },
+		{ "no-subreaper", no_argument, NULL, 'S' },      { NULL, 0, NULL, 0 },
+	};
+	int c;
+	unsigned long n;
+
+	while ((c = getopt_long_only(argc, argv, run ? "+b:d" : "+b:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			o->bundle = optarg;
+			break;
+		case 'c':
+			o->console_socket = optarg;
+			break;
+		case 'p':
+			o->pid_file = optarg;
+			break;
+		case 'P':
+			o->no_pivot = true;
+			break;
+		case 'K':
+			o->no_new_keyring = true;
+			break;
+		case 'F':
+			if (!parse_ulong(optarg, &n) || n > 4096)
+				return rune_error(err, 0, "--preserve-fds: invalid value \"%s\"", optarg);
+			o->preserve_fds = n;
+			break;
+		case 'd':
+		case 'k':
+			if (!run)
+				return rune_error(err, 0, "%s: unknown flag", argv[0]);
+			*(c == 'd' ? detach : keep) = true;
+			break;
+		case 'S':
+			break;
+		default:
+			return rune_error(err, 0, "%s: invalid flags (see rune %s --help)", argv[0], argv[0]);
+		}
+	}
+	/* Sockets activated by systemd come first, as runc passes them. */
+	const char *lf = getenv("LISTEN_FDS");
+	if (lf && parse_ulong(lf, &n) && n > 0 && n < 1024)
+		o->listen_fds = n;
+	return 0;
+}
+
+int cmd_create(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+{
+	struct create_opts o = { .root = g->root, .systemd_cgroup = g->systemd_cgroup };
+	struct rune_container *c = NULL;
+
+	if (parse_create_flags(argc, argv, &o, false, NULL, NULL, err) < 0
+	    || require_id(argc, argv, "create [command options] <container-id>", &o.id, err) < 0)
+		return 1;
+	if (container_create(&o, &c, err) < 0)
+		return 1;
+	container_free(c);
+	return 0;
+}

@@ -1,0 +1,51 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "container.h"
+#include "util.h"
+
+/* A directory left by a create that was killed mid-way has no state.json; with
+ * --force it goes, unless a create still holds its lock. */
+static void remove_leftover(const char *root, const char *id)
+{
+	cleanup_free char *dir = xasprintf("%s/%s", root, id);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	static const char *files[] = { "exec.fifo", "config.json" };
+	for (size_t i = 0; i < 2; i++)
+		unlinkat(fd, files[i], 0);
+	rmdir(dir);
+}
+
+int cmd_delete(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+{
+	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
+	cleanup_container struct rune_container *c = NULL;
+	bool force = false;
+	const char *id;
+	int ch;
+
+	while ((ch = getopt_long_only(argc, argv, "+f", opts, NULL)) != -1) {
+		if (ch != 'f')
+			return rune_error(err, 0, "delete: invalid flags"), 1;
+		force = true;
+	}
+	if (require_id(argc, argv, "delete [command options] <container-id>", &id, err) < 0)
+		return 1;
+	if (container_load(g->root, id, &c, err) < 0) {
+		if (force && container_validate_id(id, NULL) == 0 && strcmp((*err)->msg, "container does not exist") == 0) {
+			rune_error_release(err);
+			remove_leftover(g->root, id);
+			return 0;
+		}
+		return 1;
+	}
+	return container_delete(c, force, err) < 0 ? 1 : 0;
+}

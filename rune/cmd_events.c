@@ -1,0 +1,78 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "container.h"
+#include "json.h"
+
+/* A Go-style duration: "5s", "500ms", "1m", "2" (seconds). Milliseconds or -1. */
+static long parse_interval(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v <= 0)
+		return -1;
+	if (*end == '\0' || strcmp(end, "s") == 0)
+		return (long) (v * 1000);
+	if (strcmp(end, "ms") == 0)
+		return (long) v;
+	if (strcmp(end, "m") == 0)
+		return (long) (v * 60000);
+	return -1;
+}
+
+static void print_stats(const struct rune_container *c)
+{
+	yajl_gen gen = json_gen_new(false, NULL);
+	yajl_gen_map_open(gen);
+	json_gen_kv_str(gen, "type", "stats");
+	json_gen_kv_str(gen, "id", c->id);
+	json_gen_key(gen, "data");
+	cgroup_stats(c->cgroup, gen);
+	yajl_gen_map_close(gen);
+	print_gen(gen);
+	fflush(stdout);
+}
+
+int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+{
+	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
+					      { "interval", required_argument, NULL, 'i' },
+					      { NULL, 0, NULL, 0 } };
+	bool once = false;
+	long interval = 5000;
+	const char *id;
+	int ch;
+
+	while ((ch = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
+		if (ch == 's')
+			once = true;
+		else if (ch == 'i' && (interval = parse_interval(optarg)) > 0)
+			continue;
+		else
+			return rune_error(err, 0, "events: invalid --interval or flag"), 1;
+	}
+	if (require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
+		return 1;
+	for (;;) {
+		struct rune_container *c = NULL;
+		if (container_load(g->root, id, &c, err) < 0)
+			return 1;
+		/* The lock is for mutations; don't hold it between samples. */
+		enum rune_status s = container_status(c);
+		if (s == STATUS_STOPPED) {
+			container_free(c);
+			return rune_error(err, 0, "container with id %s is not running", id), 1;
+		}
+		print_stats(c);
+		container_free(c);
+		if (once)
+			return 0;
+		struct timespec ts = { interval / 1000, (interval % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}

@@ -1,0 +1,170 @@
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "config.h"
+#include "container.h"
+#include "json.h"
+#include "util.h"
+
+#define EXEC_FAILED 255 /* runc's code for "the runtime failed", distinct from the process's */
+
+struct exec_flags {
+	const char *process_file, *cwd, *user;
+	char **env, **gids, **caps;
+	bool tty, no_new_privs;
+};
+
+static int parse_user_flag(const char *s, struct rune_process *p, rune_error_t *err)
+{
+	unsigned long uid, gid;
+	cleanup_free char *copy = xstrdup(s);
+	char *colon = strchr(copy, ':');
+	if (colon)
+		*colon = '\0';
+	if (!parse_ulong(copy, &uid) || (colon && !parse_ulong(colon + 1, &gid)))
+		return rune_error(err, 0, "--user: \"%s\" must be uid[:gid] in numbers", s);
+	p->uid = uid;
+	if (colon)
+		p->gid = gid;
+	return 0;
+}
+
+/* Without --process, runc starts from the container's own process and applies the flags. */
+static int build_process(struct rune_container *c, struct exec_flags *f, int nargs, char **args,
+			 struct rune_process *p, rune_error_t *err)
+{
+	if (f->process_file) {
+		yajl_val v = NULL;
+		if (json_parse_file(f->process_file, 4 << 20, &v, err) < 0)
+			return -1;
+		int r = config_parse_process(v, f->process_file, p, err);
+		yajl_tree_free(v);
+		return r;
+	}
+	if (nargs == 0)
+		return rune_error(err, 0, "exec: \"exec [command options] <container-id> <command> [command options]\" requires a minimum of 2 argument(s)");
+	if (config_parse_process(json_get(c->config->tree, "process"), "process", p, err) < 0)
+		return -1;
+	cleanup_strvp(&p->args);
+	for (int i = 0; i < nargs; i++)
+		strv_append(&p->args, args[i]);
+	p->terminal = f->tty;
+	for (char **e = f->env; e && *e; e++)
+		strv_append(&p->env, *e);
+	if (f->cwd) {
+		free(p->cwd);
+		p->cwd = xstrdup(f->cwd);
+	}
+	if (f->user && parse_user_flag(f->user, p, err) < 0)
+		return -1;
+	for (char **gs = f->gids; gs && *gs; gs++) {
+		unsigned long gid;
+		if (!parse_ulong(*gs, &gid))
+			return rune_error(err, 0, "--additional-gids: \"%s\" is not a number", *gs);
+		p->additional_gids = xrealloc(p->additional_gids, (p->n_additional_gids + 1) * sizeof(gid_t));
+		p->additional_gids[p->n_additional_gids++] = gid;
+	}
+	for (char **cp = f->caps; cp && *cp; cp++) {
+		int cap = capability_from_name(*cp);
+		if (cap < 0)
+			return rune_error(err, 0, "--cap: unknown capability \"%s\"", *cp);
+		p->caps.present = true;
+		p->caps.bounding |= 1ULL << cap;
+		p->caps.effective |= 1ULL << cap;
+		p->caps.permitted |= 1ULL << cap;
+		p->caps.ambient |= 1ULL << cap;
+	}
+	if (f->no_new_privs)
+		p->no_new_privileges = true;
+	return 0;
+}
+
+int cmd_exec(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+{
+	static const struct option opts[] = {
+		{ "console-socket", required_argument, NULL, 'S' }, { "cwd", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },            { "tty", no_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },           { "additional-gids", required_argument, NULL, 'g' },
+		{ "process", required_argument, NULL, 'p' },        { "detach", no_argument, NULL, 'd' },
+		{ "pid-file", required_argument, NULL, 'P' },       { "process-label", required_argument, NULL, 'L' },
+		{ "apparmor", required_argument, NULL, 'A' },       { "no-new-privs", no_argument, NULL, 'n' },
+		{ "cap", required_argument, NULL, 'c' },            { "preserve-fds", required_argument, NULL, 'F' },
+		{ "cgroup", required_argument, NULL, 'C' },         { NULL, 0, NULL, 0 },
+	};
+	struct exec_flags f = { 0 };
+	struct exec_opts o = { 0 };
+	struct rune_process proc = { 0 };
+	cleanup_container struct rune_container *c = NULL;
+	unsigned long n;
+	int ch, code = 0;
+
+	while ((ch = getopt_long_only(argc, argv, "+e:tu:g:p:dc:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'S':
+			o.console_socket = optarg;
+			break;
+		case 'w':
+			f.cwd = optarg;
+			break;
+		case 'e':
+			strv_append(&f.env, optarg);
+			break;
+		case 't':
+			f.tty = true;
+			break;
+		case 'u':
+			f.user = optarg;
+			break;
+		case 'g':
+			strv_append(&f.gids, optarg);
+			break;
+		case 'p':
+			f.process_file = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case 'P':
+			o.pid_file = optarg;
+			break;
+		case 'n':
+			f.no_new_privs = true;
+			break;
+		case 'c':
+			strv_append(&f.caps, optarg);
+			break;
+		case 'F':
+			if (!parse_ulong(optarg, &n) || n > 4096)
+				return rune_error(err, 0, "--preserve-fds: invalid value \"%s\"", optarg), EXEC_FAILED;
+			o.preserve_fds = n;
+			break;
+		case 'L':
+		case 'A':
+		case 'C':
+			break;
+		default:
+			return rune_error(err, 0, "exec: invalid flags"), EXEC_FAILED;
+		}
+	}
+	int ret = EXEC_FAILED;
+	if (optind >= argc) {
+		rune_error(err, 0, "exec: \"exec [command options] <container-id> <command> [command options]\" requires a minimum of 2 argument(s)");
+		goto out;
+	}
+	if (container_load(g->root, argv[optind], &c, err) < 0
+	    || build_process(c, &f, argc - optind - 1, argv + optind + 1, &proc, err) < 0)
+		goto out;
+	o.process = &proc;
+	if (container_exec(c, &o, &code, err) < 0)
+		goto out;
+	ret = o.detach ? 0 : code;
+out:
+	process_release(&proc);
+	cleanup_strvp(&f.env);
+	cleanup_strvp(&f.gids);
+	cleanup_strvp(&f.caps);
+	return ret;
+}

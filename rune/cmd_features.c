@@ -1,0 +1,78 @@
+#include <linux/capability.h>
+#include <string.h>
+#include <sys/capability.h>
+
+#include "cleanup.h"
+#include "commands.h"
+#include "config.h"
+#include "container.h"
+#include "json.h"
+
+/* What this build really supports; kept in step with config.c and rootfs.c. */
+int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+{
+	static const char *mount_options[] = {
+		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime",
+		"loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand",
+		"norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind", "rdev", "rdiratime",
+		"relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnosuid",
+		"rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime",
+		"rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
+		"symfollow", "sync", "tmpcopyup", "unbindable", NULL,
+	};
+	static const char *namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
+	yajl_gen gen = json_gen_new(true, "    ");
+
+	yajl_gen_map_open(gen);
+	json_gen_kv_str(gen, "ociVersionMin", "1.0.0");
+	json_gen_kv_str(gen, "ociVersionMax", RUNE_OCI_VERSION);
+	json_gen_key(gen, "hooks");
+	yajl_gen_array_open(gen);
+	for (int k = 0; k < HOOK_KINDS; k++)
+		json_gen_str(gen, hook_kind_name(k));
+	yajl_gen_array_close(gen);
+	json_gen_key(gen, "mountOptions");
+	json_gen_strv(gen, mount_options);
+	json_gen_key(gen, "linux");
+	yajl_gen_map_open(gen);
+	json_gen_key(gen, "namespaces");
+	json_gen_strv(gen, namespaces);
+	json_gen_key(gen, "capabilities");
+	yajl_gen_array_open(gen);
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+		cleanup_free char *name = cap_to_name(cap);
+		for (char *p = name; p && *p; p++)
+			*p = (*p >= 'a' && *p <= 'z') ? *p - 32 : *p;
+		if (name && strncmp(name, "CAP_", 4) == 0)
+			json_gen_str(gen, name);
+	}
+	yajl_gen_array_close(gen);
+	json_gen_key(gen, "cgroup");
+	yajl_gen_map_open(gen);
+	json_gen_kv_bool(gen, "v1", true);
+	json_gen_kv_bool(gen, "v2", true);
+	json_gen_kv_bool(gen, "systemd", false);
+	json_gen_kv_bool(gen, "systemdUser", false);
+	yajl_gen_map_close(gen);
+	json_gen_key(gen, "seccomp");
+	yajl_gen_map_open(gen);
+	json_gen_kv_bool(gen, "enabled", false);
+	yajl_gen_map_close(gen);
+	json_gen_key(gen, "apparmor");
+	yajl_gen_map_open(gen);
+	json_gen_kv_bool(gen, "enabled", false);
+	yajl_gen_map_close(gen);
+	json_gen_key(gen, "selinux");
+	yajl_gen_map_open(gen);
+	json_gen_kv_bool(gen, "enabled", false);
+	yajl_gen_map_close(gen);
+	yajl_gen_map_close(gen);
+	json_gen_key(gen, "annotations");
+	yajl_gen_map_open(gen);
+	json_gen_kv_str(gen, "org.opencontainers.runc.version", "rune " RUNE_VERSION);
+	json_gen_kv_str(gen, "io.github.rune.commit", RUNE_COMMIT);
+	yajl_gen_map_close(gen);
+	yajl_gen_map_close(gen);
+	print_gen(gen);
+	return 0;
+}

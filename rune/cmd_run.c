@@ -1,0 +1,55 @@
+#include <getopt.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "container.h"
+#include "error.h"
+
+/* Remove a container that `run` created, after its process ended or failed. */
+static void cleanup_run(const char *root, const char *id)
+{
+	struct rune_container *c = NULL;
+	rune_error_t e = NULL;
+	if (container_load(root, id, &c, &e) == 0)
+		container_delete(c, true, &e);
+	rune_error_release(&e);
+	container_free(c);
+}
+
+int cmd_run(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+{
+	struct create_opts o = { .root = g->root, .systemd_cgroup = g->systemd_cgroup };
+	struct rune_container *c = NULL;
+	bool detach = false, keep = false;
+	int code = 0;
+	sigset_t all, old;
+
+	if (parse_create_flags(argc, argv, &o, true, &detach, &keep, err) < 0
+	    || require_id(argc, argv, "run [command options] <container-id>", &o.id, err) < 0)
+		return 1;
+	o.foreground = !detach;
+	/* Signals for the container queue up until wait_foreground forwards them. */
+	sigfillset(&all);
+	if (o.foreground)
+		sigprocmask(SIG_BLOCK, &all, &old);
+	if (container_create(&o, &c, err) < 0)
+		return 1;
+	if (container_start(c, err) < 0) {
+		container_free(c);
+		cleanup_run(g->root, o.id);
+		return 1;
+	}
+	if (detach) {
+		container_free(c);
+		return 0;
+	}
+	pid_t pid = c->pid;
+	container_free(c); /* drops the lock: state, kill and exec work meanwhile */
+	if (wait_foreground(pid, o.console_master_out, &code, err) < 0)
+		return 1;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (!keep)
+		cleanup_run(g->root, o.id);
+	return code;
+}

@@ -1,0 +1,477 @@
+#include "cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "util.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+enum cgroup_mode cgroup_host_mode(void)
+{
+	struct statfs s;
+	if (statfs(CGROUP_ROOT, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_V2;
+	if (statfs(CGROUP_ROOT "/unified", &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC)
+		return CGROUP_HYBRID;
+	return CGROUP_V1;
+}
+
+static bool has_controller(const char *list, const char *want)
+{
+	size_t l = strlen(want);
+	for (const char *p = list; p && *p;) {
+		const char *c = strchr(p, ',');
+		size_t n = c ? (size_t) (c - p) : strlen(p);
+		if (n == l && strncmp(p, want, l) == 0)
+			return true;
+		p = c ? c + 1 : NULL;
+	}
+	return false;
+}
+
+const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *controller)
+{
+	for (size_t i = 0; cg && i < cg->n; i++)
+		if (!cg->h[i].v2 && has_controller(cg->h[i].controllers, controller))
+			return &cg->h[i];
+	for (size_t i = 0; cg && i < cg->n; i++)
+		if (cg->h[i].v2 && cgroup_host_mode() == CGROUP_V2)
+			return &cg->h[i];
+	return NULL;
+}
+
+/* Keep only the controllers from a v1 mount's super options. */
+static char *v1_controllers(const char *superopts)
+{
+	static const char *known[] = { "cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "blkio", "pids",
+				       "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc" };
+	char *out = xstrdup("");
+	cleanup_free char *copy = xstrdup(superopts);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		bool keep = strncmp(t, "name=", 5) == 0;
+		for (size_t i = 0; !keep && i < sizeof(known) / sizeof(known[0]); i++)
+			keep = strcmp(t, known[i]) == 0;
+		if (keep) {
+			char *n = xasprintf("%s%s%s", out, *out ? "," : "", t);
+			free(out);
+			out = n;
+		}
+	}
+	return out;
+}
+
+static int discover(struct rune_cgroup *cg, rune_error_t *err)
+{
+	cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+
+	if (f == NULL)
+		return rune_error(err, errno, "open /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		char root[4096], mnt[4096], fstype[64], superopts[1024];
+		char *dash = strstr(line, " - ");
+		if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2
+		    || sscanf(dash + 3, "%63s %*s %1023s", fstype, superopts) != 2)
+			continue;
+		bool v2 = strcmp(fstype, "cgroup2") == 0;
+		if ((!v2 && strcmp(fstype, "cgroup") != 0) || strcmp(root, "/") != 0
+		    || strncmp(mnt, CGROUP_ROOT, strlen(CGROUP_ROOT)) != 0)
+			continue;
+		cg->h = xrealloc(cg->h, (cg->n + 1) * sizeof(*cg->h));
+		struct cgroup_hier *h = &cg->h[cg->n++];
+		memset(h, 0, sizeof(*h));
+		h->mountpoint = xstrdup(mnt);
+		h->v2 = v2;
+		h->controllers = v2 ? xstrdup("") : v1_controllers(superopts);
+	}
+	if (cg->n == 0)
+		return rune_error(err, ENOENT, "no cgroup hierarchy is mounted under %s", CGROUP_ROOT);
+	return 0;
+}
+
+/* Our own cgroup in a hierarchy, from /proc/self/cgroup, for relative paths. */
+static char *own_cgroup(const struct cgroup_hier *h)
+{
+	cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
+	cleanup_free char *line = NULL;
+	size_t cap = 0;
+	if (f == NULL)
+		return xstrdup("/");
+	while (getline(&line, &cap, f) > 0) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (c2 == NULL)
+			continue;
+		*c2 = '\0';
+		char *path = c2 + 1;
+		path[strcspn(path, "\n")] = '\0';
+		bool match = h->v2 ? c1[1] == '\0' : strcmp(c1 + 1, h->controllers) == 0;
+		if (match)
+			return xstrdup(path);
+	}
+	return xstrdup("/");
+}
+
+static int cg_write(const char *dir, const char *file, const char *value, rune_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, file);
+	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return rune_error(err, errno, "open %s", path);
+	if (write(fd, value, strlen(value)) < 0)
+		return rune_error(err, errno, "write '%s' to %s", value, path);
+	return 0;
+}
+
+static char *cg_read(const char *dir, const char *file)
+{
+	cleanup_free char *path = xasprintf("%s/%s", dir, file);
+	char *buf = NULL;
+	if (read_file(path, 1 << 20, &buf, NULL, NULL) < 0)
+		return NULL;
+	return buf;
+}
+
+/* A new v1 cpuset cgroup has empty cpus/mems; copy the parent's so tasks can join. */
+static int cpuset_inherit(const char *mountpoint, const char *dir, rune_error_t *err)
+{
+	static const char *files[] = { "cpuset.cpus", "cpuset.mems" };
+	if (strlen(dir) <= strlen(mountpoint))
+		return 0;
+	cleanup_free char *parent = xstrdup(dir);
+	*strrchr(parent, '/') = '\0';
+	if (cpuset_inherit(mountpoint, parent, err) < 0)
+		return -1;
+	for (int i = 0; i < 2; i++) {
+		cleanup_free char *cur = cg_read(dir, files[i]);
+		if (cur && cur[0] != '\0' && cur[0] != '\n')
+			continue;
+		cleanup_free char *p = cg_read(parent, files[i]);
+		if (p == NULL)
+			return rune_error(err, errno, "read %s/%s", parent, files[i]);
+		p[strcspn(p, "\n")] = '\0';
+		if (cg_write(dir, files[i], p, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err)
+{
+	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
+	cleanup_free char *def = xasprintf("/%s", id);
+	const char *path = cgroups_path && cgroups_path[0] ? cgroups_path : def;
+
+	if (strstr(path, "..") != NULL || strchr(path, ':') != NULL) {
+		cgroup_free(cg);
+		return rune_error(err, EINVAL, "linux.cgroupsPath: '%s' is not a cgroupfs path (no '..' or ':')", path);
+	}
+	if (discover(cg, err) < 0) {
+		cgroup_free(cg);
+		return -1;
+	}
+	for (size_t i = 0; i < cg->n; i++) {
+		struct cgroup_hier *h = &cg->h[i];
+		cleanup_free char *base = path[0] == '/' ? xstrdup("") : own_cgroup(h);
+		h->dir = xasprintf("%s%s%s%s", h->mountpoint, base, path[0] == '/' ? "" : "/", path);
+		if (mkdir_p(h->dir, 0755, err) < 0 || (has_controller(h->controllers, "cpuset")
+						     && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
+			cgroup_destroy(cg, NULL);
+			cgroup_free(cg);
+			return rune_error_wrap(err, "create cgroup");
+		}
+	}
+	*out = cg;
+	return 0;
+}
+
+int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int) pid);
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg_write(cg->h[i].dir, "cgroup.procs", buf, err) < 0)
+			return rune_error_wrap(err, "join cgroup");
+	return 0;
+}
+
+int cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err)
+{
+	if (cg == NULL || cg->n == 0)
+		return rune_error(err, ENOENT, "the container has no cgroup");
+	cleanup_free char *path = xasprintf("%s/cgroup.procs", cg->h[0].dir);
+	cleanup_file FILE *f = fopen(path, "re");
+	int p;
+	*pids = NULL;
+	*n = 0;
+	if (f == NULL)
+		return rune_error(err, errno, "open %s", path);
+	while (fscanf(f, "%d", &p) == 1) {
+		*pids = xrealloc(*pids, (*n + 1) * sizeof(pid_t));
+		(*pids)[(*n)++] = p;
+	}
+	return 0;
+}
+
+static bool freezer_state_is(const struct rune_cgroup *cg, bool frozen)
+{
+	const struct cgroup_hier *h = cgroup_find(cg, "freezer");
+	if (h && !h->v2) {
+		cleanup_free char *s = cg_read(h->dir, "freezer.state");
+		return s && strncmp(s, frozen ? "FROZEN" : "THAWED", 6) == 0;
+	}
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].v2) {
+			cleanup_free char *s = cg_read(cg->h[i].dir, "cgroup.events");
+			char *f = s ? strstr(s, "frozen ") : NULL;
+			return f && f[7] == (frozen ? '1' : '0');
+		}
+	return !frozen;
+}
+
+bool cgroup_is_frozen(const struct rune_cgroup *cg)
+{
+	return freezer_state_is(cg, true);
+}
+
+int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err)
+{
+	const struct cgroup_hier *h = cgroup_find(cg, "freezer");
+	const struct cgroup_hier *v2 = NULL;
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].v2 && (h == NULL || h->v2))
+			v2 = &cg->h[i];
+	if (h && !h->v2) {
+		if (cg_write(h->dir, "freezer.state", freeze ? "FROZEN" : "THAWED", err) < 0)
+			return -1;
+	} else if (v2) {
+		if (cg_write(v2->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
+			return -1;
+	} else {
+		return rune_error(err, ENOTSUP, "no freezer: neither a v1 freezer hierarchy nor cgroup v2 is mounted");
+	}
+	for (int i = 0; i < 2000; i++) {
+		if (freezer_state_is(cg, freeze))
+			return 0;
+		nanosleep(&(struct timespec){ 0, 1000000 }, NULL);
+	}
+	return rune_error(err, ETIMEDOUT, "the cgroup did not become %s", freeze ? "frozen" : "thawed");
+}
+
+int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
+{
+	int ret = 0;
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		if (cg->h[i].dir == NULL)
+			continue;
+		for (int tries = 0;; tries++) {
+			if (rmdir(cg->h[i].dir) == 0 || errno == ENOENT)
+				break;
+			if (errno != EBUSY || tries > 400) {
+				ret = rune_error(err, errno, "remove cgroup %s", cg->h[i].dir);
+				break;
+			}
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		}
+	}
+	return ret;
+}
+
+static int write_resource(const struct rune_cgroup *cg, const char *ctrl, const char *v1file, const char *v2file,
+			  const char *value, rune_error_t *err)
+{
+	const struct cgroup_hier *h = cgroup_find(cg, ctrl);
+	if (h == NULL)
+		return rune_error(err, ENOTSUP, "linux.resources: the %s controller is not available on this host", ctrl);
+	return cg_write(h->dir, h->v2 ? v2file : v1file, value, err);
+}
+
+static char *num_or_max(yajl_val v, bool v2)
+{
+	long long n = YAJL_GET_INTEGER(v);
+	if (n < 0)
+		return xstrdup(v2 ? "max" : "-1");
+	return xasprintf("%lld", n);
+}
+
+int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val r, rune_error_t *err)
+{
+	if (r == NULL)
+		return 0;
+	yajl_val mem = json_get(r, "memory"), cpu = json_get(r, "cpu"), pids = json_get(r, "pids");
+	const struct cgroup_hier *hm = cgroup_find(cg, "memory"), *hc = cgroup_find(cg, "cpu");
+	yajl_val v;
+
+	if (json_expect_object(mem, "memory", err) < 0 || json_expect_object(cpu, "cpu", err) < 0
+	    || json_expect_object(pids, "pids", err) < 0)
+		return -1;
+	if ((v = json_get(mem, "limit")) && YAJL_IS_INTEGER(v)) {
+		cleanup_free char *s = num_or_max(v, hm && hm->v2);
+		if (write_resource(cg, "memory", "memory.limit_in_bytes", "memory.max", s, err) < 0)
+			return -1;
+	}
+	if ((v = json_get(mem, "reservation")) && YAJL_IS_INTEGER(v)) {
+		cleanup_free char *s = num_or_max(v, hm && hm->v2);
+		if (write_resource(cg, "memory", "memory.soft_limit_in_bytes", "memory.low", s, err) < 0)
+			return -1;
+	}
+	if ((v = json_get(mem, "swap")) && YAJL_IS_INTEGER(v) && hm && !hm->v2) {
+		cleanup_free char *s = num_or_max(v, false);
+		if (write_resource(cg, "memory", "memory.memsw.limit_in_bytes", "", s, err) < 0)
+			return -1;
+	}
+	if ((v = json_get(cpu, "shares")) && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0) {
+		long long sh = YAJL_GET_INTEGER(v);
+		cleanup_free char *s = hc && hc->v2 ? xasprintf("%lld", 1 + ((sh - 2) * 9999) / 262142)
+						    : xasprintf("%lld", sh);
+		if (write_resource(cg, "cpu", "cpu.shares", "cpu.weight", s, err) < 0)
+			return -1;
+	}
+	yajl_val quota = json_get(cpu, "quota"), period = json_get(cpu, "period");
+	if (hc && hc->v2 && (quota || period)) {
+		cleanup_free char *q = quota ? num_or_max(quota, true) : xstrdup("max");
+		cleanup_free char *s = period ? xasprintf("%s %lld", q, YAJL_GET_INTEGER(period)) : xstrdup(q);
+		if (cg_write(hc->dir, "cpu.max", s, err) < 0)
+			return -1;
+	} else {
+		if (period && YAJL_IS_INTEGER(period)) {
+			cleanup_free char *s = xasprintf("%lld", YAJL_GET_INTEGER(period));
+			if (write_resource(cg, "cpu", "cpu.cfs_period_us", "", s, err) < 0)
+				return -1;
+		}
+		if (quota && YAJL_IS_INTEGER(quota)) {
+			cleanup_free char *s = num_or_max(quota, false);
+			if (write_resource(cg, "cpu", "cpu.cfs_quota_us", "", s, err) < 0)
+				return -1;
+		}
+	}
+	if ((v = json_get(cpu, "cpus")) && YAJL_IS_STRING(v) && v->u.string[0]
+	    && write_resource(cg, "cpuset", "cpuset.cpus", "cpuset.cpus", v->u.string, err) < 0)
+		return -1;
+	if ((v = json_get(cpu, "mems")) && YAJL_IS_STRING(v) && v->u.string[0]
+	    && write_resource(cg, "cpuset", "cpuset.mems", "cpuset.mems", v->u.string, err) < 0)
+		return -1;
+	if ((v = json_get(pids, "limit")) && YAJL_IS_INTEGER(v)) {
+		long long n = YAJL_GET_INTEGER(v);
+		cleanup_free char *s = n <= 0 ? xstrdup("max") : xasprintf("%lld", n);
+		if (write_resource(cg, "pids", "pids.max", "pids.max", s, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static long long read_ll(const struct cgroup_hier *h, const char *file)
+{
+	cleanup_free char *s = h ? cg_read(h->dir, file) : NULL;
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static long long read_keyed(const struct cgroup_hier *h, const char *file, const char *key)
+{
+	cleanup_free char *s = h ? cg_read(h->dir, file) : NULL;
+	size_t kl = strlen(key);
+	for (char *p = s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
+			return strtoll(p + kl + 1, NULL, 10);
+	return 0;
+}
+
+void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)
+{
+	const struct cgroup_hier *m = cgroup_find(cg, "memory"), *c = cgroup_find(cg, "cpuacct");
+	const struct cgroup_hier *p = cgroup_find(cg, "pids");
+	if (c == NULL)
+		c = cgroup_find(cg, "cpu");
+
+	yajl_gen_map_open(g);
+	json_gen_key(g, "cpu");
+	yajl_gen_map_open(g);
+	json_gen_key(g, "usage");
+	yajl_gen_map_open(g);
+	json_gen_kv_int(g, "total", c && c->v2 ? read_keyed(c, "cpu.stat", "usage_usec") * 1000
+					       : read_ll(c, "cpuacct.usage"));
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	json_gen_key(g, "memory");
+	yajl_gen_map_open(g);
+	json_gen_key(g, "usage");
+	yajl_gen_map_open(g);
+	json_gen_kv_int(g, "usage", read_ll(m, m && m->v2 ? "memory.current" : "memory.usage_in_bytes"));
+	json_gen_kv_int(g, "max", m && m->v2 ? read_ll(m, "memory.peak") : read_ll(m, "memory.max_usage_in_bytes"));
+	json_gen_kv_int(g, "limit", read_ll(m, m && m->v2 ? "memory.max" : "memory.limit_in_bytes"));
+	json_gen_kv_int(g, "failcnt", m && m->v2 ? read_keyed(m, "memory.events", "max") : read_ll(m, "memory.failcnt"));
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+	json_gen_key(g, "pids");
+	yajl_gen_map_open(g);
+	json_gen_kv_int(g, "current", read_ll(p, "pids.current"));
+	{
+		cleanup_free char *lim = p ? cg_read(p->dir, "pids.max") : NULL;
+		json_gen_kv_int(g, "limit", lim && strncmp(lim, "max", 3) != 0 ? strtoll(lim, NULL, 10) : 0);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
+void cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g)
+{
+	yajl_gen_array_open(g);
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		yajl_gen_map_open(g);
+		json_gen_kv_str(g, "mountpoint", cg->h[i].mountpoint);
+		json_gen_kv_str(g, "controllers", cg->h[i].controllers);
+		json_gen_kv_bool(g, "v2", cg->h[i].v2);
+		json_gen_kv_str(g, "dir", cg->h[i].dir);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err)
+{
+	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
+	if (v && YAJL_IS_ARRAY(v)) {
+		cg->h = xcalloc(v->u.array.len, sizeof(*cg->h));
+		for (size_t i = 0; i < v->u.array.len; i++) {
+			yajl_val e = v->u.array.values[i];
+			struct cgroup_hier *h = &cg->h[cg->n++];
+			bool v2 = false;
+			if (json_read_string(json_get(e, "mountpoint"), "cgroup.mountpoint", &h->mountpoint, err) < 0
+			    || json_read_string(json_get(e, "controllers"), "cgroup.controllers", &h->controllers, err) < 0
+			    || json_read_string(json_get(e, "dir"), "cgroup.dir", &h->dir, err) < 0
+			    || json_read_bool(json_get(e, "v2"), "cgroup.v2", &v2, err) < 0) {
+				cgroup_free(cg);
+				return -1;
+			}
+			h->v2 = v2;
+		}
+	}
+	*out = cg;
+	return 0;
+}
+
+void cgroup_free(struct rune_cgroup *cg)
+{
+	if (cg == NULL)
+		return;
+	for (size_t i = 0; i < cg->n; i++) {
+		free(cg->h[i].mountpoint);
+		free(cg->h[i].controllers);
+		free(cg->h[i].dir);
+	}
+	free(cg->h);
+	free(cg);
+}

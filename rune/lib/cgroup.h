@@ -1,0 +1,53 @@
+/* cgroupfs driver: finds the v1, hybrid or v2 hierarchies, places a container
+ * in its cgroupsPath, freezes, lists, limits and removes it. */
+#ifndef RUNE_CGROUP_H
+#define RUNE_CGROUP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "error.h"
+
+struct cgroup_hier {
+	char *mountpoint;  /* e.g. /sys/fs/cgroup/memory */
+	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
+	bool v2;
+	char *dir; /* this container's directory in the hierarchy */
+};
+
+struct rune_cgroup {
+	size_t n;
+	struct cgroup_hier *h;
+};
+
+enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
+
+/* What kind of host this is, from the filesystem at /sys/fs/cgroup. */
+enum cgroup_mode cgroup_host_mode(void);
+/* Create the container's cgroup from cgroupsPath (or /<id> when empty). */
+int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
+/* Move pid into every hierarchy of the cgroup. */
+int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
+/* Apply linux.resources (or an update's LinuxResources) to the cgroup. */
+int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val resources, rune_error_t *err);
+/* Pids of every process in the container's cgroup. */
+int cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err);
+/* Freeze (true) or thaw (false), waiting until the kernel reports the new state. */
+int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err);
+/* Whether the cgroup is frozen now. */
+bool cgroup_is_frozen(const struct rune_cgroup *cg);
+/* Remove the cgroup directories (waiting briefly for exiting tasks). */
+int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err);
+/* Write the runc-style "stats" object for `events`. */
+void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g);
+/* Serialise to / restore from the state file. */
+void cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g);
+int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err);
+/* Free. */
+void cgroup_free(struct rune_cgroup *cg);
+/* The hierarchy holding `controller` ("memory", "freezer", ...) or NULL. */
+const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *controller);
+
+#endif

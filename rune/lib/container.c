@@ -1,0 +1,403 @@
+#include "container.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "hooks.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+#define STATE_FILE "state.json"
+#define STATE_MAX (1 << 20)
+
+int container_validate_id(const char *id, rune_error_t *err)
+{
+	if (id == NULL || id[0] == '\0')
+		return rune_error(err, EINVAL, "container id cannot be empty");
+	if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0 || strlen(id) > 1024)
+		return rune_error(err, EINVAL, "invalid container id format: %s", id);
+	for (const char *p = id; *p; p++) {
+		char ch = *p;
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_'
+		      || ch == '+' || ch == '-' || ch == '.'))
+			return rune_error(err, EINVAL, "invalid container id format: %s", id);
+	}
+	return 0;
+}
+
+unsigned long long proc_start_time(pid_t pid, char *state)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields restart after the last ')'. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL || p[1] == '\0')
+		return 0;
+	p += 2;
+	if (state)
+		*state = *p;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return p ? strtoull(p, NULL, 10) : 0;
+}
+
+int write_pid_file(const char *path, pid_t pid, rune_error_t *err)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
+	cleanup_free char *abs = NULL;
+	if (path[0] != '/') {
+		char cwd[4096];
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return rune_error(err, errno, "getcwd");
+		abs = xasprintf("%s/%s", cwd, path);
+	}
+	return write_file_atomic(abs ? abs : path, buf, n, 0644, err);
+}
+
+const char *status_name(enum rune_status s)
+{
+	static const char *names[] = { "creating", "created", "running", "paused", "stopped" };
+	return names[s];
+}
+
+enum rune_status container_status(const struct rune_container *c)
+{
+	char st = 0;
+	if (c->pid <= 0)
+		return STATUS_STOPPED;
+	unsigned long long t = proc_start_time(c->pid, &st);
+	if (t == 0 || t != c->start_time || st == 'Z' || st == 'X')
+		return STATUS_STOPPED;
+	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
+	if (access(fifo, F_OK) == 0)
+		return STATUS_CREATED;
+	if (c->cgroup && cgroup_is_frozen(c->cgroup))
+		return STATUS_PAUSED;
+	return STATUS_RUNNING;
+}
+
+static int lock_dir(const char *dir, int *fd_out, rune_error_t *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rune_error(err, errno, "open %s", dir);
+	/* Serialise every command on one id: create, start, kill, delete... */
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return rune_error(err, e, "lock %s", dir);
+		}
+	}
+	*fd_out = fd;
+	return 0;
+}
+
+int container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
+{
+	cleanup_container struct rune_container *c = NULL;
+	yajl_val tree = NULL;
+
+	if (container_validate_id(id, err) < 0)
+		return -1;
+	c = xcalloc(1, sizeof(*c));
+	c->lock_fd = -1;
+	c->root = xstrdup(root);
+	c->id = xstrdup(id);
+	c->dir = xasprintf("%s/%s", root, id);
+	cleanup_free char *state = xasprintf("%s/" STATE_FILE, c->dir);
+	if (access(state, F_OK) < 0)
+		return rune_error(err, 0, "container does not exist");
+	if (lock_dir(c->dir, &c->lock_fd, err) < 0)
+		return -1;
+	/* Deleted while we waited for the lock. */
+	if (access(state, F_OK) < 0)
+		return rune_error(err, 0, "container does not exist");
+	if (json_parse_file(state, STATE_MAX, &tree, err) < 0)
+		return -1;
+	int64_t pid = 0;
+	uint64_t st = 0;
+	int r = json_read_int64(json_get(tree, "pid"), "pid", &pid, err);
+	if (r == 0)
+		r = json_read_uint64(json_get(tree, "startTime"), "startTime", &st, err);
+	if (r == 0)
+		r = json_read_string(json_get(tree, "bundle"), "bundle", &c->bundle, err);
+	if (r == 0)
+		r = json_read_string(json_get(tree, "rootfs"), "rootfs", &c->rootfs, err);
+	if (r == 0)
+		r = json_read_string(json_get(tree, "created"), "created", &c->created, err);
+	if (r == 0)
+		r = cgroup_from_json(json_get(tree, "cgroup"), &c->cgroup, err);
+	yajl_tree_free(tree);
+	if (r < 0)
+		return rune_error_wrap(err, "%s", state);
+	c->pid = pid;
+	c->start_time = st;
+	cleanup_free char *cfg = xasprintf("%s/config.json", c->dir);
+	if (config_load(cfg, &c->config, err) < 0)
+		return -1;
+	*out = take_ptr(c);
+	return 0;
+}
+
+int container_save(struct rune_container *c, rune_error_t *err)
+{
+	yajl_gen g = json_gen_new(false, NULL);
+	const unsigned char *buf;
+	size_t len;
+
+	yajl_gen_map_open(g);
+	json_gen_kv_str(g, "id", c->id);
+	json_gen_kv_int(g, "pid", c->pid);
+	json_gen_key(g, "startTime");
+	{
+		char n[32];
+		snprintf(n, sizeof(n), "%llu", c->start_time);
+		yajl_gen_number(g, n, strlen(n));
+	}
+	json_gen_kv_str(g, "bundle", c->bundle);
+	json_gen_kv_str(g, "rootfs", c->rootfs);
+	json_gen_kv_str(g, "created", c->created);
+	json_gen_key(g, "cgroup");
+	cgroup_to_json(c->cgroup, g);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	cleanup_free char *path = xasprintf("%s/" STATE_FILE, c->dir);
+	int r = write_file_atomic(path, buf, len, 0600, err);
+	yajl_gen_free(g);
+	return r;
+}
+
+void container_free(struct rune_container *c)
+{
+	if (c == NULL)
+		return;
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
+	free(c->root);
+	free(c->id);
+	free(c->dir);
+	free(c->bundle);
+	free(c->rootfs);
+	free(c->created);
+	cgroup_free(c->cgroup);
+	config_free(c->config);
+	free(c);
+}
+
+void container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g)
+{
+	yajl_gen_map_open(g);
+	json_gen_kv_str(g, "ociVersion", c->config && c->config->oci_version ? c->config->oci_version : RUNE_OCI_VERSION);
+	json_gen_kv_str(g, "id", c->id);
+	json_gen_kv_int(g, "pid", s == STATUS_STOPPED ? 0 : c->pid);
+	json_gen_kv_str(g, "status", status_name(s));
+	json_gen_kv_str(g, "bundle", c->bundle);
+	json_gen_kv_str(g, "rootfs", c->rootfs);
+	json_gen_kv_str(g, "created", c->created);
+	if (c->config && c->config->annotations && c->config->annotations->u.object.len) {
+		json_gen_key(g, "annotations");
+		json_gen_value(g, c->config->annotations);
+	}
+	json_gen_kv_str(g, "owner", owner);
+	yajl_gen_map_close(g);
+}
+
+char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
+			   const struct rune_config *config)
+{
+	yajl_gen g = json_gen_new(false, NULL);
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_map_open(g);
+	json_gen_kv_str(g, "ociVersion", config && config->oci_version ? config->oci_version : RUNE_OCI_VERSION);
+	json_gen_kv_str(g, "id", id);
+	json_gen_kv_str(g, "status", status);
+	if (pid > 0)
+		json_gen_kv_int(g, "pid", pid);
+	json_gen_kv_str(g, "bundle", bundle);
+	if (config && config->annotations) {
+		json_gen_key(g, "annotations");
+		json_gen_value(g, config->annotations);
+	}
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	char *s = xasprintf("%.*s", (int) len, buf);
+	yajl_gen_free(g);
+	return s;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+int container_list_ids(const char *root, char ***ids, rune_error_t *err)
+{
+	cleanup_dir DIR *d = opendir(root);
+	struct dirent *e;
+	size_t n = 0;
+	*ids = xcalloc(1, sizeof(char *));
+	if (d == NULL)
+		return errno == ENOENT ? 0 : rune_error(err, errno, "open %s", root);
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		cleanup_free char *state = xasprintf("%s/%s/" STATE_FILE, root, e->d_name);
+		if (access(state, F_OK) < 0)
+			continue;
+		strv_append(ids, e->d_name);
+		n++;
+	}
+	qsort(*ids, n, sizeof(char *), cmp_str);
+	return 0;
+}
+
+int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err)
+{
+	enum rune_status s = container_status(c);
+	if (s == STATUS_STOPPED)
+		return rune_error(err, 0, "container not running");
+	if (!all) {
+		if (kill(c->pid, sig) < 0)
+			return rune_error(err, errno, "kill container init %d", (int) c->pid);
+		return 0;
+	}
+	/* Freeze first so nothing forks between listing and signalling. */
+	bool froze = s != STATUS_PAUSED && cgroup_freeze(c->cgroup, true, NULL) == 0;
+	cleanup_free pid_t *pids = NULL;
+	size_t n = 0;
+	int r = cgroup_pids(c->cgroup, &pids, &n, err);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			r = rune_error(err, errno, "kill %d", (int) pids[i]);
+	if (froze || (s == STATUS_PAUSED && sig == SIGKILL))
+		cgroup_freeze(c->cgroup, false, NULL);
+	return r;
+}
+
+/* Wait for pid (not our child) to go away, via a pidfd; up to timeout_ms. */
+static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
+{
+	cleanup_close int pfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pfd >= 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		if (poll(&p, 1, timeout_ms) > 0)
+			return true;
+	}
+	char st = 0;
+	unsigned long long t = proc_start_time(pid, &st);
+	return t != start_time || st == 'Z' || st == 'X';
+}
+
+static int remove_tree(int parent, const char *name)
+{
+	cleanup_close int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		DIR *d = fdopendir(fd);
+		if (d) {
+			fd = -1;
+			struct dirent *e;
+			while ((e = readdir(d)) != NULL)
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+					if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno == EISDIR)
+						remove_tree(dirfd(d), e->d_name);
+			closedir(d);
+		}
+	}
+	return unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+int container_delete(struct rune_container *c, bool force, rune_error_t *err)
+{
+	enum rune_status s = container_status(c);
+	if (s != STATUS_STOPPED) {
+		if (s != STATUS_CREATED && !force)
+			return rune_error(err, 0, "cannot delete container %s that is not stopped: %s", c->id, status_name(s));
+		if (container_kill(c, SIGKILL, true, NULL) < 0)
+			kill(c->pid, SIGKILL);
+		if (!wait_gone(c->pid, c->start_time, 10000))
+			return rune_error(err, ETIMEDOUT, "container %s init %d did not exit after SIGKILL", c->id, (int) c->pid);
+	}
+	/* With a shared pid namespace, processes may outlive the init. */
+	if (c->cgroup && c->cgroup->n) {
+		cleanup_free pid_t *pids = NULL;
+		size_t n = 0;
+		if (cgroup_pids(c->cgroup, &pids, &n, NULL) == 0 && n > 0) {
+			container_kill(c, SIGKILL, true, NULL);
+		}
+	}
+	if (cgroup_destroy(c->cgroup, err) < 0)
+		return -1;
+	cleanup_free char *state = container_hook_state(c->id, c->bundle, 0, "stopped", c->config);
+	rune_error_t herr = NULL;
+	if (c->config && hooks_run(c->config->hooks, HOOK_POSTSTOP, state, &herr) < 0) {
+		log_warning("%s", herr->msg);
+		rune_error_release(&herr);
+	}
+	cleanup_close int rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* state.json goes first, so a half-removed directory never looks like a container. */
+	cleanup_free char *statefile = xasprintf("%s/" STATE_FILE, c->dir);
+	unlink(statefile);
+	if (rootfd < 0 || remove_tree(rootfd, c->id) < 0)
+		return rune_error(err, errno, "remove %s", c->dir);
+	return 0;
+}
+
+int container_start(struct rune_container *c, rune_error_t *err)
+{
+	enum rune_status s = container_status(c);
+	if (s == STATUS_STOPPED)
+		return rune_error(err, 0, "cannot start a container that has stopped");
+	if (s != STATUS_CREATED)
+		return rune_error(err, 0, "cannot start an already running container");
+	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
+	cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return rune_error(err, errno, "open %s", fifo);
+	cleanup_close int pfd = syscall(SYS_pidfd_open, c->pid, 0);
+	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
+	for (;;) {
+		int r = poll(p, pfd >= 0 ? 2 : 1, -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return rune_error(err, errno, "wait for the container init");
+		if (p[0].revents & POLLIN)
+			break;
+		if ((p[1].revents & POLLIN) || (p[0].revents & POLLHUP))
+			return rune_error(err, 0, "cannot start a container that has stopped");
+	}
+	char b;
+	if (read(fd, &b, 1) != 1)
+		return rune_error(err, 0, "cannot start a container that has stopped");
+	unlink(fifo);
+	cleanup_free char *state = container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
+	if (hooks_run(c->config->hooks, HOOK_POSTSTART, state, err) < 0)
+		return -1;
+	return 0;
+}

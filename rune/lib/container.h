@@ -1,0 +1,89 @@
+/* A container as rune keeps it: state under --root/<id>, its status read from
+ * the kernel, and the lifecycle operations runc offers. */
+#ifndef RUNE_CONTAINER_H
+#define RUNE_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <yajl/yajl_gen.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "error.h"
+
+#define RUNE_OCI_VERSION "1.2.0"
+
+enum rune_status { STATUS_CREATING, STATUS_CREATED, STATUS_RUNNING, STATUS_PAUSED, STATUS_STOPPED };
+
+struct rune_container {
+	char *root, *id, *dir;
+	int lock_fd;
+	pid_t pid;
+	unsigned long long start_time; /* of pid, from /proc/<pid>/stat, against pid reuse */
+	char *bundle, *rootfs, *created;
+	struct rune_cgroup *cgroup;
+	struct rune_config *config; /* the copy of config.json taken at create */
+};
+
+struct create_opts {
+	const char *root, *id, *bundle, *console_socket, *pid_file;
+	bool no_pivot, no_new_keyring, systemd_cgroup;
+	int preserve_fds;
+	int listen_fds; /* LISTEN_FDS from systemd socket activation */
+	bool foreground; /* `run` without --detach: rune stays the parent */
+	int console_master_out; /* foreground + terminal: receives the pty master */
+};
+
+struct exec_opts {
+	struct rune_process *process;
+	const char *console_socket, *pid_file;
+	bool detach;
+	int preserve_fds;
+};
+
+/* runc's rule for ids: letters, digits, '_', '+', '-', '.'; not "." or "..". */
+int container_validate_id(const char *id, rune_error_t *err);
+/* Load the state of `id` under root, holding its lock until freed. */
+int container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
+/* Persist the state atomically. */
+int container_save(struct rune_container *c, rune_error_t *err);
+/* Free (and unlock). */
+void container_free(struct rune_container *c);
+/* The status now, as runc computes it. */
+enum rune_status container_status(const struct rune_container *c);
+/* "created", "running", ... */
+const char *status_name(enum rune_status s);
+/* The runc state object (ociVersion, id, pid, status, bundle, rootfs, created,
+ * annotations, owner) into g. */
+void container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g);
+/* The state object passed to hooks on stdin. */
+char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
+			   const struct rune_config *config);
+/* Ids of all containers under root, sorted. */
+int container_list_ids(const char *root, char ***ids, rune_error_t *err);
+/* Send a signal to the init or, with all, to every process of the container. */
+int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err);
+/* Remove a container: kill it (force), remove its cgroup, poststop hooks, state. */
+int container_delete(struct rune_container *c, bool force, rune_error_t *err);
+/* Let a created container run its process; runs poststart hooks. */
+int container_start(struct rune_container *c, rune_error_t *err);
+/* Create a container (create, or the first half of run). */
+int container_create(struct create_opts *o, struct rune_container **out, rune_error_t *err);
+/* Run a new process in a running container; exit_code is set when not detached.
+ * Returns -1 when rune itself failed (callers exit 255, as runc). */
+int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err);
+/* Foreground: forward signals (and proxy the pty) until pid exits; its status. */
+int wait_foreground(pid_t pid, int pty_master, int *exit_code, rune_error_t *err);
+/* Read pid's start time from /proc; 0 if it does not exist. */
+unsigned long long proc_start_time(pid_t pid, char *state);
+/* Write a pid file atomically. */
+int write_pid_file(const char *path, pid_t pid, rune_error_t *err);
+
+static inline void container_freep(struct rune_container **c)
+{
+	if (*c)
+		container_free(*c);
+}
+#define cleanup_container __attribute__((cleanup(container_freep)))
+
+#endif

@@ -1,0 +1,87 @@
+#include "hooks.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "util.h"
+
+static int pidfd_open_(pid_t pid)
+{
+	return syscall(SYS_pidfd_open, pid, 0);
+}
+
+static int run_one(const struct rune_hook *h, const char *kind, size_t idx, const char *state_json,
+		   rune_error_t *err)
+{
+	int in[2];
+	pid_t pid;
+	int status;
+	static char *const empty_env[] = { NULL };
+
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return rune_error(err, errno, "pipe");
+	pid = fork();
+	if (pid < 0) {
+		close(in[0]);
+		close(in[1]);
+		return rune_error(err, errno, "fork hook");
+	}
+	if (pid == 0) {
+		char *const *argv = h->args && h->args[0] ? h->args : (char *const[]){ h->path, NULL };
+		sigset_t all;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		dup2(in[0], 0);
+		execve(h->path, argv, h->env ? h->env : empty_env);
+		_exit(127);
+	}
+	close(in[0]);
+	/* A hook need not read its stdin: ignore EPIPE while writing it. */
+	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+	(void) write_all(in[1], state_json, strlen(state_json));
+	close(in[1]);
+	signal(SIGPIPE, old);
+
+	cleanup_close int pfd = pidfd_open_(pid);
+	if (pfd >= 0 && h->timeout > 0) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		int r;
+		do
+			r = poll(&p, 1, h->timeout * 1000);
+		while (r < 0 && errno == EINTR);
+		if (r == 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+			return rune_error(err, ETIMEDOUT, "%s hook #%zu (%s) did not finish within %d s", kind, idx,
+					  h->path, h->timeout);
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return rune_error(err, errno, "wait for %s hook %s", kind, h->path);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
+		return rune_error(err, errno, "%s hook #%zu: cannot execute %s", kind, idx, h->path);
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+		return rune_error(err, 0, "%s hook #%zu (%s) failed: exit status %d", kind, idx, h->path,
+				  WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return rune_error(err, 0, "%s hook #%zu (%s) killed by signal %d", kind, idx, h->path, WTERMSIG(status));
+	return 0;
+}
+
+int hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json,
+	      rune_error_t *err)
+{
+	for (size_t i = 0; i < hooks[kind].n; i++)
+		if (run_one(&hooks[kind].v[i], hook_kind_name(kind), i, state_json, err) < 0)
+			return -1;
+	return 0;
+}

@@ -1,0 +1,265 @@
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "sync.h"
+#include "util.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *env_get(char *const *env, const char *name)
+{
+	size_t l = strlen(name);
+	for (; env && *env; env++)
+		if (strncmp(*env, name, l) == 0 && (*env)[l] == '=')
+			return *env + l + 1;
+	return NULL;
+}
+
+static bool is_executable_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
+}
+
+int process_find_executable(const struct rune_process *p, char **path, rune_error_t *err)
+{
+	const char *name = p->args[0];
+	if (name[0] == '\0')
+		return rune_error(err, ENOENT, "process.args[0] is empty");
+	if (strchr(name, '/')) {
+		struct stat st;
+		if (stat(name, &st) < 0)
+			return rune_error(err, errno, "exec: \"%s\"", name);
+		if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0)
+			return rune_error(err, EACCES, "exec: \"%s\"", name);
+		*path = xstrdup(name);
+		return 0;
+	}
+	const char *env_path = env_get(p->env, "PATH");
+	cleanup_free char *dirs = xstrdup(env_path ? env_path : DEFAULT_PATH);
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		cleanup_free char *cand = xasprintf("%s/%s", *d ? d : ".", name);
+		if (is_executable_file(cand)) {
+			*path = take_ptr(cand);
+			return 0;
+		}
+	}
+	return rune_error(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+uint64_t process_bounding_set(void)
+{
+	uint64_t set = 0;
+	for (int c = 0; c <= 63; c++) {
+		int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
+		if (r < 0)
+			break;
+		if (r)
+			set |= 1ULL << c;
+	}
+	return set;
+}
+
+static int first_cap(uint64_t mask)
+{
+	for (int c = 0; c < 64; c++)
+		if (mask & (1ULL << c))
+			return c;
+	return -1;
+}
+
+static int apply_caps_bounding(const struct rune_caps *caps, rune_error_t *err)
+{
+	uint64_t have = process_bounding_set();
+	uint64_t wanted = caps->bounding | caps->permitted | caps->effective | caps->inheritable | caps->ambient;
+	uint64_t missing = wanted & ~have;
+	if (missing) {
+		cleanup_free char *name = cap_to_name(first_cap(missing));
+		for (char *q = name; q && *q; q++)
+			*q = (*q >= 'a' && *q <= 'z') ? *q - 32 : *q;
+		return rune_error(err, EPERM, "process.capabilities: %s is not in the bounding set of this host, so it cannot be granted", name ? name : "?");
+	}
+	for (int c = 0; c <= 63; c++) {
+		if (caps->bounding & (1ULL << c))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+			return rune_error(err, errno, "drop capability %d from the bounding set", c);
+	}
+	return 0;
+}
+
+static int apply_caps_sets(const struct rune_caps *caps, rune_error_t *err)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = { { 0 } };
+	for (int i = 0; i < 2; i++) {
+		data[i].effective = (uint32_t) (caps->effective >> (32 * i));
+		data[i].permitted = (uint32_t) (caps->permitted >> (32 * i));
+		data[i].inheritable = (uint32_t) (caps->inheritable >> (32 * i));
+	}
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return rune_error(err, errno, "set capabilities (effective/permitted/inheritable)");
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return rune_error(err, errno, "clear ambient capabilities");
+	for (int c = 0; c <= 63; c++) {
+		if (!(caps->ambient & (1ULL << c)))
+			continue;
+		/* As runc: an ambient cap the other sets don't allow is skipped, not fatal. */
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) < 0 && errno != EPERM)
+			return rune_error(err, errno, "raise ambient capability %d", c);
+	}
+	return 0;
+}
+
+static int apply_rlimits(const struct rune_process *p, rune_error_t *err)
+{
+	for (size_t i = 0; i < p->n_rlimits; i++) {
+		const struct rune_rlimit *r = &p->rlimits[i];
+		struct rlimit rl = { .rlim_cur = r->soft, .rlim_max = r->hard };
+		if (setrlimit(r->resource, &rl) < 0) {
+			struct rlimit cur;
+			getrlimit(r->resource, &cur);
+			if (errno == EPERM && r->hard > cur.rlim_max)
+				return rune_error(err, EPERM,
+						  "process.rlimits: %s hard limit %llu exceeds this host's %llu and raising it needs CAP_SYS_RESOURCE",
+						  r->name, (unsigned long long) r->hard, (unsigned long long) cur.rlim_max);
+			return rune_error(err, errno, "process.rlimits: set %s to soft %llu, hard %llu", r->name,
+					  (unsigned long long) r->soft, (unsigned long long) r->hard);
+		}
+	}
+	return 0;
+}
+
+static int apply_user(const struct rune_process *p, rune_error_t *err)
+{
+	/* setgroups is denied in a user namespace whose setgroups file says so; skip it
+	 * only when nothing was asked for. */
+	if (setgroups(p->n_additional_gids, p->additional_gids) < 0 && (p->n_additional_gids || errno != EPERM))
+		return rune_error(err, errno, "process.user.additionalGids: setgroups");
+	if (setresgid(p->gid, p->gid, p->gid) < 0)
+		return rune_error(err, errno, "process.user.gid: setgid %u", (unsigned) p->gid);
+	if (setresuid(p->uid, p->uid, p->uid) < 0)
+		return rune_error(err, errno, "process.user.uid: setuid %u", (unsigned) p->uid);
+	return 0;
+}
+
+int process_apply(const struct rune_process *p, rune_error_t *err)
+{
+	bool cwd_done = false;
+
+	if (apply_rlimits(p, err) < 0)
+		return -1;
+	if (p->has_oom_score_adj) {
+		char buf[16];
+		cleanup_close int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		snprintf(buf, sizeof(buf), "%d", p->oom_score_adj);
+		if (fd < 0 || write(fd, buf, strlen(buf)) < 0)
+			return rune_error(err, errno, "process.oomScoreAdj: set to %d", p->oom_score_adj);
+	}
+	if (p->caps.present && apply_caps_bounding(&p->caps, err) < 0)
+		return -1;
+	/* chdir as root first, so a directory only root may enter still works; retry
+	 * after the user switch if root was refused (e.g. on a root-squashed mount). */
+	if (chdir(p->cwd) == 0)
+		cwd_done = true;
+	else if (errno != EACCES && errno != EPERM)
+		return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+		return rune_error(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	if (apply_user(p, err) < 0)
+		return -1;
+	if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+		return rune_error(err, errno, "prctl(PR_SET_KEEPCAPS)");
+	if (p->caps.present && apply_caps_sets(&p->caps, err) < 0)
+		return -1;
+	if (!cwd_done && chdir(p->cwd) < 0)
+		return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
+	umask(p->has_umask ? p->umask : 0022);
+	return 0;
+}
+
+int process_apply_nnp(const struct rune_process *p, rune_error_t *err)
+{
+	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return rune_error(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return 0;
+}
+
+int console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err)
+{
+	cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int unlock = 0, n;
+	char slave_path[64];
+
+	if (master < 0)
+		return rune_error(err, errno, "open /dev/ptmx in the container (is devpts mounted on /dev/pts?)");
+	if (ioctl(master, TIOCSPTLCK, &unlock) < 0 || ioctl(master, TIOCGPTN, &n) < 0)
+		return rune_error(err, errno, "unlock the pty");
+	snprintf(slave_path, sizeof(slave_path), "/dev/pts/%d", n);
+	cleanup_close int slave = open(slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave < 0)
+		return rune_error(err, errno, "open %s", slave_path);
+	if (fchown(slave, p->uid, (gid_t) -1) < 0 && errno != EINVAL)
+		return rune_error(err, errno, "chown %s", slave_path);
+	if (p->console_width || p->console_height) {
+		struct winsize ws = { .ws_row = p->console_height, .ws_col = p->console_width };
+		ioctl(slave, TIOCSWINSZ, &ws);
+	}
+	if (bind_console) {
+		int fd = open("/dev/console", O_CREAT | O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd >= 0)
+			close(fd);
+		if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
+			return rune_error(err, errno, "bind %s on /dev/console", slave_path);
+	}
+	if (send_fd(console_sock, master, "/dev/ptmx", err) < 0)
+		return -1;
+	for (int i = 0; i < 3; i++)
+		if (dup2(slave, i) < 0)
+			return rune_error(err, errno, "dup2 terminal");
+	if (ioctl(0, TIOCSCTTY, 0) < 0)
+		return rune_error(err, errno, "make the pty the controlling terminal");
+	return 0;
+}
+
+int process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err)
+{
+	static char *const empty_env[] = { NULL };
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			signal(s, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* Everything from 3 + preserve_fds on must not cross into the container
+	 * (CVE-2024-21626): mark it close-on-exec rather than closing, so the fds
+	 * we still need until execve stay valid. */
+	syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+	for (int fd = 3; fd < 3 + preserve_fds; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+	execve(path, p->args, p->env ? p->env : empty_env);
+	return rune_error(err, errno, "exec %s", path);
+}
