@@ -36,7 +36,7 @@ RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
-TEST_HELPERS :=
+TEST_HELPERS := $(BUILDDIR)/tests/console-receiver
 
 BINARIES := $(BUILDDIR)/bin/rune
 
@@ -66,7 +66,7 @@ $(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libco
 
 $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< $(BUILDDIR)/libcommon.a -lyajl
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $<
 
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
 

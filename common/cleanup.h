@@ -50,6 +50,7 @@ static inline void cleanup_strvp(char ***v)
 		for (char **p = *v; *p; p++)
 			free(*p);
 		free(*v);
+		*v = NULL;
 	}
 }
 

@@ -121,7 +121,10 @@ int cmd_list(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		}
 		container_free(c);
 	}
-	if (gen) {
+	if (gen && nrows == 1 && n == 0) {
+		yajl_gen_free(gen);
+		printf("null\n"); /* what runc's encoder prints for no containers */
+	} else if (gen) {
 		yajl_gen_array_close(gen);
 		print_gen(gen);
 	} else {

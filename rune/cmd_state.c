@@ -3,6 +3,8 @@
 #include "container.h"
 #include "json.h"
 
+#include <stdio.h>
+
 int cmd_state(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	cleanup_container struct rune_container *c = NULL;
@@ -13,6 +15,13 @@ int cmd_state(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	yajl_gen gen = json_gen_new(true, "  ");
 	/* runc's state shows an empty owner; list shows the user name. */
 	container_gen_state(c, container_status(c), "", gen);
-	print_gen(gen);
+	/* runc prints the state without a trailing newline. */
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_get_buf(gen, &buf, &len);
+	while (len > 0 && buf[len - 1] == '\n')
+		len--;
+	fwrite(buf, 1, len, stdout);
+	yajl_gen_free(gen);
 	return 0;
 }

@@ -35,6 +35,7 @@ struct init_args {
 	const char *rootfs;
 	const struct rune_cgroup *cgroup;
 	int sync_fd, console_fd, fifo_fd;
+	int lock_fd; /* rune's flock on the state dir: must not stay held by the init */
 };
 
 static int loopback_up(rune_error_t *err)
@@ -105,6 +106,7 @@ static void container_init(struct init_args *a)
 	cleanup_free char *exe = NULL;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close(a->lock_fd);
 	if (sync_recv(a->sync_fd, &go, "rune", &err) < 0)
 		_exit(1);
 	if (go.type != SYNC_GO)
@@ -330,7 +332,8 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
 	struct init_args a = { .o = o, .config = c->config, .rootfs = c->rootfs, .cgroup = c->cgroup,
-			       .sync_fd = sv[1], .console_fd = console_fd, .fifo_fd = fifo_fd };
+			       .sync_fd = sv[1], .console_fd = console_fd, .fifo_fd = fifo_fd,
+			       .lock_fd = c->lock_fd };
 	int r = spawn_init(c, &a, &pid, err);
 	close(sv[1]);
 	if (r == 0) {

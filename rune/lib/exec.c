@@ -88,6 +88,7 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	pid_t pid = spawn_in_namespaces(ns_fds, 0, false, err);
 	if (pid == 0) {
 		close(sv[0]);
+		close(c->lock_fd);
 		if (con[0] >= 0)
 			close(con[0]);
 		exec_child(o, sv[1], console_fd);

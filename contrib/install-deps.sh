@@ -1,0 +1,19 @@
+#!/bin/sh
+# Install the Debian packages rune builds and tests with. Idempotent: packages
+# already present are not fetched again.
+set -eu
+PKGS="build-essential pkg-config clang-format libyajl-dev libseccomp-dev libcap-dev
+busybox-static runc crun hyperfine jq util-linux procps iproute2"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
