@@ -40,11 +40,12 @@ int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err
 	json_gen_key(gen, "capabilities");
 	yajl_gen_array_open(gen);
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
-		cleanup_free char *name = cap_to_name(cap);
+		char *name = cap_to_name(cap); /* libcap memory: cap_free */
 		for (char *p = name; p && *p; p++)
 			*p = (*p >= 'a' && *p <= 'z') ? *p - 32 : *p;
 		if (name && strncmp(name, "CAP_", 4) == 0)
 			json_gen_str(gen, name);
+		cap_free(name);
 	}
 	yajl_gen_array_close(gen);
 	json_gen_key(gen, "cgroup");

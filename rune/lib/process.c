@@ -93,10 +93,13 @@ static int apply_caps_bounding(const struct rune_caps *caps, rune_error_t *err)
 	uint64_t wanted = caps->bounding | caps->permitted | caps->effective | caps->inheritable | caps->ambient;
 	uint64_t missing = wanted & ~have;
 	if (missing) {
-		cleanup_free char *name = cap_to_name(first_cap(missing));
+		char *name = cap_to_name(first_cap(missing)); /* libcap memory: cap_free */
 		for (char *q = name; q && *q; q++)
 			*q = (*q >= 'a' && *q <= 'z') ? *q - 32 : *q;
-		return rune_error(err, EPERM, "process.capabilities: %s is not in the bounding set of this host, so it cannot be granted", name ? name : "?");
+		rune_error(err, EPERM, "process.capabilities: %s is not in the bounding set of this host, so it cannot be granted",
+			   name ? name : "?");
+		cap_free(name);
+		return -1;
 	}
 	for (int c = 0; c <= 63; c++) {
 		if (caps->bounding & (1ULL << c))
