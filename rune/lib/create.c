@@ -317,6 +317,9 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
 	if (mkfifo(fifo, 0622) < 0)
 		return rune_error(err, errno, "mkfifo %s", fifo);
+	/* Not subject to the umask: a non-root process user must be able to open it. */
+	if (chmod(fifo, 0622) < 0)
+		return rune_error(err, errno, "chmod %s", fifo);
 	cleanup_close int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
 	if (fifo_fd < 0)
 		return rune_error(err, errno, "open %s", fifo);

@@ -23,7 +23,25 @@ static int openat2_(int dirfd, const char *path, int flags, unsigned long long r
 	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
 }
 
-int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *out, rune_error_t *err)
+/* Resolve a dangling symlink at the component p (which ends at p+i) into the
+ * path it names inside the root, followed by the rest of the original path. */
+static char *follow_dangling(int pfd, const char *p, size_t i, const char *rest)
+{
+	char target[4096];
+	const char *slash = strrchr(p, '/');
+	ssize_t n = readlinkat(pfd, slash + 1, target, sizeof(target) - 1);
+	(void) i;
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	if (target[0] == '/')
+		return xasprintf("%s%s", target, rest);
+	cleanup_free char *dir = strndup(p, slash - p);
+	return xasprintf("%s/%s%s", dir, target, rest);
+}
+
+static int open_in_root_depth(int rootfd, const char *path, bool create, bool as_file, int *out, int depth,
+			      rune_error_t *err)
 {
 	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	int fd = openat2_(rootfd, path, O_PATH | O_CLOEXEC, resolve);
@@ -33,6 +51,8 @@ int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *o
 		*out = fd;
 		return 0;
 	}
+	if (depth > 40)
+		return rune_error(err, ELOOP, "open %s in the container", path);
 	/* Walk down, creating what is missing; each step resolves inside the root. */
 	cleanup_free char *p = xstrdup(path);
 	size_t len = strlen(p);
@@ -49,6 +69,10 @@ int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *o
 			cleanup_close int pfd = openat2_(rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, resolve);
 			if (pfd < 0)
 				return rune_error(err, errno, "open %s in the container", parent);
+			/* A symlink to something missing: create what it names, inside the root. */
+			cleanup_free char *via = follow_dangling(pfd, p, i, saved ? path + i : "");
+			if (via)
+				return open_in_root_depth(rootfd, via, create, as_file, out, depth + 1, err);
 			if (last && as_file) {
 				int f = openat(pfd, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 				if (f < 0 && errno != EEXIST)
@@ -70,6 +94,11 @@ int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *o
 		return rune_error(err, errno, "open %s in the container", path);
 	*out = fd;
 	return 0;
+}
+
+int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *out, rune_error_t *err)
+{
+	return open_in_root_depth(rootfd, path, create, as_file, out, 0, err);
 }
 
 static const char *fdpath(int fd, char *buf, size_t len)

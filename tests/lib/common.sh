@@ -68,11 +68,11 @@ set_args() {
 	jq --argjson a "$args" '.process.args = $a' "$b/config.json" >"$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
 }
 
-# jq_edit BUNDLE FILTER [jq args]: edit config.json in place.
+# jq_edit BUNDLE [jq options...] FILTER: edit config.json in place.
 jq_edit() {
-	local b=$1 f=$2
-	shift 2
-	jq "$@" "$f" "$b/config.json" >"$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
+	local b=$1
+	shift
+	jq "$@" "$b/config.json" >"$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
 }
 
 status_of() { r state "$1" | jq -r .status; }

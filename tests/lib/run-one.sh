@@ -4,6 +4,8 @@ set -eu -o pipefail
 . "$TOP/tests/lib/common.sh"
 . "$1"
 T=$(mktemp -d "$TEST_TMP/t.XXXXXX")
+# user-namespaced containers must be able to reach their rootfs
+chmod 0755 "$TEST_TMP" "$T"
 export ROOT="$T/state"
 trap 'cleanup_all' EXIT
 "$2"
