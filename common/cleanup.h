@@ -54,12 +54,12 @@ static inline void cleanup_strvp(char ***v)
 	}
 }
 
-#define cleanup_free __attribute__((cleanup(cleanup_freep)))
+#define cleanup_free  __attribute__((cleanup(cleanup_freep)))
 #define cleanup_close __attribute__((cleanup(cleanup_closep)))
-#define cleanup_file __attribute__((cleanup(cleanup_fclosep)))
-#define cleanup_dir __attribute__((cleanup(cleanup_closedirp)))
+#define cleanup_file  __attribute__((cleanup(cleanup_fclosep)))
+#define cleanup_dir   __attribute__((cleanup(cleanup_closedirp)))
 #define cleanup_error __attribute__((cleanup(cleanup_errorp)))
-#define cleanup_strv __attribute__((cleanup(cleanup_strvp)))
+#define cleanup_strv  __attribute__((cleanup(cleanup_strvp)))
 
 static inline void *take_ptr_(void **p)
 {

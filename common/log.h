@@ -16,8 +16,8 @@ void rune_log_fatal(rune_error_t err);
 /* fd of the log file (or -1 when logging to stderr), for child processes to inherit. */
 int rune_log_fd(void);
 
-#define log_debug(...) rune_log(RUNE_LOG_DEBUG, __VA_ARGS__)
+#define log_debug(...)   rune_log(RUNE_LOG_DEBUG, __VA_ARGS__)
 #define log_warning(...) rune_log(RUNE_LOG_WARNING, __VA_ARGS__)
-#define log_info(...) rune_log(RUNE_LOG_INFO, __VA_ARGS__)
+#define log_info(...)    rune_log(RUNE_LOG_INFO, __VA_ARGS__)
 
 #endif

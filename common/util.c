@@ -89,7 +89,8 @@ int read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *
 	for (;;) {
 		if (n == cap) {
 			if (cap >= max_bytes)
-				return rune_error(err, EFBIG, "%s: larger than the limit of %zu bytes", what, max_bytes);
+				return rune_error(err, EFBIG, "%s: larger than the limit of %zu bytes", what,
+				                  max_bytes);
 			cap = cap * 2 > max_bytes ? max_bytes : cap * 2;
 			buf = xrealloc(buf, cap + 1);
 		}

@@ -8,14 +8,14 @@
 
 /* The flags create and run share (run adds --detach and --keep). */
 int parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, bool *detach, bool *keep,
-		       rune_error_t *err)
+                       rune_error_t *err)
 {
 	static const struct option opts[] = {
-		{ "bundle", required_argument, NULL, 'b' },      { "console-socket", required_argument, NULL, 'c' },
-		{ "pid-file", required_argument, NULL, 'p' },    { "no-pivot", no_argument, NULL, 'P' },
-		{ "no-new-keyring", no_argument, NULL, 'K' },    { "preserve-fds", required_argument, NULL, 'F' },
-		{ "detach", no_argument, NULL, 'd' },            { "keep", no_argument, NULL, 'k' },
-		{ "no-subreaper", no_argument, NULL, 'S' },      { NULL, 0, NULL, 0 },
+		{ "bundle", required_argument, NULL, 'b' },   { "console-socket", required_argument, NULL, 'c' },
+		{ "pid-file", required_argument, NULL, 'p' }, { "no-pivot", no_argument, NULL, 'P' },
+		{ "no-new-keyring", no_argument, NULL, 'K' }, { "preserve-fds", required_argument, NULL, 'F' },
+		{ "detach", no_argument, NULL, 'd' },         { "keep", no_argument, NULL, 'k' },
+		{ "no-subreaper", no_argument, NULL, 'S' },   { NULL, 0, NULL, 0 },
 	};
 	int c;
 	unsigned long n;

@@ -40,7 +40,8 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	if (require_id(argc, argv, "delete [command options] <container-id>", &id, err) < 0)
 		return 1;
 	if (container_load(g->root, id, &c, err) < 0) {
-		if (force && container_validate_id(id, NULL) == 0 && strcmp((*err)->msg, "container does not exist") == 0) {
+		if (force && container_validate_id(id, NULL) == 0
+		    && strcmp((*err)->msg, "container does not exist") == 0) {
 			rune_error_release(err);
 			remove_leftover(g->root, id);
 			return 0;

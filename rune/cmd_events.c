@@ -41,8 +41,8 @@ static void print_stats(const struct rune_container *c)
 int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
-					      { "interval", required_argument, NULL, 'i' },
-					      { NULL, 0, NULL, 0 } };
+		                              { "interval", required_argument, NULL, 'i' },
+		                              { NULL, 0, NULL, 0 } };
 	bool once = false;
 	long interval = 5000;
 	const char *id;

@@ -33,8 +33,8 @@ static int parse_user_flag(const char *s, struct rune_process *p, rune_error_t *
 }
 
 /* Without --process, runc starts from the container's own process and applies the flags. */
-static int build_process(struct rune_container *c, struct exec_flags *f, int nargs, char **args,
-			 struct rune_process *p, rune_error_t *err)
+static int build_process(struct rune_container *c, struct exec_flags *f, int nargs, char **args, struct rune_process *p,
+                         rune_error_t *err)
 {
 	if (f->process_file) {
 		yajl_val v = NULL;
@@ -45,7 +45,9 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 		return r;
 	}
 	if (nargs == 0)
-		return rune_error(err, 0, "exec: \"exec [command options] <container-id> <command> [command options]\" requires a minimum of 2 argument(s)");
+		return rune_error(err, 0,
+		                  "exec: \"exec [command options] <container-id> <command> [command options]\" "
+		                  "requires a minimum of 2 argument(s)");
 	if (config_parse_process(json_get(c->config->tree, "process"), "process", p, err) < 0)
 		return -1;
 	cleanup_strvp(&p->args);
@@ -85,14 +87,22 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 int cmd_exec(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = {
-		{ "console-socket", required_argument, NULL, 'S' }, { "cwd", required_argument, NULL, 'w' },
-		{ "env", required_argument, NULL, 'e' },            { "tty", no_argument, NULL, 't' },
-		{ "user", required_argument, NULL, 'u' },           { "additional-gids", required_argument, NULL, 'g' },
-		{ "process", required_argument, NULL, 'p' },        { "detach", no_argument, NULL, 'd' },
-		{ "pid-file", required_argument, NULL, 'P' },       { "process-label", required_argument, NULL, 'L' },
-		{ "apparmor", required_argument, NULL, 'A' },       { "no-new-privs", no_argument, NULL, 'n' },
-		{ "cap", required_argument, NULL, 'c' },            { "preserve-fds", required_argument, NULL, 'F' },
-		{ "cgroup", required_argument, NULL, 'C' },         { NULL, 0, NULL, 0 },
+		{ "console-socket", required_argument, NULL, 'S' },
+		{ "cwd", required_argument, NULL, 'w' },
+		{ "env", required_argument, NULL, 'e' },
+		{ "tty", no_argument, NULL, 't' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "additional-gids", required_argument, NULL, 'g' },
+		{ "process", required_argument, NULL, 'p' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "pid-file", required_argument, NULL, 'P' },
+		{ "process-label", required_argument, NULL, 'L' },
+		{ "apparmor", required_argument, NULL, 'A' },
+		{ "no-new-privs", no_argument, NULL, 'n' },
+		{ "cap", required_argument, NULL, 'c' },
+		{ "preserve-fds", required_argument, NULL, 'F' },
+		{ "cgroup", required_argument, NULL, 'C' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct exec_flags f = { 0 };
 	struct exec_opts o = { 0 };
@@ -151,7 +161,9 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	}
 	int ret = EXEC_FAILED;
 	if (optind >= argc) {
-		rune_error(err, 0, "exec: \"exec [command options] <container-id> <command> [command options]\" requires a minimum of 2 argument(s)");
+		rune_error(err, 0,
+		           "exec: \"exec [command options] <container-id> <command> [command options]\" requires a "
+		           "minimum of 2 argument(s)");
 		goto out;
 	}
 	if (container_load(g->root, argv[optind], &c, err) < 0

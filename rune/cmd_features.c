@@ -12,13 +12,16 @@
 int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	static const char *mount_options[] = {
-		"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime",
-		"loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand",
-		"norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "rbind", "rdev", "rdiratime",
-		"relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnosuid",
-		"rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime",
-		"rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid",
-		"symfollow", "sync", "tmpcopyup", "unbindable", NULL,
+		"async",    "atime",        "bind",          "defaults",    "dev",         "diratime",
+		"dirsync",  "exec",         "iversion",      "lazytime",    "loud",        "mand",
+		"noatime",  "nodev",        "nodiratime",    "noexec",      "noiversion",  "nolazytime",
+		"nomand",   "norelatime",   "nostrictatime", "nosuid",      "nosymfollow", "private",
+		"rbind",    "rdev",         "rdiratime",     "relatime",    "remount",     "rexec",
+		"rnoatime", "rnodev",       "rnodiratime",   "rnoexec",     "rnosuid",     "rnosymfollow",
+		"ro",       "rprivate",     "rrelatime",     "rro",         "rrw",         "rshared",
+		"rslave",   "rstrictatime", "rsuid",         "rsymfollow",  "runbindable", "rw",
+		"shared",   "silent",       "slave",         "strictatime", "suid",        "symfollow",
+		"sync",     "tmpcopyup",    "unbindable",    NULL,
 	};
 	static const char *namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
 	yajl_gen gen = json_gen_new(true, "    ");

@@ -38,7 +38,10 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	}
 	int left = argc - optind;
 	if (left < 1 || left > 2)
-		return rune_error(err, 0, "kill: \"kill [command options] <container-id> [signal]\" requires a minimum of 1 argument(s) and a maximum of 2"), 1;
+		return rune_error(err, 0,
+		                  "kill: \"kill [command options] <container-id> [signal]\" requires a minimum of 1 "
+		                  "argument(s) and a maximum of 2"),
+		       1;
 	if (left == 2 && (sig = parse_signal(argv[optind + 1])) < 0)
 		return rune_error(err, 0, "unknown signal \"%s\"", argv[optind + 1]), 1;
 	if (container_load(g->root, argv[optind], &c, err) < 0 || container_kill(c, sig, all, err) < 0)

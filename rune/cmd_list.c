@@ -66,8 +66,8 @@ static void print_table(struct row *rows, size_t n)
 int cmd_list(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
-					      { "quiet", no_argument, NULL, 'q' },
-					      { NULL, 0, NULL, 0 } };
+		                              { "quiet", no_argument, NULL, 'q' },
+		                              { NULL, 0, NULL, 0 } };
 	const char *format = "table";
 	bool quiet = false;
 	int ch;

@@ -90,7 +90,10 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		format = optarg;
 	}
 	if (optind >= argc)
-		return rune_error(err, 0, "ps: \"ps [command options] <container-id> [ps options]\" requires a minimum of 1 argument(s)"), 1;
+		return rune_error(err, 0,
+		                  "ps: \"ps [command options] <container-id> [ps options]\" requires a minimum of 1 "
+		                  "argument(s)"),
+		       1;
 	if (container_load(g->root, argv[optind], &c, err) < 0)
 		return 1;
 	if (container_status(c) == STATUS_STOPPED)

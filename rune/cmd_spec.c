@@ -38,7 +38,7 @@ static void gen_process(yajl_gen g)
 {
 	static const char *caps[] = { "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", NULL };
 	static const char *env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm",
-				     NULL };
+		                     NULL };
 	static const char *args[] = { "sh", NULL };
 	static const char *sets[] = { "bounding", "effective", "permitted", "ambient" };
 
@@ -102,9 +102,17 @@ static void gen_mounts(yajl_gen g, bool rootless)
 
 static void gen_linux(yajl_gen g, bool rootless)
 {
-	static const char *masked[] = { "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-					"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-					"/proc/scsi", NULL };
+	static const char *masked[] = { "/proc/acpi",
+		                        "/proc/asound",
+		                        "/proc/kcore",
+		                        "/proc/keys",
+		                        "/proc/latency_stats",
+		                        "/proc/timer_list",
+		                        "/proc/timer_stats",
+		                        "/proc/sched_debug",
+		                        "/sys/firmware",
+		                        "/proc/scsi",
+		                        NULL };
 	static const char *ro[] = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger", NULL };
 	static const char *ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
 	static const char *ns_rootless[] = { "pid", "ipc", "uts", "mount", "user", NULL };
@@ -144,8 +152,8 @@ static void gen_linux(yajl_gen g, bool rootless)
 int cmd_spec(struct global_opts *gl, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
-					      { "rootless", no_argument, NULL, 'R' },
-					      { NULL, 0, NULL, 0 } };
+		                              { "rootless", no_argument, NULL, 'R' },
+		                              { NULL, 0, NULL, 0 } };
 	const char *bundle = NULL;
 	bool rootless = false;
 	int ch;
@@ -165,7 +173,8 @@ int cmd_spec(struct global_opts *gl, int argc, char **argv, rune_error_t *err)
 
 	yajl_gen g = json_gen_new(true, "\t");
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "ociVersion", RUNE_OCI_VERSION);
+	/* What runc writes: older runtimes (crun 1.8) refuse newer versions. */
+	json_gen_kv_str(g, "ociVersion", "1.0.2-dev");
 	gen_process(g);
 	json_gen_key(g, "root");
 	yajl_gen_map_open(g);

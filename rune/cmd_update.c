@@ -131,7 +131,7 @@ int cmd_update(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		return 1;
 	if (rfile) {
 		int r = strcmp(rfile, "-") == 0 ? read_fd_all(0, "standard input", 1 << 20, &text, NULL, err)
-						: read_file(rfile, 1 << 20, &text, NULL, err);
+		                                : read_file(rfile, 1 << 20, &text, NULL, err);
 		if (r < 0)
 			return 1;
 	} else if ((text = flags_to_json(vals, err)) == NULL) {

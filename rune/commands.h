@@ -38,6 +38,6 @@ void print_gen(void *gen);
 /* Parse the create flags shared by create and run; returns -1 on a bad flag. */
 struct create_opts;
 int parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, bool *detach, bool *keep,
-		       rune_error_t *err);
+                       rune_error_t *err);
 
 #endif

@@ -18,7 +18,8 @@ static const struct {
 } commands[] = {
 	{ "create", cmd_create, "create a container" },
 	{ "delete", cmd_delete, "delete any resources held by the container" },
-	{ "events", cmd_events, "display container events such as OOM notifications, cpu, memory, and IO usage statistics" },
+	{ "events", cmd_events,
+	  "display container events such as OOM notifications, cpu, memory, and IO usage statistics" },
 	{ "exec", cmd_exec, "execute new process inside the container" },
 	{ "features", cmd_features, "show the enabled features" },
 	{ "kill", cmd_kill, "kill sends the specified signal (default: SIGTERM) to the container's init process" },
@@ -36,17 +37,17 @@ static const struct {
 static void usage(FILE *f)
 {
 	fprintf(f, "NAME:\n   rune - a runc-compatible OCI runtime for confidential containers\n\n"
-		   "USAGE:\n   rune [global options] command [command options] [arguments...]\n\nCOMMANDS:\n");
+	           "USAGE:\n   rune [global options] command [command options] [arguments...]\n\nCOMMANDS:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "   %-9s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nGLOBAL OPTIONS:\n"
-		   "   --debug              enable debug logging\n"
-		   "   --log value          set the log file to write rune logs to (default is stderr)\n"
-		   "   --log-format value   set the log format ('text' (default), or 'json') (default: \"text\")\n"
-		   "   --root value         root directory for storage of container state (default: \"/run/rune\")\n"
-		   "   --systemd-cgroup     enable systemd cgroup support\n"
-		   "   --help, -h           show help\n"
-		   "   --version, -v        print the version\n");
+	           "   --debug              enable debug logging\n"
+	           "   --log value          set the log file to write rune logs to (default is stderr)\n"
+	           "   --log-format value   set the log format ('text' (default), or 'json') (default: \"text\")\n"
+	           "   --root value         root directory for storage of container state (default: \"/run/rune\")\n"
+	           "   --systemd-cgroup     enable systemd cgroup support\n"
+	           "   --help, -h           show help\n"
+	           "   --version, -v        print the version\n");
 }
 
 int require_id(int argc, char **argv, const char *usage_line, const char **id, rune_error_t *err)
@@ -76,11 +77,16 @@ int main(int argc, char **argv)
 	struct global_opts g = { .root = "/run/rune" };
 	cleanup_error rune_error_t err = NULL;
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' },   { "log", required_argument, NULL, 'l' },
-		{ "log-format", required_argument, NULL, 'f' }, { "debug", no_argument, NULL, 'd' },
-		{ "systemd-cgroup", no_argument, NULL, 's' }, { "version", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },          { "criu", required_argument, NULL, 'c' },
-		{ "rootless", required_argument, NULL, 'R' }, { NULL, 0, NULL, 0 },
+		{ "root", required_argument, NULL, 'r' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'f' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "systemd-cgroup", no_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "criu", required_argument, NULL, 'c' },
+		{ "rootless", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 

@@ -55,8 +55,8 @@ const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *
 /* Keep only the controllers from a v1 mount's super options. */
 static char *v1_controllers(const char *superopts)
 {
-	static const char *known[] = { "cpuset", "cpu", "cpuacct", "memory", "devices", "freezer", "blkio", "pids",
-				       "net_cls", "net_prio", "perf_event", "hugetlb", "rdma", "misc" };
+	static const char *known[] = { "cpuset", "cpu",     "cpuacct",  "memory",     "devices", "freezer", "blkio",
+		                       "pids",   "net_cls", "net_prio", "perf_event", "hugetlb", "rdma",    "misc" };
 	char *out = xstrdup("");
 	cleanup_free char *copy = xstrdup(superopts);
 	char *save = NULL;
@@ -187,8 +187,8 @@ int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup *
 		struct cgroup_hier *h = &cg->h[i];
 		cleanup_free char *base = path[0] == '/' ? xstrdup("") : own_cgroup(h);
 		h->dir = xasprintf("%s%s%s%s", h->mountpoint, base, path[0] == '/' ? "" : "/", path);
-		if (mkdir_p(h->dir, 0755, err) < 0 || (has_controller(h->controllers, "cpuset")
-						     && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
+		if (mkdir_p(h->dir, 0755, err) < 0
+		    || (has_controller(h->controllers, "cpuset") && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
 			cgroup_destroy(cg, NULL);
 			cgroup_free(cg);
 			return rune_error_wrap(err, "create cgroup");
@@ -291,11 +291,12 @@ int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
 }
 
 static int write_resource(const struct rune_cgroup *cg, const char *ctrl, const char *v1file, const char *v2file,
-			  const char *value, rune_error_t *err)
+                          const char *value, rune_error_t *err)
 {
 	const struct cgroup_hier *h = cgroup_find(cg, ctrl);
 	if (h == NULL)
-		return rune_error(err, ENOTSUP, "linux.resources: the %s controller is not available on this host", ctrl);
+		return rune_error(err, ENOTSUP, "linux.resources: the %s controller is not available on this host",
+		                  ctrl);
 	return cg_write(h->dir, h->v2 ? v2file : v1file, value, err);
 }
 
@@ -335,8 +336,8 @@ int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val r, rune_error_
 	}
 	if ((v = json_get(cpu, "shares")) && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0) {
 		long long sh = YAJL_GET_INTEGER(v);
-		cleanup_free char *s = hc && hc->v2 ? xasprintf("%lld", 1 + ((sh - 2) * 9999) / 262142)
-						    : xasprintf("%lld", sh);
+		cleanup_free char *s =
+		    hc && hc->v2 ? xasprintf("%lld", 1 + ((sh - 2) * 9999) / 262142) : xasprintf("%lld", sh);
 		if (write_resource(cg, "cpu", "cpu.shares", "cpu.weight", s, err) < 0)
 			return -1;
 	}
@@ -401,8 +402,8 @@ void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)
 	yajl_gen_map_open(g);
 	json_gen_key(g, "usage");
 	yajl_gen_map_open(g);
-	json_gen_kv_int(g, "total", c && c->v2 ? read_keyed(c, "cpu.stat", "usage_usec") * 1000
-					       : read_ll(c, "cpuacct.usage"));
+	json_gen_kv_int(g, "total",
+	                c && c->v2 ? read_keyed(c, "cpu.stat", "usage_usec") * 1000 : read_ll(c, "cpuacct.usage"));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	json_gen_key(g, "memory");
@@ -412,7 +413,8 @@ void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)
 	json_gen_kv_int(g, "usage", read_ll(m, m && m->v2 ? "memory.current" : "memory.usage_in_bytes"));
 	json_gen_kv_int(g, "max", m && m->v2 ? read_ll(m, "memory.peak") : read_ll(m, "memory.max_usage_in_bytes"));
 	json_gen_kv_int(g, "limit", read_ll(m, m && m->v2 ? "memory.max" : "memory.limit_in_bytes"));
-	json_gen_kv_int(g, "failcnt", m && m->v2 ? read_keyed(m, "memory.events", "max") : read_ll(m, "memory.failcnt"));
+	json_gen_kv_int(g, "failcnt",
+	                m && m->v2 ? read_keyed(m, "memory.events", "max") : read_ll(m, "memory.failcnt"));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	json_gen_key(g, "pids");
@@ -450,7 +452,8 @@ int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err)
 			struct cgroup_hier *h = &cg->h[cg->n++];
 			bool v2 = false;
 			if (json_read_string(json_get(e, "mountpoint"), "cgroup.mountpoint", &h->mountpoint, err) < 0
-			    || json_read_string(json_get(e, "controllers"), "cgroup.controllers", &h->controllers, err) < 0
+			    || json_read_string(json_get(e, "controllers"), "cgroup.controllers", &h->controllers, err)
+			           < 0
 			    || json_read_string(json_get(e, "dir"), "cgroup.dir", &h->dir, err) < 0
 			    || json_read_bool(json_get(e, "v2"), "cgroup.v2", &v2, err) < 0) {
 				cgroup_free(cg);

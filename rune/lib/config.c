@@ -19,10 +19,14 @@ static const struct {
 	const char *name, *proc;
 	int flag;
 } ns_kinds[NS_KINDS] = {
-	[NS_USER] = { "user", "user", CLONE_NEWUSER },   [NS_PID] = { "pid", "pid", CLONE_NEWPID },
-	[NS_NET] = { "network", "net", CLONE_NEWNET },   [NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
-	[NS_UTS] = { "uts", "uts", CLONE_NEWUTS },       [NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
-	[NS_TIME] = { "time", "time", 0x80 /* CLONE_NEWTIME */ }, [NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
+	[NS_USER] = { "user", "user", CLONE_NEWUSER },
+	[NS_PID] = { "pid", "pid", CLONE_NEWPID },
+	[NS_NET] = { "network", "net", CLONE_NEWNET },
+	[NS_IPC] = { "ipc", "ipc", CLONE_NEWIPC },
+	[NS_UTS] = { "uts", "uts", CLONE_NEWUTS },
+	[NS_CGROUP] = { "cgroup", "cgroup", CLONE_NEWCGROUP },
+	[NS_TIME] = { "time", "time", 0x80 /* CLONE_NEWTIME */ },
+	[NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
 };
 
 const char *ns_kind_name(enum rune_ns_kind k)
@@ -61,14 +65,22 @@ static const struct {
 	const char *name;
 	int resource;
 } rlimit_names[] = {
-	{ "RLIMIT_AS", RLIMIT_AS },           { "RLIMIT_CORE", RLIMIT_CORE },
-	{ "RLIMIT_CPU", RLIMIT_CPU },         { "RLIMIT_DATA", RLIMIT_DATA },
-	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },     { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK }, { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-	{ "RLIMIT_NICE", RLIMIT_NICE },       { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-	{ "RLIMIT_NPROC", RLIMIT_NPROC },     { "RLIMIT_RSS", RLIMIT_RSS },
-	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },   { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING }, { "RLIMIT_STACK", RLIMIT_STACK },
+	{ "RLIMIT_AS", RLIMIT_AS },
+	{ "RLIMIT_CORE", RLIMIT_CORE },
+	{ "RLIMIT_CPU", RLIMIT_CPU },
+	{ "RLIMIT_DATA", RLIMIT_DATA },
+	{ "RLIMIT_FSIZE", RLIMIT_FSIZE },
+	{ "RLIMIT_LOCKS", RLIMIT_LOCKS },
+	{ "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
+	{ "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
+	{ "RLIMIT_NICE", RLIMIT_NICE },
+	{ "RLIMIT_NOFILE", RLIMIT_NOFILE },
+	{ "RLIMIT_NPROC", RLIMIT_NPROC },
+	{ "RLIMIT_RSS", RLIMIT_RSS },
+	{ "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
+	{ "RLIMIT_RTTIME", RLIMIT_RTTIME },
+	{ "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
+	{ "RLIMIT_STACK", RLIMIT_STACK },
 };
 
 /* Mount options: flags to set or clear, propagation, recursive attributes. */
@@ -315,7 +327,8 @@ int config_parse_process(yajl_val v, const char *where, struct rune_process *p, 
 		uint32_t h = 0, wd = 0;
 		cleanup_free char *wh = xasprintf("%s.consoleSize.height", where);
 		cleanup_free char *ww = xasprintf("%s.consoleSize.width", where);
-		if (json_expect_object(cs, W("consoleSize"), err) < 0 || read_u32(json_get(cs, "height"), wh, &h, err) < 0
+		if (json_expect_object(cs, W("consoleSize"), err) < 0
+		    || read_u32(json_get(cs, "height"), wh, &h, err) < 0
 		    || read_u32(json_get(cs, "width"), ww, &wd, err) < 0)
 			return -1;
 		p->console_height = h;
@@ -352,7 +365,8 @@ static int parse_mounts(yajl_val v, struct rune_config *c, rune_error_t *err)
 		cleanup_free char *w = xasprintf("mounts[%zu]", i);
 		cleanup_free char *wd = xasprintf("%s.destination", w), *wt = xasprintf("%s.type", w);
 		cleanup_free char *wsrc = xasprintf("%s.source", w), *wo = xasprintf("%s.options", w);
-		if (json_expect_object(mv, w, err) < 0 || json_read_string(json_get(mv, "destination"), wd, &m->destination, err) < 0
+		if (json_expect_object(mv, w, err) < 0
+		    || json_read_string(json_get(mv, "destination"), wd, &m->destination, err) < 0
 		    || json_read_string(json_get(mv, "type"), wt, &m->type, err) < 0
 		    || json_read_string(json_get(mv, "source"), wsrc, &m->source, err) < 0
 		    || json_read_strv(json_get(mv, "options"), wo, &m->options, NULL, err) < 0)
@@ -388,7 +402,8 @@ static int parse_hooks(yajl_val v, struct rune_config *c, rune_error_t *err)
 			cleanup_free char *wp = xasprintf("%s.path", wi), *wa = xasprintf("%s.args", wi);
 			cleanup_free char *we = xasprintf("%s.env", wi), *wt = xasprintf("%s.timeout", wi);
 			int64_t t = 0;
-			if (json_expect_object(hv, wi, err) < 0 || json_read_string(json_get(hv, "path"), wp, &h->path, err) < 0
+			if (json_expect_object(hv, wi, err) < 0
+			    || json_read_string(json_get(hv, "path"), wp, &h->path, err) < 0
 			    || json_read_strv(json_get(hv, "args"), wa, &h->args, NULL, err) < 0
 			    || json_read_strv(json_get(hv, "env"), we, &h->env, NULL, err) < 0
 			    || json_read_int64(json_get(hv, "timeout"), wt, &t, err) < 0)
@@ -416,7 +431,8 @@ static int parse_idmaps(yajl_val v, const char *where, struct rune_idmap **out, 
 		cleanup_free char *w = xasprintf("%s[%zu]", where, i);
 		cleanup_free char *wc = xasprintf("%s.containerID", w), *wh = xasprintf("%s.hostID", w);
 		cleanup_free char *ws = xasprintf("%s.size", w);
-		if (json_expect_object(m, w, err) < 0 || read_u32(json_get(m, "containerID"), wc, &im->container_id, err) < 0
+		if (json_expect_object(m, w, err) < 0
+		    || read_u32(json_get(m, "containerID"), wc, &im->container_id, err) < 0
 		    || read_u32(json_get(m, "hostID"), wh, &im->host_id, err) < 0
 		    || read_u32(json_get(m, "size"), ws, &im->size, err) < 0)
 			return -1;
@@ -471,14 +487,16 @@ static int parse_devices(yajl_val v, struct rune_config *c, rune_error_t *err)
 		cleanup_free char *w = xasprintf("linux.devices[%zu]", i);
 		cleanup_free char *wp = xasprintf("%s.path", w), *wt = xasprintf("%s.type", w);
 		cleanup_free char *wma = xasprintf("%s.major", w), *wmi = xasprintf("%s.minor", w);
-		cleanup_free char *wm = xasprintf("%s.fileMode", w), *wu = xasprintf("%s.uid", w), *wg = xasprintf("%s.gid", w);
+		cleanup_free char *wm = xasprintf("%s.fileMode", w), *wu = xasprintf("%s.uid", w),
+		                  *wg = xasprintf("%s.gid", w);
 		cleanup_free char *type = NULL;
 		uint32_t mode = 0, uid = 0, gid = 0;
 		if (json_expect_object(d, w, err) < 0 || json_read_string(json_get(d, "path"), wp, &dev->path, err) < 0
 		    || json_read_string(json_get(d, "type"), wt, &type, err) < 0
 		    || json_read_int64(json_get(d, "major"), wma, &dev->major, err) < 0
 		    || json_read_int64(json_get(d, "minor"), wmi, &dev->minor, err) < 0
-		    || read_u32(json_get(d, "fileMode"), wm, &mode, err) < 0 || read_u32(json_get(d, "uid"), wu, &uid, err) < 0
+		    || read_u32(json_get(d, "fileMode"), wm, &mode, err) < 0
+		    || read_u32(json_get(d, "uid"), wu, &uid, err) < 0
 		    || read_u32(json_get(d, "gid"), wg, &gid, err) < 0)
 			return -1;
 		if (dev->path == NULL || dev->path[0] != '/')
@@ -502,8 +520,9 @@ static int parse_propagation(const char *s, unsigned long *out, rune_error_t *er
 		const char *n;
 		unsigned long f;
 	} t[] = {
-		{ "private", MS_PRIVATE },   { "rprivate", MS_PRIVATE | MS_REC },   { "slave", MS_SLAVE },
-		{ "rslave", MS_SLAVE | MS_REC }, { "shared", MS_SHARED }, { "rshared", MS_SHARED | MS_REC },
+		{ "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+		{ "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+		{ "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
 		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 	};
 	if (s == NULL || s[0] == '\0')
@@ -522,8 +541,10 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 	if (l == NULL)
 		return 0;
 	if (json_expect_object(l, "linux", err) < 0 || parse_namespaces(json_get(l, "namespaces"), c, err) < 0
-	    || parse_idmaps(json_get(l, "uidMappings"), "linux.uidMappings", &c->uid_mappings, &c->n_uid_mappings, err) < 0
-	    || parse_idmaps(json_get(l, "gidMappings"), "linux.gidMappings", &c->gid_mappings, &c->n_gid_mappings, err) < 0
+	    || parse_idmaps(json_get(l, "uidMappings"), "linux.uidMappings", &c->uid_mappings, &c->n_uid_mappings, err)
+	           < 0
+	    || parse_idmaps(json_get(l, "gidMappings"), "linux.gidMappings", &c->gid_mappings, &c->n_gid_mappings, err)
+	           < 0
 	    || parse_devices(json_get(l, "devices"), c, err) < 0
 	    || json_read_string(json_get(l, "cgroupsPath"), "linux.cgroupsPath", &c->cgroups_path, err) < 0
 	    || json_read_string(json_get(l, "rootfsPropagation"), "linux.rootfsPropagation", &prop, err) < 0
@@ -553,7 +574,8 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 	if ((c->n_uid_mappings || c->n_gid_mappings) && !c->ns[NS_USER].present)
 		return rune_error(err, EINVAL, "linux.uidMappings: mappings given without a user namespace");
 	if (c->ns[NS_USER].present && !c->ns[NS_USER].path && (!c->n_uid_mappings || !c->n_gid_mappings))
-		return rune_error(err, EINVAL, "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
+		return rune_error(err, EINVAL,
+		                  "linux.uidMappings: a new user namespace needs uidMappings and gidMappings");
 	return 0;
 }
 
@@ -574,7 +596,8 @@ int config_parse(const char *text, const char *where, struct rune_config **out, 
 	    || json_read_bool(json_get(root, "readonly"), "root.readonly", &c->root_readonly, err) < 0
 	    || json_read_string(json_get(c->tree, "hostname"), "hostname", &c->hostname, err) < 0
 	    || json_read_string(json_get(c->tree, "domainname"), "domainname", &c->domainname, err) < 0
-	    || parse_mounts(json_get(c->tree, "mounts"), c, err) < 0 || parse_hooks(json_get(c->tree, "hooks"), c, err) < 0
+	    || parse_mounts(json_get(c->tree, "mounts"), c, err) < 0
+	    || parse_hooks(json_get(c->tree, "hooks"), c, err) < 0
 	    || json_expect_object(json_get(c->tree, "annotations"), "annotations", err) < 0
 	    || parse_linux(json_get(c->tree, "linux"), c, err) < 0)
 		goto fail;

@@ -13,8 +13,8 @@
 struct rune_mount {
 	char *destination, *type, *source;
 	char **options;
-	unsigned long flags;       /* MS_* to set */
-	unsigned long propagation; /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
+	unsigned long flags;         /* MS_* to set */
+	unsigned long propagation;   /* MS_SHARED/SLAVE/PRIVATE/UNBINDABLE (| MS_REC) */
 	uint64_t attr_set, attr_clr; /* recursive MOUNT_ATTR_* ("rro", "rnosuid", ...) */
 	char *data;                  /* options the kernel interprets (mode=, size=, ...) */
 	bool bind;

@@ -21,7 +21,7 @@
 #include "util.h"
 
 #define STATE_FILE "state.json"
-#define STATE_MAX (1 << 20)
+#define STATE_MAX  (1 << 20)
 
 int container_validate_id(const char *id, rune_error_t *err)
 {
@@ -212,7 +212,8 @@ void container_free(struct rune_container *c)
 void container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g)
 {
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "ociVersion", c->config && c->config->oci_version ? c->config->oci_version : RUNE_OCI_VERSION);
+	json_gen_kv_str(g, "ociVersion",
+	                c->config && c->config->oci_version ? c->config->oci_version : RUNE_OCI_VERSION);
 	json_gen_kv_str(g, "id", c->id);
 	json_gen_kv_int(g, "pid", s == STATUS_STOPPED ? 0 : c->pid);
 	json_gen_kv_str(g, "status", status_name(s));
@@ -228,7 +229,7 @@ void container_gen_state(const struct rune_container *c, enum rune_status s, con
 }
 
 char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
-			   const struct rune_config *config)
+                           const struct rune_config *config)
 {
 	yajl_gen g = json_gen_new(false, NULL);
 	const unsigned char *buf;
@@ -337,11 +338,13 @@ int container_delete(struct rune_container *c, bool force, rune_error_t *err)
 	enum rune_status s = container_status(c);
 	if (s != STATUS_STOPPED) {
 		if (s != STATUS_CREATED && !force)
-			return rune_error(err, 0, "cannot delete container %s that is not stopped: %s", c->id, status_name(s));
+			return rune_error(err, 0, "cannot delete container %s that is not stopped: %s", c->id,
+			                  status_name(s));
 		if (container_kill(c, SIGKILL, true, NULL) < 0)
 			kill(c->pid, SIGKILL);
 		if (!wait_gone(c->pid, c->start_time, 10000))
-			return rune_error(err, ETIMEDOUT, "container %s init %d did not exit after SIGKILL", c->id, (int) c->pid);
+			return rune_error(err, ETIMEDOUT, "container %s init %d did not exit after SIGKILL", c->id,
+			                  (int) c->pid);
 	}
 	/* With a shared pid namespace, processes may outlive the init. */
 	if (c->cgroup && c->cgroup->n) {

@@ -29,8 +29,8 @@ struct create_opts {
 	const char *root, *id, *bundle, *console_socket, *pid_file;
 	bool no_pivot, no_new_keyring, systemd_cgroup;
 	int preserve_fds;
-	int listen_fds; /* LISTEN_FDS from systemd socket activation */
-	bool foreground; /* `run` without --detach: rune stays the parent */
+	int listen_fds;         /* LISTEN_FDS from systemd socket activation */
+	bool foreground;        /* `run` without --detach: rune stays the parent */
 	int console_master_out; /* foreground + terminal: receives the pty master */
 };
 
@@ -58,7 +58,7 @@ const char *status_name(enum rune_status s);
 void container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g);
 /* The state object passed to hooks on stdin. */
 char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
-			   const struct rune_config *config);
+                           const struct rune_config *config);
 /* Ids of all containers under root, sorted. */
 int container_list_ids(const char *root, char ***ids, rune_error_t *err);
 /* Send a signal to the init or, with all, to every process of the container. */

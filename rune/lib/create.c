@@ -84,7 +84,9 @@ static int init_namespaces_and_rootfs(struct init_args *a, int host_pid, rune_er
 		return rune_error(err, errno, "join a session keyring");
 	if (!c->ns[NS_MOUNT].present)
 		return rune_error(err, EINVAL, "linux.namespaces: a mount namespace is required");
-	struct rootfs_ctx rc = { .config = c, .rootfs = a->rootfs, .cgroup = a->cgroup, .userns = c->ns[NS_USER].present };
+	struct rootfs_ctx rc = {
+		.config = c, .rootfs = a->rootfs, .cgroup = a->cgroup, .userns = c->ns[NS_USER].present
+	};
 	if (rootfs_prepare(&rc, err) < 0)
 		return -1;
 	if (sync_send(a->sync_fd, SYNC_RUNTIME_HOOKS, 0, NULL) < 0)
@@ -159,8 +161,8 @@ static int write_id_map(pid_t pid, const char *file, const struct rune_idmap *m,
 	cleanup_free char *path = xasprintf("/proc/%d/%s", (int) pid, file);
 	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, buf, strlen(buf)) < 0)
-		return rune_error(err, errno, "linux.%s: write %s", strcmp(file, "uid_map") ? "gidMappings" : "uidMappings",
-				  path);
+		return rune_error(err, errno, "linux.%s: write %s",
+		                  strcmp(file, "uid_map") ? "gidMappings" : "uidMappings", path);
 	return 0;
 }
 
@@ -172,7 +174,7 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 
 	if (ns_new(cfg, NS_USER)
 	    && (write_id_map(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings, err) < 0
-		|| write_id_map(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0))
+	        || write_id_map(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0))
 		return -1;
 	if (cgroup_enter(c->cgroup, pid, err) < 0 || cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0)
 		return -1;
@@ -203,13 +205,16 @@ static int validate_create(struct create_opts *o, const struct rune_config *cfg,
 	if (!cfg->has_process)
 		return rune_error(err, EINVAL, "config.json: process: missing (rune needs a process to run)");
 	if (cfg->process.terminal && !o->console_socket && !o->foreground)
-		return rune_error(err, EINVAL, "cannot allocate tty if rune will detach without setting console socket");
+		return rune_error(err, EINVAL,
+		                  "cannot allocate tty if rune will detach without setting console socket");
 	if (!cfg->process.terminal && o->console_socket)
 		return rune_error(err, EINVAL, "cannot use console socket if rune will not detach or allocate tty");
 	if (cfg->seccomp)
-		return rune_error(err, ENOTSUP, "config.json: linux.seccomp: seccomp filters are not supported yet by this build");
+		return rune_error(err, ENOTSUP,
+		                  "config.json: linux.seccomp: seccomp filters are not supported yet by this build");
 	if (o->systemd_cgroup)
-		return rune_error(err, ENOTSUP, "--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd)");
+		return rune_error(err, ENOTSUP,
+		                  "--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd)");
 	return 0;
 }
 
@@ -260,7 +265,7 @@ static int resolve_bundle(struct create_opts *o, struct rune_container *c, rune_
 	if (config_load(cfgpath, &c->config, err) < 0)
 		return -1;
 	cleanup_free char *root = c->config->root_path[0] == '/' ? xstrdup(c->config->root_path)
-								 : xasprintf("%s/%s", abs, c->config->root_path);
+	                                                         : xasprintf("%s/%s", abs, c->config->root_path);
 	c->rootfs = realpath(root, NULL);
 	struct stat st;
 	if (c->rootfs == NULL || stat(c->rootfs, &st) < 0)
@@ -288,7 +293,8 @@ static int spawn_init(struct rune_container *c, struct init_args *a, pid_t *pid_
 		}
 		ns_fds[k] = open(cfg->ns[k].path, O_RDONLY | O_CLOEXEC);
 		if (ns_fds[k] < 0) {
-			r = rune_error(err, errno, "linux.namespaces: open %s namespace %s", ns_kind_name(k), cfg->ns[k].path);
+			r = rune_error(err, errno, "linux.namespaces: open %s namespace %s", ns_kind_name(k),
+			               cfg->ns[k].path);
 			break;
 		}
 	}
@@ -334,9 +340,14 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
-	struct init_args a = { .o = o, .config = c->config, .rootfs = c->rootfs, .cgroup = c->cgroup,
-			       .sync_fd = sv[1], .console_fd = console_fd, .fifo_fd = fifo_fd,
-			       .lock_fd = c->lock_fd };
+	struct init_args a = { .o = o,
+		               .config = c->config,
+		               .rootfs = c->rootfs,
+		               .cgroup = c->cgroup,
+		               .sync_fd = sv[1],
+		               .console_fd = console_fd,
+		               .fifo_fd = fifo_fd,
+		               .lock_fd = c->lock_fd };
 	int r = spawn_init(c, &a, &pid, err);
 	close(sv[1]);
 	if (r == 0) {

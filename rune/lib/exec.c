@@ -69,7 +69,7 @@ static int open_ns_fds(pid_t pid, int fds[NS_KINDS], rune_error_t *err)
 }
 
 static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS_KINDS], pid_t *pid_out,
-		    int *master_out, rune_error_t *err)
+                    int *master_out, rune_error_t *err)
 {
 	int sv[2], con[2] = { -1, -1 };
 	cleanup_close int console_fd = -1;
@@ -78,7 +78,8 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 		return -1;
 	if (o->process->terminal && !o->console_socket) {
 		if (o->detach)
-			return rune_error(err, EINVAL, "cannot allocate tty if rune will detach without setting console socket");
+			return rune_error(err, EINVAL,
+			                  "cannot allocate tty if rune will detach without setting console socket");
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0)
 			return rune_error(err, errno, "socketpair");
 		console_fd = con[1];
@@ -95,8 +96,9 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	}
 	close(sv[1]);
 	int r = pid < 0 ? -1 : 0;
-	if (r == 0 && (cgroup_enter(c->cgroup, pid, err) < 0 || sync_send(sv[0], SYNC_GO, pid, NULL) < 0
-		       || sync_expect(sv[0], SYNC_READY, "exec'd process", err) < 0))
+	if (r == 0
+	    && (cgroup_enter(c->cgroup, pid, err) < 0 || sync_send(sv[0], SYNC_GO, pid, NULL) < 0
+	        || sync_expect(sv[0], SYNC_READY, "exec'd process", err) < 0))
 		r = -1;
 	if (r == 0) {
 		/* Either EOF (execve worked) or an error from the child. */

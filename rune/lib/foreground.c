@@ -62,8 +62,8 @@ int wait_foreground(pid_t pid, int master, int *exit_code, rune_error_t *err)
 	}
 	while (!done) {
 		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = mfd, .events = POLLIN },
-				       { .fd = in_open ? 0 : -1, .events = POLLIN } };
+			               { .fd = mfd, .events = POLLIN },
+			               { .fd = in_open ? 0 : -1, .events = POLLIN } };
 		if (poll(p, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;

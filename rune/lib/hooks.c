@@ -18,8 +18,7 @@ static int pidfd_open_(pid_t pid)
 	return syscall(SYS_pidfd_open, pid, 0);
 }
 
-static int run_one(const struct rune_hook *h, const char *kind, size_t idx, const char *state_json,
-		   rune_error_t *err)
+static int run_one(const struct rune_hook *h, const char *kind, size_t idx, const char *state_json, rune_error_t *err)
 {
 	int in[2];
 	pid_t pid;
@@ -61,7 +60,7 @@ static int run_one(const struct rune_hook *h, const char *kind, size_t idx, cons
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			return rune_error(err, ETIMEDOUT, "%s hook #%zu (%s) did not finish within %d s", kind, idx,
-					  h->path, h->timeout);
+			                  h->path, h->timeout);
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0)
@@ -71,14 +70,14 @@ static int run_one(const struct rune_hook *h, const char *kind, size_t idx, cons
 		return rune_error(err, errno, "%s hook #%zu: cannot execute %s", kind, idx, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		return rune_error(err, 0, "%s hook #%zu (%s) failed: exit status %d", kind, idx, h->path,
-				  WEXITSTATUS(status));
+		                  WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
-		return rune_error(err, 0, "%s hook #%zu (%s) killed by signal %d", kind, idx, h->path, WTERMSIG(status));
+		return rune_error(err, 0, "%s hook #%zu (%s) killed by signal %d", kind, idx, h->path,
+		                  WTERMSIG(status));
 	return 0;
 }
 
-int hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json,
-	      rune_error_t *err)
+int hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json, rune_error_t *err)
 {
 	for (size_t i = 0; i < hooks[kind].n; i++)
 		if (run_one(&hooks[kind].v[i], hook_kind_name(kind), i, state_json, err) < 0)

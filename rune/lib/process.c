@@ -96,8 +96,9 @@ static int apply_caps_bounding(const struct rune_caps *caps, rune_error_t *err)
 		char *name = cap_to_name(first_cap(missing)); /* libcap memory: cap_free */
 		for (char *q = name; q && *q; q++)
 			*q = (*q >= 'a' && *q <= 'z') ? *q - 32 : *q;
-		rune_error(err, EPERM, "process.capabilities: %s is not in the bounding set of this host, so it cannot be granted",
-			   name ? name : "?");
+		rune_error(err, EPERM,
+		           "process.capabilities: %s is not in the bounding set of this host, so it cannot be granted",
+		           name ? name : "?");
 		cap_free(name);
 		return -1;
 	}
@@ -143,10 +144,12 @@ static int apply_rlimits(const struct rune_process *p, rune_error_t *err)
 			getrlimit(r->resource, &cur);
 			if (errno == EPERM && r->hard > cur.rlim_max)
 				return rune_error(err, EPERM,
-						  "process.rlimits: %s hard limit %llu exceeds this host's %llu and raising it needs CAP_SYS_RESOURCE",
-						  r->name, (unsigned long long) r->hard, (unsigned long long) cur.rlim_max);
+				                  "process.rlimits: %s hard limit %llu exceeds this host's %llu and "
+				                  "raising it needs CAP_SYS_RESOURCE",
+				                  r->name, (unsigned long long) r->hard,
+				                  (unsigned long long) cur.rlim_max);
 			return rune_error(err, errno, "process.rlimits: set %s to soft %llu, hard %llu", r->name,
-					  (unsigned long long) r->soft, (unsigned long long) r->hard);
+			                  (unsigned long long) r->soft, (unsigned long long) r->hard);
 		}
 	}
 	return 0;

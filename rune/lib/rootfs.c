@@ -41,7 +41,7 @@ static char *follow_dangling(int pfd, const char *p, size_t i, const char *rest)
 }
 
 static int open_in_root_depth(int rootfd, const char *path, bool create, bool as_file, int *out, int depth,
-			      rune_error_t *err)
+                              rune_error_t *err)
 {
 	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 	int fd = openat2_(rootfd, path, O_PATH | O_CLOEXEC, resolve);
@@ -74,7 +74,8 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool as
 			if (via)
 				return open_in_root_depth(rootfd, via, create, as_file, out, depth + 1, err);
 			if (last && as_file) {
-				int f = openat(pfd, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+				int f =
+				    openat(pfd, slash + 1, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
 				if (f < 0 && errno != EEXIST)
 					return rune_error(err, errno, "create %s in the container", p);
 				if (f >= 0)
@@ -256,7 +257,7 @@ static int mount_one(const struct rune_mount *m, int rootfd, const struct rootfs
 				return 0;
 		}
 		return rune_error(err, e, "mount %s (type %s) on %s", m->source ? m->source : m->type, m->type,
-				  m->destination);
+		                  m->destination);
 	}
 	close(fd);
 	fd = -1;
