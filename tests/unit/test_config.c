@@ -35,11 +35,12 @@ static const char *parse_err(const char *text)
 }
 
 #define BASE "\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}"
+#define PROC "\"process\": {\"args\": [\"sh\"], \"cwd\": \"/\""
 
 static void test_errors_name_fields(void)
 {
 	const char *e;
-	CHECK(parse_err("{" BASE ", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\"}}") == NULL);
+	CHECK(parse_err("{" BASE ", " PROC "}}") == NULL);
 	e = parse_err("{" BASE ", \"process\": {\"args\": \"sh\", \"cwd\": \"/\"}}");
 	CHECK(e && strstr(e, "config.json") && strstr(e, "process.args"));
 	e = parse_err("{" BASE ", \"process\": {\"args\": [\"sh\", 3], \"cwd\": \"/\"}}");
@@ -50,9 +51,7 @@ static void test_errors_name_fields(void)
 	CHECK(e && strstr(e, "mounts[1].destination"));
 	e = parse_err("{" BASE ", \"linux\": {\"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"bogus\"}]}}");
 	CHECK(e && strstr(e, "linux.namespaces[1].type") && strstr(e, "bogus"));
-	e = parse_err(
-	    "{" BASE
-	    ", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"capabilities\": {\"bounding\": [\"CAP_NOPE\"]}}}");
+	e = parse_err("{" BASE ", " PROC ", \"capabilities\": {\"bounding\": [\"CAP_NOPE\"]}}}");
 	CHECK(e && strstr(e, "process.capabilities.bounding[0]") && strstr(e, "CAP_NOPE"));
 	e = parse_err("{" BASE ", \"hooks\": {\"prestart\": [{\"path\": \"relative\"}]}}");
 	CHECK(e && strstr(e, "hooks.prestart[0].path"));
@@ -62,8 +61,8 @@ static void test_errors_name_fields(void)
 	CHECK(e && strstr(e, "invalid JSON"));
 	e = parse_err("[]");
 	CHECK(e && strstr(e, "JSON object"));
-	e = parse_err("{" BASE ", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"rlimits\": [{\"type\": "
-	                       "\"RLIMIT_NOFILE\", \"soft\": -1, \"hard\": 1}]}}");
+	e = parse_err("{" BASE ", " PROC ", \"rlimits\": "
+	              "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": -1, \"hard\": 1}]}}");
 	CHECK(e && strstr(e, "process.rlimits[0].soft"));
 }
 
@@ -71,11 +70,10 @@ static void test_large_rlimits_and_values(void)
 {
 	struct rune_config *c = NULL;
 	rune_error_t err = NULL;
-	const char *t =
-	    "{" BASE ", \"process\": {\"args\": [\"sh\"], \"cwd\": \"/\", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", "
-	    "\"soft\": 18446744073709551615, \"hard\": 18446744073709551615}], \"oomScoreAdj\": -500}, "
-	    "\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}], "
-	    "\"rootfsPropagation\": \"rslave\"}}";
+	const char *t = "{" BASE ", " PROC ", \"rlimits\": [{\"type\": \"RLIMIT_CORE\", "
+	                "\"soft\": 18446744073709551615, \"hard\": 18446744073709551615}], \"oomScoreAdj\": -500}, "
+	                "\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}], "
+	                "\"rootfsPropagation\": \"rslave\"}}";
 	CHECK(config_parse(t, "config.json", &c, &err) == 0);
 	if (c) {
 		CHECK(c->process.n_rlimits == 1 && c->process.rlimits[0].soft == UINT64_MAX);
