@@ -161,3 +161,17 @@ test_run_foreground_terminal() {
 	assert_contains "$out" "/dev/pts/0"
 	assert_eq 3 "$rc"
 }
+
+test_global_flags_and_misc_create_flags() {
+	assert_contains "$(r --version)" "rune version"
+	assert_contains "$(r --help)" "COMMANDS"
+	make_bundle "$T/b" sh -c 'cat /proc/self/keys 2>/dev/null | grep -c _ses || true'
+	# --no-new-keyring keeps rune's session keyring; without it the container gets its own
+	r run --no-new-keyring -b "$T/b" c1 >/dev/null
+	expect_fail 1 r --systemd-cgroup run -b "$T/b" c2
+	assert_contains "$ERR" "systemd"
+	r --debug --log "$T/debug.log" run -b "$T/b" c3 >/dev/null
+	[ -f "$T/debug.log" ] || fail "--log file not created"
+	expect_fail 1 r nosuchcommand
+	assert_contains "$ERR" "nosuchcommand"
+}
