@@ -346,14 +346,12 @@ int container_delete(struct rune_container *c, bool force, rune_error_t *err)
 			return rune_error(err, ETIMEDOUT, "container %s init %d did not exit after SIGKILL", c->id,
 			                  (int) c->pid);
 	}
-	/* With a shared pid namespace, processes may outlive the init. */
-	if (c->cgroup && c->cgroup->n) {
-		cleanup_free pid_t *pids = NULL;
-		size_t n = 0;
-		if (cgroup_pids(c->cgroup, &pids, &n, NULL) == 0 && n > 0) {
-			container_kill(c, SIGKILL, true, NULL);
-		}
-	}
+	/* With a shared pid namespace, processes may outlive the init: sweep the cgroup. */
+	cleanup_free pid_t *left = NULL;
+	size_t nleft = 0;
+	if (c->cgroup && c->cgroup->n && cgroup_pids(c->cgroup, &left, &nleft, NULL) == 0)
+		for (size_t i = 0; i < nleft; i++)
+			kill(left[i], SIGKILL);
 	if (cgroup_destroy(c->cgroup, err) < 0)
 		return -1;
 	cleanup_free char *state = container_hook_state(c->id, c->bundle, 0, "stopped", c->config);

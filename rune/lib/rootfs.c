@@ -25,12 +25,11 @@ static int openat2_(int dirfd, const char *path, int flags, unsigned long long r
 
 /* Resolve a dangling symlink at the component p (which ends at p+i) into the
  * path it names inside the root, followed by the rest of the original path. */
-static char *follow_dangling(int pfd, const char *p, size_t i, const char *rest)
+static char *follow_dangling(int pfd, const char *p, const char *rest)
 {
 	char target[4096];
 	const char *slash = strrchr(p, '/');
 	ssize_t n = readlinkat(pfd, slash + 1, target, sizeof(target) - 1);
-	(void) i;
 	if (n <= 0)
 		return NULL;
 	target[n] = '\0';
@@ -70,7 +69,7 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool as
 			if (pfd < 0)
 				return rune_error(err, errno, "open %s in the container", parent);
 			/* A symlink to something missing: create what it names, inside the root. */
-			cleanup_free char *via = follow_dangling(pfd, p, i, saved ? path + i : "");
+			cleanup_free char *via = follow_dangling(pfd, p, saved ? path + i : "");
 			if (via)
 				return open_in_root_depth(rootfd, via, create, as_file, out, depth + 1, err);
 			if (last && as_file) {
