@@ -43,13 +43,19 @@ static bool has_controller(const char *list, const char *want)
 
 const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *controller)
 {
-	for (size_t i = 0; cg && i < cg->n; i++)
-		if (!cg->h[i].v2 && has_controller(cg->h[i].controllers, controller))
+	const struct cgroup_hier *v2 = NULL;
+	for (size_t i = 0; cg && i < cg->n; i++) {
+		if (cg->h[i].v2)
+			v2 = &cg->h[i];
+		else if (has_controller(cg->h[i].controllers, controller))
 			return &cg->h[i];
+	}
+	/* On a pure v2 host the unified hierarchy holds every controller; on a
+	 * hybrid one (v1 hierarchies present) it holds none. */
 	for (size_t i = 0; cg && i < cg->n; i++)
-		if (cg->h[i].v2 && cgroup_host_mode() == CGROUP_V2)
-			return &cg->h[i];
-	return NULL;
+		if (!cg->h[i].v2)
+			return NULL;
+	return v2;
 }
 
 /* Keep only the controllers from a v1 mount's super options. */

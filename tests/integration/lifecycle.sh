@@ -100,7 +100,7 @@ test_create_start_state() {
 	[ ! -e "$T/b/rootfs/tmp/marker" ] || fail "process ran before start"
 	r start c1
 	assert_eq running "$(status_of c1)"
-	for _ in $(seq 50); do [ -e "$T/b/rootfs/tmp/marker" ] && break; sleep 0.05; done
+	wait_file "$T/b/rootfs/tmp/marker"
 	assert_eq started "$(cat "$T/b/rootfs/tmp/marker")"
 	expect_fail 1 r start c1
 	assert_contains "$ERR" "cannot start an already running container"
@@ -192,12 +192,11 @@ test_kill_signals() {
 	jq_edit "$T/b" '.root.readonly = false'
 	r run -d -b "$T/b" c1 </dev/null >/dev/null 2>&1
 	r kill c1 SIGUSR1
-	for _ in $(seq 50); do [ -e "$T/b/rootfs/tmp/sig" ] && break; sleep 0.1; done
+	wait_file "$T/b/rootfs/tmp/sig"
 	assert_eq got-usr1 "$(cat "$T/b/rootfs/tmp/sig")"
 	rm "$T/b/rootfs/tmp/sig"
 	r kill c1 usr1
-	for _ in $(seq 50); do [ -e "$T/b/rootfs/tmp/sig" ] && break; sleep 0.1; done
-	[ -e "$T/b/rootfs/tmp/sig" ] || fail "lowercase name without SIG not delivered"
+	wait_file "$T/b/rootfs/tmp/sig"
 	expect_fail 1 r kill c1 NOTASIGNAL
 	assert_contains "$ERR" "unknown signal"
 	r kill c1 9

@@ -86,6 +86,15 @@ wait_status() {
 	fail "container $1 did not reach $2 (is $(status_of "$1" 2>&1))"
 }
 
+# wait_file PATH: poll until PATH exists (5 s), fail otherwise.
+wait_file() {
+	for _ in $(seq 100); do
+		[ -e "$1" ] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not appear"
+}
+
 cleanup_all() {
 	local rc=$?
 	set +e +o pipefail
