@@ -14,7 +14,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 HARDEN := -fstack-protector-strong -fPIE -fno-strict-aliasing
-CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon -Irune/lib \
+CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon -Irune/lib -Ipal \
 	-DRUNE_VERSION='"$(VERSION)"' -DRUNE_COMMIT='"$(COMMIT)"' $(CPPFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
@@ -23,10 +23,11 @@ ifeq ($(SANITIZE),1)
   CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
   CPPFLAGS_ALL := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS_ALL))
   LDFLAGS_ALL += -fsanitize=address,undefined
+  SANITIZE_LDFLAGS := -fsanitize=address,undefined
 endif
 
 COMMON_SRC := $(wildcard common/*.c)
-LIBRUNE_SRC := $(wildcard rune/lib/*.c)
+LIBRUNE_SRC := $(wildcard rune/lib/*.c) pal/loader.c
 RUNE_SRC := $(wildcard rune/*.c)
 RUNE_LIBS := -lyajl -lcap -lseccomp
 
@@ -40,10 +41,38 @@ TEST_HELPERS := $(BUILDDIR)/tests/console-receiver
 
 BINARIES := $(BUILDDIR)/bin/rune
 
+# Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
+LIBDIR ?= $(PREFIX)/lib
+PALDIR ?= $(LIBDIR)/rune
+PAL_CFLAGS := -fPIC -fvisibility=hidden -Ipal -Ipal/lib
+PAL_LDFLAGS := -shared -Wl,-z,relro,-z,now -Wl,-z,defs -Wl,--as-needed
+PALPROC_OBJ := $(BUILDDIR)/pic/pal/lib/palproc.o
+SIM_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(wildcard pal/sim/*.c))
+PALS := $(BUILDDIR)/pal/liberpal-skeleton-v1.so $(BUILDDIR)/pal/liberpal-skeleton-v2.so \
+	$(BUILDDIR)/pal/liberpal-skeleton-v3.so $(BUILDDIR)/pal/liberpal-sim.so
+
 .PHONY: all install uninstall deps check check-asan test unit integration demo bench \
 	format format-check clean
 
-all: $(BINARIES) $(UNIT_BIN) $(TEST_HELPERS)
+all: $(BINARIES) $(PALS) $(UNIT_BIN) $(TEST_HELPERS)
+
+$(BUILDDIR)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(PAL_CFLAGS) $(CFLAGS) $(WARN) \
+		-fstack-protector-strong -MMD -MP -c $< -o $@
+
+$(BUILDDIR)/pic/pal/skeleton/skeleton-v%.o: pal/skeleton/skeleton.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DSKELETON_VERSION=$* $(PAL_CFLAGS) $(CFLAGS) $(WARN) \
+		-fstack-protector-strong -MMD -MP -c $< -o $@
+
+$(BUILDDIR)/pal/liberpal-skeleton-v%.so: $(BUILDDIR)/pic/pal/skeleton/skeleton-v%.o $(PALPROC_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^
+
+$(BUILDDIR)/pal/liberpal-sim.so: $(SIM_OBJ) $(PALPROC_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^ -lseccomp -lcrypto
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -70,13 +99,15 @@ $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
 
-install: $(BINARIES)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+install: $(BINARIES) $(PALS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PALDIR)
 	install -m 0755 $(BUILDDIR)/bin/rune $(DESTDIR)$(BINDIR)/rune
+	install -m 0755 $(PALS) $(DESTDIR)$(PALDIR)/
 	install -m 0644 docs/man/rune.8 $(DESTDIR)$(MANDIR)/man8/rune.8
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/rune $(DESTDIR)$(MANDIR)/man8/rune.8
+	rm -rf $(DESTDIR)$(PALDIR)
 
 deps:
 	contrib/install-deps.sh

@@ -8,6 +8,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "container.h"
+#include "log.h"
 #include "util.h"
 
 /* A directory left by a create that was killed mid-way has no state.json; with
@@ -18,10 +19,7 @@ static void remove_leftover(const char *root, const char *id)
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return;
-	static const char *files[] = { "exec.fifo", "config.json" };
-	for (size_t i = 0; i < 2; i++)
-		unlinkat(fd, files[i], 0);
-	rmdir(dir);
+	container_remove_state(root, id);
 }
 
 int cmd_delete(struct global_opts *g, int argc, char **argv, rune_error_t *err)
@@ -48,5 +46,11 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		}
 		return 1;
 	}
-	return container_delete(c, force, err) < 0 ? 1 : 0;
+	/* An enclave workload's status is only known to rune from what its init left. */
+	int code = c->config->enclave ? container_enclave_exit_code(c) : -1;
+	if (container_delete(c, force, err) < 0)
+		return 1;
+	if (code >= 0)
+		log_info("container %s: enclave workload exited with status %d", id, code);
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "cleanup.h"
+#include "enclave.h"
 #include "json.h"
 #include "util.h"
 
@@ -615,6 +616,8 @@ int config_parse(const char *text, const char *where, struct rune_config **out, 
 		if (config_parse_process(json_get(c->tree, "process"), "process", &c->process, err) < 0)
 			goto fail;
 	}
+	if (enclave_config_parse(c, err) < 0)
+		goto fail;
 	*out = take_ptr(c);
 	return 0;
 fail:
@@ -681,6 +684,7 @@ void config_free(struct rune_config *c)
 	free(c->hostname);
 	free(c->domainname);
 	process_release(&c->process);
+	enclave_free(c->enclave);
 	if (c->tree)
 		yajl_tree_free(c->tree);
 	free(c);

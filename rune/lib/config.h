@@ -118,6 +118,7 @@ struct rune_config {
 	char **sysctl_keys, **sysctl_values;
 	yajl_val seccomp, resources; /* point into tree */
 	char *mount_label;
+	struct rune_enclave *enclave; /* NULL for a plain container (enclave.h) */
 };
 
 /* Parse config.json text; `where` names the file in errors. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "enclave.h"
 #include "hooks.h"
 #include "json.h"
 #include "log.h"
@@ -152,6 +153,16 @@ int container_load(const char *root, const char *id, struct rune_container **out
 		r = json_read_string(json_get(tree, "created"), "created", &c->created, err);
 	if (r == 0)
 		r = cgroup_from_json(json_get(tree, "cgroup"), &c->cgroup, err);
+	yajl_val enc = json_get(tree, "enclave");
+	if (r == 0 && enc) {
+		int64_t v = 0;
+		r = json_read_int64(json_get(enc, "palVersion"), "enclave.palVersion", &v, err);
+		c->pal_version = v;
+		if (r == 0)
+			r = json_read_string(json_get(enc, "measurement"), "enclave.measurement", &c->measurement, err);
+		if (r == 0)
+			r = json_read_bool(json_get(enc, "debug"), "enclave.debug", &c->enclave_debug, err);
+	}
 	yajl_tree_free(tree);
 	if (r < 0)
 		return rune_error_wrap(err, "%s", state);
@@ -184,6 +195,16 @@ int container_save(struct rune_container *c, rune_error_t *err)
 	json_gen_kv_str(g, "created", c->created);
 	json_gen_key(g, "cgroup");
 	cgroup_to_json(c->cgroup, g);
+	if (c->pal_version) {
+		json_gen_key(g, "enclave");
+		yajl_gen_map_open(g);
+		json_gen_kv_int(g, "palVersion", c->pal_version);
+		if (c->measurement) {
+			json_gen_kv_str(g, "measurement", c->measurement);
+			json_gen_kv_bool(g, "debug", c->enclave_debug);
+		}
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	cleanup_free char *path = xasprintf("%s/" STATE_FILE, c->dir);
@@ -204,6 +225,7 @@ void container_free(struct rune_container *c)
 	free(c->bundle);
 	free(c->rootfs);
 	free(c->created);
+	free(c->measurement);
 	cgroup_free(c->cgroup);
 	config_free(c->config);
 	free(c);
@@ -225,7 +247,46 @@ void container_gen_state(const struct rune_container *c, enum rune_status s, con
 		json_gen_value(g, c->config->annotations);
 	}
 	json_gen_kv_str(g, "owner", owner);
+	const struct rune_enclave *e = c->config ? c->config->enclave : NULL;
+	if (e) {
+		/* Not in runc's state; clients ignore what they do not know. */
+		json_gen_key(g, "enclave");
+		yajl_gen_map_open(g);
+		json_gen_kv_str(g, "type", e->type);
+		json_gen_kv_str(g, "runtime", e->path);
+		if (c->pal_version)
+			json_gen_kv_int(g, "palVersion", c->pal_version);
+		json_gen_kv_bool(g, "simulation", e->simulation);
+		if (e->simulation)
+			json_gen_kv_str(g, "warning", ENCLAVE_SIMULATION_WARNING);
+		if (c->measurement) {
+			json_gen_kv_str(g, "measurement", c->measurement);
+			json_gen_kv_bool(g, "debug", c->enclave_debug);
+		}
+		int code = s == STATUS_STOPPED ? container_enclave_exit_code(c) : -1;
+		if (code >= 0)
+			json_gen_kv_int(g, "exitStatus", code);
+		yajl_gen_map_close(g);
+	}
 	yajl_gen_map_close(g);
+}
+
+int container_enclave_exit_code(const struct rune_container *c)
+{
+	char buf[32];
+	cleanup_free char *path = xasprintf("%s/" ENCLAVE_STATUS, c->dir);
+	cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	char *end;
+	long v = strtol(buf, &end, 10);
+	if (end == buf || (*end != '\n' && *end != '\0'))
+		return -1;
+	return pal_exit_code((int) v);
 }
 
 char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
@@ -360,13 +421,20 @@ int container_delete(struct rune_container *c, bool force, rune_error_t *err)
 		log_warning("%s", herr->msg);
 		rune_error_release(&herr);
 	}
-	cleanup_close int rootfd = open(c->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	/* state.json goes first, so a half-removed directory never looks like a container. */
-	cleanup_free char *statefile = xasprintf("%s/" STATE_FILE, c->dir);
-	unlink(statefile);
-	if (rootfd < 0 || remove_tree(rootfd, c->id) < 0)
+	if (container_remove_state(c->root, c->id) < 0)
 		return rune_error(err, errno, "remove %s", c->dir);
 	return 0;
+}
+
+int container_remove_state(const char *root, const char *id)
+{
+	cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return -1;
+	/* state.json goes first, so a half-removed directory never looks like a container. */
+	cleanup_free char *statefile = xasprintf("%s/" STATE_FILE, id);
+	unlinkat(rootfd, statefile, 0);
+	return remove_tree(rootfd, id);
 }
 
 int container_start(struct rune_container *c, rune_error_t *err)

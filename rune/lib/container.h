@@ -23,6 +23,10 @@ struct rune_container {
 	char *bundle, *rootfs, *created;
 	struct rune_cgroup *cgroup;
 	struct rune_config *config; /* the copy of config.json taken at create */
+	/* Enclave containers: what the init reported at create. */
+	int pal_version;
+	char *measurement; /* hex, PAL v3 only */
+	bool enclave_debug;
 };
 
 struct create_opts {
@@ -63,6 +67,12 @@ char *container_hook_state(const char *id, const char *bundle, pid_t pid, const 
 int container_list_ids(const char *root, char ***ids, rune_error_t *err);
 /* Send a signal to the init or, with all, to every process of the container. */
 int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err);
+/* Remove root/id and everything in it, state.json first. */
+int container_remove_state(const char *root, const char *id);
+/* The exit code an enclave workload ended with, or -1 if unknown. */
+int container_enclave_exit_code(const struct rune_container *c);
+/* `exec` into an enclave container: a new process in the same enclave. */
+int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err);
 /* Remove a container: kill it (force), remove its cgroup, poststop hooks, state. */
 int container_delete(struct rune_container *c, bool force, rune_error_t *err);
 /* Let a created container run its process; runs poststart hooks. */

@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "enclave.h"
 #include "hooks.h"
 #include "log.h"
 #include "process.h"
@@ -36,6 +37,9 @@ struct init_args {
 	const struct rune_cgroup *cgroup;
 	int sync_fd, console_fd, fifo_fd;
 	int lock_fd; /* rune's flock on the state dir: must not stay held by the init */
+	/* Enclave containers only (else -1 / unused). */
+	struct pal_runtime *rt;
+	int exec_listen_fd, status_fd;
 };
 
 static int loopback_up(rune_error_t *err)
@@ -96,7 +100,29 @@ static int init_namespaces_and_rootfs(struct init_args *a, int host_pid, rune_er
 	cleanup_free char *state = container_hook_state(a->o->id, a->o->bundle, host_pid, "created", c);
 	if (hooks_run(c->hooks, HOOK_CREATE_CONTAINER, state, err) < 0)
 		return -1;
+	/* The PAL comes from a host path, so it is loaded before the host goes away. */
+	if (c->enclave && enclave_init_load(c->enclave, a->rt, err) < 0)
+		return -1;
 	return rootfs_pivot(a->rootfs, a->o->no_pivot, err);
+}
+
+/* pal_init inside the container (files it opens resolve there, relative to
+ * process.cwd) and while the init is still privileged; rune records what the
+ * enclave reports. */
+static int init_enclave(struct init_args *a, rune_error_t *err)
+{
+	struct enclave_info info;
+	char text[128];
+	const struct rune_process *p = &a->config->process;
+
+	if (chdir(p->cwd) < 0)
+		return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
+	if (enclave_init_create(a->config->enclave, a->rt, &info, err) < 0)
+		return -1;
+	snprintf(text, sizeof(text), "%s %d", info.has_measurement ? info.measurement : "-", info.debug ? 1 : 0);
+	if (sync_send(a->sync_fd, SYNC_ENCLAVE, info.pal_version, text) < 0)
+		return rune_error(err, errno, "talk to rune");
+	return 0;
 }
 
 static void container_init(struct init_args *a) __attribute__((noreturn));
@@ -124,9 +150,17 @@ static void container_init(struct init_args *a)
 			sync_fail(a->sync_fd, err);
 		close(a->console_fd);
 	}
-	if (rootfs_finalize(a->config, &err) < 0 || process_find_executable(p, &exe, &err) < 0
-	    || process_apply(p, &err) < 0 || process_apply_nnp(p, &err) < 0)
+	const struct rune_enclave *enclave = a->config->enclave;
+	if (rootfs_finalize(a->config, &err) < 0 || (enclave && init_enclave(a, &err) < 0)
+	    || (!enclave && process_find_executable(p, &exe, &err) < 0) || process_apply(p, &err) < 0
+	    || process_apply_nnp(p, &err) < 0)
 		sync_fail(a->sync_fd, err);
+	/* An enclave init never execs: it stays the rune binary with the PAL's
+	 * state, so keep /proc/1/{exe,mem,fd} out of the workload's reach. */
+	if (enclave && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		rune_error(&err, errno, "prctl(PR_SET_DUMPABLE)");
+		sync_fail(a->sync_fd, err);
+	}
 	prctl(PR_SET_PDEATHSIG, 0);
 	sync_send(a->sync_fd, SYNC_READY, 0, NULL);
 	close(a->sync_fd);
@@ -142,8 +176,13 @@ static void container_init(struct init_args *a)
 	close(w);
 	close(a->fifo_fd);
 	cleanup_free char *state = container_hook_state(a->o->id, a->o->bundle, go.value, "running", a->config);
-	if (hooks_run(a->config->hooks, HOOK_START_CONTAINER, state, &err) < 0
-	    || process_exec(exe, p, a->o->preserve_fds, &err) < 0) {
+	if (hooks_run(a->config->hooks, HOOK_START_CONTAINER, state, &err) < 0) {
+		rune_log_fatal(err);
+		_exit(127);
+	}
+	if (enclave)
+		enclave_init_run(a->rt, enclave, p, a->exec_listen_fd, a->status_fd, a->o->preserve_fds);
+	if (process_exec(exe, p, a->o->preserve_fds, &err) < 0) {
 		rune_log_fatal(err);
 		_exit(127);
 	}
@@ -164,6 +203,18 @@ static int write_id_map(pid_t pid, const char *file, const struct rune_idmap *m,
 		return rune_error(err, errno, "linux.%s: write %s",
 		                  strcmp(file, "uid_map") ? "gidMappings" : "uidMappings", path);
 	return 0;
+}
+
+static void record_enclave(struct rune_container *c, const struct sync_msg *m)
+{
+	char mr[65] = "";
+	int debug = 0;
+	c->pal_version = m->value;
+	if (sscanf(m->text, "%64s %d", mr, &debug) == 2 && strcmp(mr, "-") != 0) {
+		free(c->measurement);
+		c->measurement = xstrdup(mr);
+		c->enclave_debug = debug != 0;
+	}
 }
 
 /* rune's side while the init sets itself up: ids, cgroup, hooks. */
@@ -187,6 +238,10 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 			return rune_error(err, 0, "%s", m.text);
 		if (m.type == SYNC_READY)
 			return 0;
+		if (m.type == SYNC_ENCLAVE) {
+			record_enclave(c, &m);
+			continue;
+		}
 		if (m.type != SYNC_RUNTIME_HOOKS)
 			return rune_error(err, EPROTO, "unexpected message %d from the container init", m.type);
 		cleanup_free char *state = container_hook_state(c->id, c->bundle, pid, "creating", cfg);
@@ -200,7 +255,7 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 	}
 }
 
-static int validate_create(struct create_opts *o, const struct rune_config *cfg, rune_error_t *err)
+static int validate_create(struct create_opts *o, struct rune_config *cfg, rune_error_t *err)
 {
 	if (!cfg->has_process)
 		return rune_error(err, EINVAL, "config.json: process: missing (rune needs a process to run)");
@@ -215,7 +270,7 @@ static int validate_create(struct create_opts *o, const struct rune_config *cfg,
 	if (o->systemd_cgroup)
 		return rune_error(err, ENOTSUP,
 		                  "--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd)");
-	return 0;
+	return enclave_prepare_host(cfg, err);
 }
 
 /* Make sure fds 3..3+n-1 exist, so nothing of ours lands there and leaks in. */
@@ -314,8 +369,29 @@ static int spawn_init(struct rune_container *c, struct init_args *a, pid_t *pid_
 	return 0;
 }
 
+/* The socket `rune exec` reaches the enclave through, and the file the init
+ * leaves the workload's status in. Bound through /proc/self/fd so the
+ * sun_path limit never depends on --root's length. */
+static int enclave_channels(struct rune_container *c, int *listen_fd, int *status_fd, rune_error_t *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" ENCLAVE_SOCKET, c->lock_fd);
+	*listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (*listen_fd < 0)
+		return rune_error(err, errno, "socket");
+	if (bind(*listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || fchmodat(c->lock_fd, ENCLAVE_SOCKET, 0600, 0) < 0
+	    || listen(*listen_fd, 64) < 0)
+		return rune_error(err, errno, "enclave exec socket %s/" ENCLAVE_SOCKET, c->dir);
+	*status_fd = openat(c->lock_fd, ENCLAVE_STATUS, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (*status_fd < 0)
+		return rune_error(err, errno, "create %s/" ENCLAVE_STATUS, c->dir);
+	return 0;
+}
+
 static int create_in_state_dir(struct create_opts *o, struct rune_container *c, rune_error_t *err)
 {
+	cleanup_close int listen_fd = -1, status_fd = -1;
+	struct pal_runtime rt = { 0 };
 	int sv[2] = { -1, -1 }, con[2] = { -1, -1 };
 	cleanup_close int console_fd = -1;
 	pid_t pid = -1;
@@ -338,6 +414,8 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 			return rune_error(err, errno, "socketpair");
 		console_fd = con[1];
 	}
+	if (c->config->enclave && enclave_channels(c, &listen_fd, &status_fd, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
 	struct init_args a = { .o = o,
@@ -347,7 +425,10 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 		               .sync_fd = sv[1],
 		               .console_fd = console_fd,
 		               .fifo_fd = fifo_fd,
-		               .lock_fd = c->lock_fd };
+		               .lock_fd = c->lock_fd,
+		               .rt = &rt,
+		               .exec_listen_fd = listen_fd,
+		               .status_fd = status_fd };
 	int r = spawn_init(c, &a, &pid, err);
 	close(sv[1]);
 	if (r == 0) {
@@ -413,13 +494,8 @@ int container_create(struct create_opts *o, struct rune_container **out, rune_er
 fail:
 	if (c->cgroup)
 		cgroup_destroy(c->cgroup, NULL);
-	cleanup_free char *cmd_state = xasprintf("%s/state.json", c->dir);
-	unlink(cmd_state);
-	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
-	unlink(fifo);
-	cleanup_free char *cfg = xasprintf("%s/config.json", c->dir);
-	unlink(cfg);
-	rmdir(c->dir);
+	if (c->lock_fd >= 0)
+		container_remove_state(c->root, c->id);
 	if (o->console_master_out >= 0) {
 		close(o->console_master_out);
 		o->console_master_out = -1;

@@ -133,6 +133,8 @@ int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code
 		return rune_error(err, 0, "cannot exec in a stopped container");
 	if (s == STATUS_PAUSED)
 		return rune_error(err, 0, "cannot exec in a paused container");
+	if (c->config->enclave)
+		return enclave_exec(c, o, exit_code, err);
 	if (open_ns_fds(c->pid, ns_fds, err) < 0)
 		return -1;
 	/* Signals meant for the process must queue until we forward them. */

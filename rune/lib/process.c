@@ -247,6 +247,19 @@ int console_setup(int console_sock, const struct rune_process *p, bool bind_cons
 	return 0;
 }
 
+void process_prepare_fds(int preserve_fds)
+{
+	/* Everything from 3 + preserve_fds on must not cross into the container
+	 * (CVE-2024-21626): mark it close-on-exec rather than closing, so the fds
+	 * we still need until execve stay valid. */
+	syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+	for (int fd = 3; fd < 3 + preserve_fds; fd++) {
+		int fl = fcntl(fd, F_GETFD);
+		if (fl >= 0)
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+	}
+}
+
 int process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err)
 {
 	static char *const empty_env[] = { NULL };
@@ -257,15 +270,7 @@ int process_exec(const char *path, const struct rune_process *p, int preserve_fd
 			signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	/* Everything from 3 + preserve_fds on must not cross into the container
-	 * (CVE-2024-21626): mark it close-on-exec rather than closing, so the fds
-	 * we still need until execve stay valid. */
-	syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	for (int fd = 3; fd < 3 + preserve_fds; fd++) {
-		int fl = fcntl(fd, F_GETFD);
-		if (fl >= 0)
-			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-	}
+	process_prepare_fds(preserve_fds);
 	execve(path, p->args, p->env ? p->env : empty_env);
 	return rune_error(err, errno, "exec %s", path);
 }

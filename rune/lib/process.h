@@ -19,6 +19,8 @@ int process_apply_nnp(const struct rune_process *p, rune_error_t *err);
  * make the slave our controlling terminal and stdio; bind it on /dev/console
  * when bind_console is set. */
 int console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err);
+/* Mark fds from 3+preserve_fds on close-on-exec; clear it on the preserved ones. */
+void process_prepare_fds(int preserve_fds);
 /* Reset signals, close fds from 3+preserve_fds on, execve. Returns only on failure. */
 int process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err);
 /* The bounding set of this process as a bitmask. */

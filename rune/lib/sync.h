@@ -11,6 +11,7 @@ enum sync_type {
 	SYNC_HOOKS_DONE,    /* rune -> child: hooks succeeded */
 	SYNC_READY,         /* child -> rune: set up, waiting for start (or exec'ing) */
 	SYNC_ERROR,         /* either way: failed, text follows */
+	SYNC_ENCLAVE,       /* child -> rune: PAL version; text "<measurement hex or -> <debug 0|1>" */
 };
 
 struct sync_msg {

@@ -1,0 +1,163 @@
+/* liberpal-sim: the simulation enclave runtime (PAL API v3). It needs no TEE
+ * hardware and gives no hardware protection, and says so. What it does give:
+ * the workload runs in an enclave-like box — a private mount namespace with a
+ * read-only root and nothing the workload does not need, a seccomp filter
+ * against inspecting or escaping the box, a non-dumpable host process — and a
+ * measurement of what was loaded that pal_get_local_report returns in an
+ * SGX-format report marked DEBUG. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "pal.h"
+#include "palproc.h"
+#include "sim.h"
+
+#define PAL_EXPORT __attribute__((visibility("default")))
+
+static struct {
+	bool initialized;
+	char *args;
+	struct sim_config cfg;
+	struct sock_fprog filter;
+	unsigned char mr[32];
+} S;
+
+/* args: space-separated words (rune turns commas into spaces):
+ * measure=PATH (repeatable), writable, sys. */
+static int parse_args(char *args, struct sim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (char *save = NULL, *w = strtok_r(args, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (strncmp(w, "measure=", 8) == 0 && w[8] == '/') {
+			if (cfg->n_measure == SIM_MAX_MEASURE) {
+				pal_log(PAL_LOG_ERROR, "at most %d measure= arguments", SIM_MAX_MEASURE);
+				return -E2BIG;
+			}
+			cfg->measure[cfg->n_measure++] = w + 8;
+		} else if (strcmp(w, "writable") == 0) {
+			cfg->writable = true;
+		} else if (strcmp(w, "sys") == 0) {
+			cfg->keep_sys = true;
+		} else {
+			pal_log(PAL_LOG_ERROR, "unknown argument \"%s\" (want measure=/PATH, writable, sys)", w);
+			return -EINVAL;
+		}
+	}
+	if (cfg->n_measure == 0)
+		cfg->measure[cfg->n_measure++] = "/";
+	return 0;
+}
+
+static void reset(void)
+{
+	free(S.args);
+	free(S.filter.filter);
+	memset(&S, 0, sizeof(S));
+}
+
+PAL_EXPORT int pal_get_version(void)
+{
+	return 3;
+}
+
+PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
+{
+	struct timespec t0, t1;
+	char hex[65];
+	int r;
+
+	if (attr == NULL)
+		return -EINVAL;
+	if (S.initialized)
+		return -EBUSY;
+	pal_log_setup("liberpal-sim", attr->attr_v1.log_level);
+	pal_log(PAL_LOG_WARNING, "SIMULATION MODE: no TEE hardware is used; the workload's memory and code "
+	                         "are NOT protected from the host. For development and testing only.");
+	if (attr->fd >= 0) {
+		pal_log(PAL_LOG_ERROR, "a pre-created enclave (fd %d) cannot be adopted by a simulation", attr->fd);
+		return -ENOTSUP;
+	}
+	const char *args = attr->attr_v1.args ? attr->attr_v1.args : "";
+	S.args = strdup(args);
+	char *words = strdup(args);
+	if (S.args == NULL || words == NULL) {
+		free(words);
+		reset();
+		return -ENOMEM;
+	}
+	r = parse_args(words, &S.cfg);
+	if (r == 0)
+		r = sim_enter_enclave_fs(&S.cfg);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (r == 0)
+		r = sim_measure(&S.cfg, S.args, S.mr);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (r == 0)
+		r = sim_build_filter(&S.filter);
+	/* The enclave's state lives in this process: keep it from ptrace and /proc. */
+	if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		r = -errno;
+	free(words);
+	if (r < 0) {
+		pal_log(PAL_LOG_ERROR, "pal_init failed: %s", strerror(-r));
+		reset();
+		return r;
+	}
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", S.mr[i]);
+	pal_log(PAL_LOG_INFO, "enclave measurement %s (%.1f ms)", hex,
+	        (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+	palproc_configure(&S.filter);
+	S.initialized = true;
+	return 0;
+}
+
+PAL_EXPORT int pal_create_process(struct pal_create_process_args *args)
+{
+	if (!S.initialized || args == NULL)
+		return -EINVAL;
+	return palproc_create(args->path, args->argv, args->env, args->stdio, args->pid);
+}
+
+PAL_EXPORT int pal_exec(struct pal_exec_args *args)
+{
+	if (!S.initialized || args == NULL)
+		return -EINVAL;
+	return palproc_exec(args->pid, args->exit_value);
+}
+
+PAL_EXPORT int pal_kill(int pid, int sig)
+{
+	if (!S.initialized)
+		return -EINVAL;
+	return palproc_kill(pid, sig);
+}
+
+PAL_EXPORT int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int *report_len)
+{
+	if (!S.initialized)
+		return -EINVAL;
+	if (targetinfo == NULL || targetinfo_len < PAL_SGX_TARGETINFO_SIZE || report == NULL || report_len == NULL)
+		return -EINVAL;
+	if (*report_len < PAL_SGX_REPORT_SIZE) {
+		*report_len = PAL_SGX_REPORT_SIZE;
+		return -ENOSPC;
+	}
+	sim_fill_report(S.mr, report);
+	*report_len = PAL_SGX_REPORT_SIZE;
+	return 0;
+}
+
+PAL_EXPORT int pal_destroy(void)
+{
+	if (!S.initialized)
+		return -EINVAL;
+	palproc_configure(NULL);
+	palproc_destroy();
+	reset();
+	return 0;
+}

@@ -1,0 +1,271 @@
+/* Enclave containers, the config side: which enclave a config asks for, and
+ * what the host must offer before rune agrees to create it. */
+#include "enclave.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "json.h"
+#include "log.h"
+#include "util.h"
+
+struct enclave_key {
+	const char *env, *annotation;
+};
+
+static const struct enclave_key KEY_TYPE = { "ENCLAVE_TYPE", "enclave.type" };
+static const struct enclave_key KEY_PATH = { "ENCLAVE_RUNTIME_PATH", "enclave.runtime.path" };
+static const struct enclave_key KEY_ARGS = { "ENCLAVE_RUNTIME_ARGS", "enclave.runtime.args" };
+static const struct enclave_key KEY_LOGLEVEL = { "ENCLAVE_RUNTIME_LOGLEVEL", "enclave.runtime.loglevel" };
+
+static const char *env_value(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (; env && *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/* env first, then the annotation; the value is copied. */
+static int lookup(const struct rune_config *c, const struct enclave_key *k, char **out, rune_error_t *err)
+{
+	const char *v = c->has_process ? env_value(c->process.env, k->env) : NULL;
+	*out = NULL;
+	if (v) {
+		*out = xstrdup(v);
+		return 0;
+	}
+	yajl_val a = c->annotations ? json_get(c->annotations, k->annotation) : NULL;
+	if (a == NULL)
+		return 0;
+	cleanup_free char *where = xasprintf("annotations[\"%s\"]", k->annotation);
+	return json_read_string(a, where, out, err);
+}
+
+static void strip_enclave_env(struct rune_process *p)
+{
+	size_t j = 0;
+	for (size_t i = 0; p->env && p->env[i]; i++) {
+		if (strncmp(p->env[i], "ENCLAVE_", 8) == 0) {
+			free(p->env[i]);
+			continue;
+		}
+		p->env[j++] = p->env[i];
+	}
+	if (p->env)
+		p->env[j] = NULL;
+}
+
+void enclave_free(struct rune_enclave *e)
+{
+	if (e == NULL)
+		return;
+	free(e->type);
+	free(e->path);
+	free(e->args);
+	free(e->loglevel);
+	free(e);
+}
+
+static const char *const KNOWN_TYPES[] = { "sim", "intelSgx", "AwsNitroEnclaves", "Jailhouse" };
+
+int enclave_config_parse(struct rune_config *c, rune_error_t *err)
+{
+	cleanup_free char *type = NULL, *path = NULL, *args = NULL, *level = NULL;
+	if (lookup(c, &KEY_TYPE, &type, err) < 0 || lookup(c, &KEY_PATH, &path, err) < 0
+	    || lookup(c, &KEY_ARGS, &args, err) < 0 || lookup(c, &KEY_LOGLEVEL, &level, err) < 0)
+		return -1;
+	if (c->has_process)
+		strip_enclave_env(&c->process);
+	if (type == NULL || type[0] == '\0') {
+		if (path && path[0])
+			return rune_error(err, EINVAL,
+			                  "enclave.runtime.path is set but enclave.type (ENCLAVE_TYPE) is not");
+		return 0;
+	}
+	size_t i;
+	for (i = 0; i < sizeof(KNOWN_TYPES) / sizeof(KNOWN_TYPES[0]); i++)
+		if (strcmp(type, KNOWN_TYPES[i]) == 0)
+			break;
+	if (i == sizeof(KNOWN_TYPES) / sizeof(KNOWN_TYPES[0]))
+		return rune_error(err, EINVAL,
+		                  "enclave.type \"%s\": unknown (known: sim, intelSgx, AwsNitroEnclaves, Jailhouse)",
+		                  type);
+	if (path == NULL || path[0] == '\0')
+		return rune_error(err, EINVAL,
+		                  "enclave.type is %s but enclave.runtime.path (ENCLAVE_RUNTIME_PATH) is not set", type);
+	if (!c->has_process)
+		return rune_error(err, EINVAL, "enclave.type is %s but the config has no process", type);
+	struct rune_enclave *e = xcalloc(1, sizeof(*e));
+	e->simulation = strcmp(type, "sim") == 0;
+	e->type = take_ptr(type);
+	e->path = take_ptr(path);
+	e->args = args ? take_ptr(args) : xstrdup("");
+	for (char *p = e->args; *p; p++)
+		if (*p == ',')
+			*p = ' ';
+	e->loglevel = xstrdup(pal_log_level(level));
+	c->enclave = e;
+	return 0;
+}
+
+static const char *const SGX_DEVICES[] = { "/dev/sgx_enclave", "/dev/sgx/enclave", "/dev/sgx_provision",
+	                                   "/dev/sgx/provision", "/dev/isgx",        "/dev/gsgx" };
+
+static bool host_has(const char *const *paths, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (access(paths[i], F_OK) == 0)
+			return true;
+	return false;
+}
+
+static void add_device(struct rune_config *c, const char *path, const struct stat *st)
+{
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (strcmp(c->devices[i].path, path) == 0)
+			return;
+	c->devices = xrealloc(c->devices, (c->n_devices + 1) * sizeof(*c->devices));
+	c->devices[c->n_devices++] = (struct rune_device){ .path = xstrdup(path),
+		                                           .type = 'c',
+		                                           .major = major(st->st_rdev),
+		                                           .minor = minor(st->st_rdev),
+		                                           .has_mode = true,
+		                                           .mode = st->st_mode & 0777 };
+}
+
+static int add_aesmd_mount(struct rune_config *c, rune_error_t *err)
+{
+	const char *aesmd = "/var/run/aesmd";
+	struct stat st;
+	if (stat(aesmd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	for (size_t i = 0; i < c->n_mounts; i++)
+		if (strcmp(c->mounts[i].destination, aesmd) == 0)
+			return 0;
+	c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
+	struct rune_mount *m = &c->mounts[c->n_mounts];
+	memset(m, 0, sizeof(*m));
+	m->destination = xstrdup(aesmd);
+	m->source = xstrdup(aesmd);
+	m->type = xstrdup("bind");
+	strv_append(&m->options, "rbind");
+	strv_append(&m->options, "rprivate");
+	if (mount_options_parse(m, "enclave aesmd mount", err) < 0)
+		return -1;
+	c->n_mounts++;
+	return 0;
+}
+
+int enclave_prepare_host(struct rune_config *c, rune_error_t *err)
+{
+	struct rune_enclave *e = c->enclave;
+	static const char *const nitro[] = { "/dev/nitro_enclaves" };
+	static const char *const jailhouse[] = { "/dev/jailhouse" };
+
+	if (e == NULL)
+		return 0;
+	if (strcmp(e->type, "intelSgx") == 0 && !host_has(SGX_DEVICES, 6))
+		return rune_error(err, ENODEV,
+		                  "enclave.type intelSgx: this host has no SGX device (/dev/sgx_enclave, "
+		                  "/dev/sgx/enclave, /dev/isgx); use enclave.type sim to run without protection");
+	if (strcmp(e->type, "AwsNitroEnclaves") == 0 && !host_has(nitro, 1))
+		return rune_error(err, ENODEV, "enclave.type AwsNitroEnclaves: this host has no /dev/nitro_enclaves");
+	if (strcmp(e->type, "Jailhouse") == 0 && !host_has(jailhouse, 1))
+		return rune_error(err, ENODEV, "enclave.type Jailhouse: this host has no /dev/jailhouse");
+	if (pal_check_file(e->path, err) < 0)
+		return rune_error_wrap(err, "enclave.runtime.path");
+	if (strcmp(e->type, "intelSgx") == 0) {
+		for (size_t i = 0; i < 6; i++) {
+			struct stat st;
+			if (stat(SGX_DEVICES[i], &st) == 0 && S_ISCHR(st.st_mode))
+				add_device(c, SGX_DEVICES[i], &st);
+		}
+		if (add_aesmd_mount(c, err) < 0)
+			return -1;
+	}
+	if (e->simulation)
+		rune_log(RUNE_LOG_WARNING, "enclave type sim: %s", ENCLAVE_SIMULATION_WARNING);
+	return 0;
+}
+
+int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, int nfds)
+{
+	size_t tlen = text ? strlen(text) : 0;
+	cleanup_free char *buf = xmalloc(8 + tlen);
+	memcpy(buf, &type, 4);
+	memcpy(buf + 4, &value, 4);
+	if (tlen)
+		memcpy(buf + 8, text, tlen);
+	struct iovec iov = { .iov_base = buf, .iov_len = 8 + tlen };
+	union {
+		char b[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (nfds > 0) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -1 : 0;
+}
+
+int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, int *nfds, rune_error_t *err)
+{
+	cleanup_free char *buf = xmalloc(ENCLAVE_MSG_MAX + 1);
+	struct iovec iov = { .iov_base = buf, .iov_len = ENCLAVE_MSG_MAX };
+	union {
+		char b[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
+	ssize_t n;
+	*nfds = 0;
+	do
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return rune_error(err, errno, "enclave connection: receive");
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+			int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
+			*nfds = k;
+		}
+	if (n == 0) {
+		*type = 0;
+		*value = 0;
+		if (text)
+			*text = NULL;
+		return 0;
+	}
+	if (n < 8 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		for (int i = 0; i < *nfds; i++)
+			close(fds[i]);
+		*nfds = 0;
+		return rune_error(err, EPROTO, "enclave connection: malformed message (%zd bytes)", n);
+	}
+	memcpy(type, buf, 4);
+	memcpy(value, buf + 4, 4);
+	buf[n] = '\0';
+	if (text)
+		*text = xstrdup(buf + 8);
+	return 0;
+}

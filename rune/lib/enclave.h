@@ -1,0 +1,74 @@
+/* Enclave containers: a config that names an enclave runs its workload
+ * through an enclave runtime (a PAL, pal/pal.h) loaded into the container's
+ * init, instead of exec'ing it. This header covers the config side, the init
+ * side and the `exec` side. */
+#ifndef RUNE_ENCLAVE_H
+#define RUNE_ENCLAVE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+#include "error.h"
+#include "loader.h"
+
+/* What the config asks for (ENCLAVE_* in process.env first, then the
+ * enclave.* annotations). */
+struct rune_enclave {
+	char *type;     /* "sim", "intelSgx", ... */
+	char *path;     /* host path of the PAL */
+	char *args;     /* commas turned into spaces */
+	char *loglevel; /* normalised */
+	bool simulation;
+};
+
+/* Read the enclave settings into c->enclave (NULL for a plain container) and
+ * drop the ENCLAVE_* variables from process.env. */
+int enclave_config_parse(struct rune_config *c, rune_error_t *err);
+/* Free settings. */
+void enclave_free(struct rune_enclave *e);
+/* At create, in rune: refuse a type the host cannot back, check the PAL file,
+ * and add the host's enclave devices and services to the config. */
+int enclave_prepare_host(struct rune_config *c, rune_error_t *err);
+/* The warning every simulated enclave carries, in logs and state. */
+#define ENCLAVE_SIMULATION_WARNING                                                                            \
+	"simulation: no TEE hardware, the workload's memory and code are not protected from the host"
+
+/* What the init learnt about the enclave at create, for state.json. */
+struct enclave_info {
+	int pal_version;
+	bool has_measurement;
+	char measurement[65]; /* hex */
+	bool debug;           /* the report says the enclave is debuggable (no confidentiality) */
+};
+
+/* In the init, before pivot_root: load the PAL from its host path. */
+int enclave_init_load(const struct rune_enclave *e, struct pal_runtime *rt, rune_error_t *err);
+/* In the init, inside the rootfs and before dropping privileges: pal_init, then
+ * what state.json should show. */
+int enclave_init_create(const struct rune_enclave *e, struct pal_runtime *rt, struct enclave_info *info,
+                        rune_error_t *err);
+/* In the init, after `start`: run the workload through the PAL, serve `exec`
+ * requests on exec_listen_fd, forward signals; write the wait status to
+ * status_fd and exit with the workload's code. fds 3..3+preserve_fds-1 stay open. */
+void enclave_init_run(struct pal_runtime *rt, const struct rune_enclave *e, const struct rune_process *p,
+                      int exec_listen_fd, int status_fd, int preserve_fds) __attribute__((noreturn));
+
+/* Messages on an exec connection (SOCK_SEQPACKET). */
+enum enclave_msg {
+	ENCLAVE_EXEC = 1, /* -> init: JSON {args, env, terminal, width, height}; stdio fds unless terminal */
+	ENCLAVE_STARTED,  /* <- init: value = enclave pid; the pty master when terminal */
+	ENCLAVE_ERROR,    /* <- init: text */
+	ENCLAVE_EXITED,   /* <- init: value = wait status */
+	ENCLAVE_SIGNAL,   /* -> init: value = signal for the process */
+};
+#define ENCLAVE_MSG_MAX (1 << 20)
+#define ENCLAVE_SOCKET  "enclave.sock"
+#define ENCLAVE_STATUS  "enclave.status"
+
+/* Send one message with up to 3 fds. */
+int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, int nfds);
+/* Receive one message (text NUL-terminated, fds up to 3 received); EOF is type 0. */
+int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, int *nfds, rune_error_t *err);
+
+#endif

@@ -1,0 +1,183 @@
+/* `rune exec` into an enclave container: the command runs as another process
+ * of the same enclave, created by the container's init through the PAL. rune
+ * hands its request (argv intact, env, terminal) and stdio to the init over
+ * the container's enclave socket; a small proxy process then stands for the
+ * enclave process on the host: signals sent to it reach the enclave process,
+ * and it exits with that process's status, so --pid-file, --detach and
+ * containerd's exec handling work unchanged. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "enclave.h"
+#include "json.h"
+#include "sync.h"
+#include "util.h"
+
+static int connect_enclave(struct rune_container *c, int *fd, rune_error_t *err)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	/* Through the state dir's fd: the path stays short whatever --root is. */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/" ENCLAVE_SOCKET, c->lock_fd);
+	*fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (*fd < 0)
+		return rune_error(err, errno, "socket");
+	if (connect(*fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+		return rune_error(err, errno, "connect to the enclave of container %s (%s/" ENCLAVE_SOCKET ")", c->id,
+		                  c->dir);
+	return 0;
+}
+
+static char *exec_request_json(const struct rune_process *p)
+{
+	yajl_gen g = json_gen_new(false, NULL);
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_map_open(g);
+	json_gen_key(g, "args");
+	yajl_gen_array_open(g);
+	for (char **a = p->args; a && *a; a++)
+		yajl_gen_string(g, (const unsigned char *) *a, strlen(*a));
+	yajl_gen_array_close(g);
+	json_gen_key(g, "env");
+	yajl_gen_array_open(g);
+	for (char **e = p->env; e && *e; e++)
+		yajl_gen_string(g, (const unsigned char *) *e, strlen(*e));
+	yajl_gen_array_close(g);
+	json_gen_kv_bool(g, "terminal", p->terminal);
+	json_gen_kv_int(g, "width", p->console_width);
+	json_gen_kv_int(g, "height", p->console_height);
+	yajl_gen_map_close(g);
+	yajl_gen_get_buf(g, &buf, &len);
+	char *s = xasprintf("%.*s", (int) len, buf);
+	yajl_gen_free(g);
+	return s;
+}
+
+/* Send the request; on success the enclave pid and (terminal) the pty master. */
+static int request_exec(int sock, const struct rune_process *p, int *master, rune_error_t *err)
+{
+	static const int stdio[3] = { 0, 1, 2 };
+	cleanup_free char *req = exec_request_json(p);
+	cleanup_free char *text = NULL;
+	int type, value, fds[3], nfds;
+
+	if (strlen(req) + 8 > ENCLAVE_MSG_MAX)
+		return rune_error(err, E2BIG, "exec: arguments and environment exceed %d bytes", ENCLAVE_MSG_MAX);
+	if (enclave_msg_send(sock, ENCLAVE_EXEC, 0, req, stdio, p->terminal ? 0 : 3) < 0)
+		return rune_error(err, errno, "send the exec request to the enclave");
+	if (enclave_msg_recv(sock, &type, &value, &text, fds, &nfds, err) < 0)
+		return -1;
+	if (type == ENCLAVE_ERROR)
+		return rune_error(err, value, "exec in the enclave: %s", text);
+	if (type != ENCLAVE_STARTED)
+		return rune_error(err, EPROTO, "exec in the enclave: the container init closed the connection");
+	if (p->terminal && nfds != 1)
+		return rune_error(err, EPROTO, "exec in the enclave: no terminal received");
+	if (nfds == 1)
+		*master = fds[0];
+	return 0;
+}
+
+/* The proxy: relays signals to the enclave process, exits with its status. */
+static void proxy_main(int sock) __attribute__((noreturn));
+static void proxy_main(int sock)
+{
+	sigset_t all;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	/* Hold no copy of the caller's stdio: its readers wait for EOF. */
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
+	setsid();
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sock, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(255);
+		}
+		if (p[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH
+			    && si.ssi_signo != SIGURG)
+				enclave_msg_send(sock, ENCLAVE_SIGNAL, si.ssi_signo, NULL, NULL, 0);
+		}
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+			int type, value, fds[3], nfds;
+			rune_error_t err = NULL;
+			if (enclave_msg_recv(sock, &type, &value, NULL, fds, &nfds, &err) < 0 || type == 0)
+				_exit(255);
+			if (type == ENCLAVE_EXITED)
+				_exit(pal_exit_code(value));
+		}
+	}
+}
+
+int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err)
+{
+	cleanup_close int sock = -1, console_fd = -1;
+	int master = -1;
+	const struct rune_process *p = o->process;
+
+	if (container_status(c) == STATUS_CREATED)
+		return rune_error(err, 0, "cannot exec in enclave container %s before it is started", c->id);
+	if (p->terminal && !o->console_socket && o->detach)
+		return rune_error(err, EINVAL, "cannot allocate tty if rune will detach without setting console socket");
+	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
+		return -1;
+	if (connect_enclave(c, &sock, err) < 0 || request_exec(sock, p, &master, err) < 0)
+		return -1;
+	/* Signals meant for the process queue until the proxy relays them. */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (master >= 0)
+			close(master);
+		close(c->lock_fd);
+		proxy_main(sock);
+	}
+	int r = 0;
+	if (pid < 0)
+		r = rune_error(err, errno, "fork");
+	/* Accounted with the container, and reached by kill --all and delete. */
+	if (r == 0 && cgroup_enter(c->cgroup, pid, err) < 0)
+		r = -1;
+	if (r == 0 && o->pid_file)
+		r = write_pid_file(o->pid_file, pid, err);
+	if (r == 0 && master >= 0 && console_fd >= 0) {
+		r = send_fd(console_fd, master, "/dev/ptmx", err);
+		close(master);
+		master = -1;
+	}
+	close(sock);
+	sock = -1;
+	if (c->lock_fd >= 0) {
+		close(c->lock_fd);
+		c->lock_fd = -1;
+	}
+	if (r < 0 && pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	if (r == 0 && !o->detach)
+		r = wait_foreground(pid, master, exit_code, err);
+	else if (master >= 0)
+		close(master);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
