@@ -37,7 +37,8 @@ RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
-TEST_HELPERS := $(BUILDDIR)/tests/console-receiver
+TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report \
+	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
 BINARIES := $(BUILDDIR)/bin/rune
 
@@ -96,6 +97,16 @@ $(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libco
 $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $<
+
+# Test PALs: built on their own, without rune's headers, as third parties build.
+$(BUILDDIR)/tests/pal-thirdparty.so: tests/helpers/pal-thirdparty.c
+	@mkdir -p $(dir $@)
+	$(CC) -fPIC -shared -fvisibility=hidden -O2 -Wall -Werror -o $@ $<
+
+$(BUILDDIR)/tests/pal-broken-%.so: tests/helpers/pal-broken.c
+	@mkdir -p $(dir $@)
+	$(CC) -fPIC -shared -fvisibility=hidden -O2 -Wall -Werror -Wno-unused-parameter \
+		-DBROKEN_$(shell echo $* | tr a-z A-Z) -o $@ $<
 
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
 

@@ -90,21 +90,32 @@ const char *pal_log_level(const char *level)
 	return "info";
 }
 
-static int pal_failed(rune_error_t *err, struct pal_runtime *rt, const char *fn, int r)
+/* Most PALs return -errno; some return -1 and set errno (which the caller
+ * cleared before the call), so show whichever the PAL meant. */
+static int pal_failed(rune_error_t *err, struct pal_runtime *rt, const char *fn, int r, int saved_errno)
 {
-	/* Most PALs return -errno; show it as such when it looks like one. */
 	int e = (r < 0 && r > -4096) ? -r : 0;
+	if (r == -1 && saved_errno != 0)
+		e = saved_errno;
 	return rune_error(err, e, "enclave runtime %s: %s failed with %d", rt->path, fn, r);
 }
+
+#define PAL_CALL(r, call)                                                                                     \
+	do {                                                                                                  \
+		errno = 0;                                                                                    \
+		(r) = (call);                                                                                 \
+		saved = errno;                                                                                \
+	} while (0)
 
 int pal_runtime_init(struct pal_runtime *rt, const char *args, const char *log_level, rune_error_t *err)
 {
 	struct pal_attr_v3_t a = { .attr_v1 = { .args = args ? args : "", .log_level = pal_log_level(log_level) },
 		                   .fd = -1,
 		                   .addr = 0 };
-	int r = rt->version >= 3 ? rt->init.v3(&a) : rt->init.v1(&a.attr_v1);
+	int r, saved;
+	PAL_CALL(r, rt->version >= 3 ? rt->init.v3(&a) : rt->init.v1(&a.attr_v1));
 	if (r < 0)
-		return pal_failed(err, rt, "pal_init", r);
+		return pal_failed(err, rt, "pal_init", r, saved);
 	return 0;
 }
 
@@ -120,19 +131,21 @@ int pal_runtime_create(struct pal_runtime *rt, char *const argv[], char *const e
 		                             .pid = pid };
 	if (rt->version < 2)
 		return rune_error(err, ENOTSUP, "enclave runtime %s (PAL API v1) cannot create processes", rt->path);
-	int r = rt->create_process(&a);
+	int r, saved;
+	PAL_CALL(r, rt->create_process(&a));
 	if (r < 0)
-		return pal_failed(err, rt, "pal_create_process", r);
+		return pal_failed(err, rt, "pal_create_process", r, saved);
 	return 0;
 }
 
 int pal_runtime_exec(struct pal_runtime *rt, int pid, int *status, rune_error_t *err)
 {
 	struct pal_exec_args a = { .pid = pid, .exit_value = status };
+	int r, saved;
 	*status = 0;
-	int r = rt->exec.v2(&a);
+	PAL_CALL(r, rt->exec.v2(&a));
 	if (r < 0)
-		return pal_failed(err, rt, "pal_exec", r);
+		return pal_failed(err, rt, "pal_exec", r, saved);
 	return 0;
 }
 
@@ -143,8 +156,9 @@ int pal_runtime_run(struct pal_runtime *rt, char *const argv[], char *const env[
 	*status = 0;
 	if (rt->version == 1) {
 		struct pal_stdio_fds fds = { stdio[0], stdio[1], stdio[2] };
-		int r = rt->exec.v1(argv[0], (char **) argv, &fds, status);
-		return r < 0 ? pal_failed(err, rt, "pal_exec", r) : 0;
+		int r, saved;
+		PAL_CALL(r, rt->exec.v1(argv[0], (char **) argv, &fds, status));
+		return r < 0 ? pal_failed(err, rt, "pal_exec", r, saved) : 0;
 	}
 	if (pal_runtime_create(rt, argv, env, stdio, &pid, err) < 0)
 		return -1;
@@ -167,9 +181,10 @@ int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsign
 	if (rt->get_local_report == NULL)
 		return rune_error(err, ENOTSUP, "enclave runtime %s (PAL API v%d) gives no reports", rt->path,
 		                  rt->version);
-	int r = rt->get_local_report(ti, sizeof(ti), rep, &len);
+	int r, saved;
+	PAL_CALL(r, rt->get_local_report(ti, sizeof(ti), rep, &len));
 	if (r < 0)
-		return pal_failed(err, rt, "pal_get_local_report", r);
+		return pal_failed(err, rt, "pal_get_local_report", r, saved);
 	memcpy(mr, rep + PAL_SGX_REPORT_MRENCLAVE_OFFSET, 32);
 	memcpy(flags, rep + PAL_SGX_REPORT_ATTRIBUTES_OFFSET, sizeof(*flags));
 	return 0;

@@ -142,7 +142,8 @@ static int measure_tree(EVP_MD_CTX *md, int dfd, const char *path, unsigned long
 		names = nn;
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		char *child = NULL;
 		if (asprintf(&child, "%s/%s", strcmp(path, "/") ? path : "", names[i]) < 0)

@@ -360,6 +360,11 @@ void enclave_init_run(struct pal_runtime *rt, const struct rune_enclave *e, cons
 	if (exec_listen_fd >= 0)
 		spawn_thread(accept_thread, (void *) (intptr_t) exec_listen_fd);
 	process_prepare_fds(preserve_fds);
+	/* PAL v1 passes no environment: a runtime that reads environ must see the
+	 * workload's, never rune's. */
+	clearenv();
+	for (char **v = p->env; v && *v; v++)
+		putenv(*v);
 	if (e->simulation)
 		log_debug("enclave type sim: %s", ENCLAVE_SIMULATION_WARNING);
 	if (pal_runtime_run(rt, p->args, p->env, stdio, on_created, NULL, &status, &err) < 0) {
