@@ -142,6 +142,7 @@ demo: deps
 
 bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
+	tests/bench/enclave.sh $(BUILDDIR)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -100,11 +100,11 @@ static int pal_failed(rune_error_t *err, struct pal_runtime *rt, const char *fn,
 	return rune_error(err, e, "enclave runtime %s: %s failed with %d", rt->path, fn, r);
 }
 
-#define PAL_CALL(r, call)                                                                                     \
-	do {                                                                                                  \
-		errno = 0;                                                                                    \
-		(r) = (call);                                                                                 \
-		saved = errno;                                                                                \
+#define PAL_CALL(r, call)                                                                                              \
+	do {                                                                                                           \
+		errno = 0;                                                                                             \
+		(r) = (call);                                                                                          \
+		saved = errno;                                                                                         \
 	} while (0)
 
 int pal_runtime_init(struct pal_runtime *rt, const char *args, const char *log_level, rune_error_t *err)
@@ -119,8 +119,8 @@ int pal_runtime_init(struct pal_runtime *rt, const char *args, const char *log_l
 	return 0;
 }
 
-int pal_runtime_create(struct pal_runtime *rt, char *const argv[], char *const env[], const int stdio[3],
-                       int *pid, rune_error_t *err)
+int pal_runtime_create(struct pal_runtime *rt, char *const argv[], char *const env[], const int stdio[3], int *pid,
+                       rune_error_t *err)
 {
 	static const char *const empty[] = { NULL };
 	struct pal_stdio_fds fds = { stdio[0], stdio[1], stdio[2] };
@@ -172,8 +172,7 @@ int pal_runtime_kill(struct pal_runtime *rt, int pid, int sig)
 	return rt->kill ? rt->kill(pid, sig) : -ENOSYS;
 }
 
-int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsigned long long *flags,
-                            rune_error_t *err)
+int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsigned long long *flags, rune_error_t *err)
 {
 	unsigned char ti[PAL_SGX_TARGETINFO_SIZE] = { 0 };
 	unsigned char rep[PAL_SGX_REPORT_SIZE] = { 0 };

@@ -38,15 +38,14 @@ int pal_runtime_init(struct pal_runtime *rt, const char *args, const char *log_l
 int pal_runtime_run(struct pal_runtime *rt, char *const argv[], char *const env[], const int stdio[3],
                     void (*on_created)(int pid, void *data), void *data, int *status, rune_error_t *err);
 /* v2+: create a process (not running yet). */
-int pal_runtime_create(struct pal_runtime *rt, char *const argv[], char *const env[], const int stdio[3],
-                       int *pid, rune_error_t *err);
+int pal_runtime_create(struct pal_runtime *rt, char *const argv[], char *const env[], const int stdio[3], int *pid,
+                       rune_error_t *err);
 /* v2+: run a created process and wait; its wait status in *status. */
 int pal_runtime_exec(struct pal_runtime *rt, int pid, int *status, rune_error_t *err);
 /* v2+: pal_kill; the PAL's return code is returned. */
 int pal_runtime_kill(struct pal_runtime *rt, int pid, int sig);
 /* v3: measurement (32 bytes of MRENCLAVE) and attribute flags of a report with zero report data. */
-int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsigned long long *flags,
-                            rune_error_t *err);
+int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsigned long long *flags, rune_error_t *err);
 /* pal_destroy; the PAL's return code. */
 int pal_runtime_destroy(struct pal_runtime *rt);
 /* The exit code a wait(2)-encoded status stands for (code, or 128 + signal). */

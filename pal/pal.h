@@ -55,17 +55,17 @@ struct pal_exec_args {
 /* The entry points, as function types. pal_init and pal_exec changed their
  * signatures between versions while keeping their names, so a PAL defines the
  * one of its version and a loader picks the type by pal_get_version(). */
-typedef int (*pal_get_version_fn)(void);                            /* v2+; absent: version 1 */
-typedef int (*pal_init_v1_fn)(const struct pal_attr_t *attr);       /* v1, v2: create the enclave */
-typedef int (*pal_init_v3_fn)(const struct pal_attr_v3_t *attr);    /* v3: create or adopt the enclave */
+typedef int (*pal_get_version_fn)(void);                         /* v2+; absent: version 1 */
+typedef int (*pal_init_v1_fn)(const struct pal_attr_t *attr);    /* v1, v2: create the enclave */
+typedef int (*pal_init_v3_fn)(const struct pal_attr_v3_t *attr); /* v3: create or adopt the enclave */
 typedef int (*pal_exec_v1_fn)(char *path, char *argv[], struct pal_stdio_fds *stdio,
-                              int *exit_code);                      /* v1: run to completion */
+                              int *exit_code);                              /* v1: run to completion */
 typedef int (*pal_create_process_fn)(struct pal_create_process_args *args); /* v2+: create, not run */
-typedef int (*pal_exec_v2_fn)(struct pal_exec_args *args);          /* v2+: run a created pid, wait */
-typedef int (*pal_kill_fn)(int pid, int sig);                       /* v2+: >0 a pid, 0 current, -1 all */
+typedef int (*pal_exec_v2_fn)(struct pal_exec_args *args);                  /* v2+: run a created pid, wait */
+typedef int (*pal_kill_fn)(int pid, int sig);                               /* v2+: >0 a pid, 0 current, -1 all */
 typedef int (*pal_get_local_report_fn)(void *targetinfo, int targetinfo_len, void *report,
-                                       int *report_len);            /* v3: SGX-format local report */
-typedef int (*pal_destroy_fn)(void);                                /* tear the enclave down */
+                                       int *report_len); /* v3: SGX-format local report */
+typedef int (*pal_destroy_fn)(void);                     /* tear the enclave down */
 
 /* The version-independent entry points. */
 /* v2+: the API version the runtime implements. */
@@ -91,8 +91,8 @@ int pal_destroy(void);
 #define PAL_SGX_REPORT_DATA_SIZE         64
 #define PAL_SGX_REPORT_KEYID_OFFSET      384
 /* SGX attribute flags. DEBUG marks an enclave whose memory is not protected. */
-#define PAL_SGX_FLAGS_INIT     0x1ULL
-#define PAL_SGX_FLAGS_DEBUG    0x2ULL
+#define PAL_SGX_FLAGS_INIT      0x1ULL
+#define PAL_SGX_FLAGS_DEBUG     0x2ULL
 #define PAL_SGX_FLAGS_MODE64BIT 0x4ULL
 
 /* The layouts real PALs are built against, pinned (LP64). */

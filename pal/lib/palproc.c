@@ -76,7 +76,8 @@ static void child(const char *exe, const char **argv, const char **env, const in
 	if (isatty(0))
 		ioctl(0, TIOCSCTTY, 0);
 	if (seccomp_filter
-	    && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, 2 /* FILTER */, seccomp_filter) < 0))
+	    && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
+	        || prctl(PR_SET_SECCOMP, 2 /* FILTER */, seccomp_filter) < 0))
 		goto fail;
 	char b;
 	ssize_t n;
@@ -91,8 +92,7 @@ fail:
 	_exit(127);
 }
 
-int palproc_create(const char *path, const char **argv, const char **env, const struct pal_stdio_fds *stdio,
-                   int *pid)
+int palproc_create(const char *path, const char **argv, const char **env, const struct pal_stdio_fds *stdio, int *pid)
 {
 	static const char *const empty[] = { NULL };
 	char exe[4096];

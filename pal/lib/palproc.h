@@ -14,8 +14,7 @@
 void palproc_configure(const struct sock_fprog *filter);
 /* Fork a process for path (searched in env's PATH when it has no '/') that
  * waits for palproc_exec; 0 and its pid, or -errno. */
-int palproc_create(const char *path, const char **argv, const char **env, const struct pal_stdio_fds *stdio,
-                   int *pid);
+int palproc_create(const char *path, const char **argv, const char **env, const struct pal_stdio_fds *stdio, int *pid);
 /* Let pid run and wait for it; its wait status. 0 or -errno. */
 int palproc_exec(int pid, int *status);
 /* Signal pid (> 0), the first process (0) or every process (-1). 0 or -errno. */

@@ -190,8 +190,8 @@ int sim_measure(const struct sim_config *cfg, const char *args, unsigned char mr
 	}
 	EVP_DigestUpdate(md, domain, sizeof(domain));
 	struct code_ctx cc = { .md = md };
-	if (dladdr((void *) sim_measure, &di) == 0 || (cc.base = di.dli_fbase, dl_iterate_phdr(hash_code_segments, &cc),
-	                                               cc.found == 0)) {
+	if (dladdr((void *) sim_measure, &di) == 0
+	    || (cc.base = di.dli_fbase, dl_iterate_phdr(hash_code_segments, &cc), cc.found == 0)) {
 		pal_log(PAL_LOG_ERROR, "cannot find the enclave runtime's own code to measure");
 		r = -ENOEXEC;
 	}

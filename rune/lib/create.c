@@ -379,8 +379,8 @@ static int enclave_channels(struct rune_container *c, int *listen_fd, int *statu
 	*listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (*listen_fd < 0)
 		return rune_error(err, errno, "socket");
-	if (bind(*listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0 || fchmodat(c->lock_fd, ENCLAVE_SOCKET, 0600, 0) < 0
-	    || listen(*listen_fd, 64) < 0)
+	if (bind(*listen_fd, (struct sockaddr *) &sa, sizeof(sa)) < 0
+	    || fchmodat(c->lock_fd, ENCLAVE_SOCKET, 0600, 0) < 0 || listen(*listen_fd, 64) < 0)
 		return rune_error(err, errno, "enclave exec socket %s/" ENCLAVE_SOCKET, c->dir);
 	*status_fd = openat(c->lock_fd, ENCLAVE_STATUS, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (*status_fd < 0)

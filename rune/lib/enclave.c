@@ -99,8 +99,8 @@ int enclave_config_parse(struct rune_config *c, rune_error_t *err)
 		                  "enclave.type \"%s\": unknown (known: sim, intelSgx, AwsNitroEnclaves, Jailhouse)",
 		                  type);
 	if (path == NULL || path[0] == '\0')
-		return rune_error(err, EINVAL,
-		                  "enclave.type is %s but enclave.runtime.path (ENCLAVE_RUNTIME_PATH) is not set", type);
+		return rune_error(
+		    err, EINVAL, "enclave.type is %s but enclave.runtime.path (ENCLAVE_RUNTIME_PATH) is not set", type);
 	if (!c->has_process)
 		return rune_error(err, EINVAL, "enclave.type is %s but the config has no process", type);
 	struct rune_enclave *e = xcalloc(1, sizeof(*e));
@@ -116,7 +116,7 @@ int enclave_config_parse(struct rune_config *c, rune_error_t *err)
 	return 0;
 }
 
-static const char *const SGX_DEVICES[] = { "/dev/sgx_enclave", "/dev/sgx/enclave", "/dev/sgx_provision",
+static const char *const SGX_DEVICES[] = { "/dev/sgx_enclave",   "/dev/sgx/enclave", "/dev/sgx_provision",
 	                                   "/dev/sgx/provision", "/dev/isgx",        "/dev/gsgx" };
 
 static bool host_has(const char *const *paths, size_t n)

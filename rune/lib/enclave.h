@@ -31,7 +31,7 @@ void enclave_free(struct rune_enclave *e);
  * and add the host's enclave devices and services to the config. */
 int enclave_prepare_host(struct rune_config *c, rune_error_t *err);
 /* The warning every simulated enclave carries, in logs and state. */
-#define ENCLAVE_SIMULATION_WARNING                                                                            \
+#define ENCLAVE_SIMULATION_WARNING                                                                                     \
 	"simulation: no TEE hardware, the workload's memory and code are not protected from the host"
 
 /* What the init learnt about the enclave at create, for state.json. */

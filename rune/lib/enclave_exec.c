@@ -111,8 +111,8 @@ static void proxy_main(int sock)
 		}
 		if (p[1].revents & POLLIN) {
 			struct signalfd_siginfo si;
-			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD && si.ssi_signo != SIGWINCH
-			    && si.ssi_signo != SIGURG)
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD
+			    && si.ssi_signo != SIGWINCH && si.ssi_signo != SIGURG)
 				enclave_msg_send(sock, ENCLAVE_SIGNAL, si.ssi_signo, NULL, NULL, 0);
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -135,7 +135,8 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 	if (container_status(c) == STATUS_CREATED)
 		return rune_error(err, 0, "cannot exec in enclave container %s before it is started", c->id);
 	if (p->terminal && !o->console_socket && o->detach)
-		return rune_error(err, EINVAL, "cannot allocate tty if rune will detach without setting console socket");
+		return rune_error(err, EINVAL,
+		                  "cannot allocate tty if rune will detach without setting console socket");
 	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
 	if (connect_enclave(c, &sock, err) < 0 || request_exec(sock, p, &master, err) < 0)

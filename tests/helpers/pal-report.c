@@ -64,5 +64,7 @@ int main(int argc, char **argv)
 	hex("mrenclave", rep + PAL_SGX_REPORT_MRENCLAVE_OFFSET, 32);
 	hex("reportdata", rep + PAL_SGX_REPORT_DATA_OFFSET, PAL_SGX_REPORT_DATA_SIZE);
 	printf("flags=%#llx\nlen=%d\nkeyid=%.32s\n", flags, len, (char *) rep + PAL_SGX_REPORT_KEYID_OFFSET);
-	return 0;
+	/* No exit handlers: inside the chroot a leak checker finds no /proc. */
+	fflush(stdout);
+	_exit(0);
 }

@@ -146,7 +146,7 @@ EXPORT int occlum_pal_destroy(void)
 EXPORT int pal_get_version(void) __attribute__((alias("occlum_pal_get_version")));
 EXPORT int pal_init(const struct occlum_pal_attr *) __attribute__((alias("occlum_pal_init")));
 EXPORT int pal_create_process(struct occlum_pal_create_process_args *)
-        __attribute__((alias("occlum_pal_create_process")));
+    __attribute__((alias("occlum_pal_create_process")));
 EXPORT int pal_exec(struct occlum_pal_exec_args *) __attribute__((alias("occlum_pal_exec")));
 EXPORT int pal_kill(int, int) __attribute__((alias("occlum_pal_kill")));
 EXPORT int pal_destroy(void) __attribute__((alias("occlum_pal_destroy")));

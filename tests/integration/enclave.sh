@@ -340,3 +340,18 @@ test_sim_measurement_and_report() {
 	r create -b "$T/v2" m6 2>/dev/null
 	assert_eq null "$(r state m6 | jq .enclave.measurement)"
 }
+
+test_sgx_host_devices_and_aesmd_are_added() {
+	# A host that looks like an SGX host, in a private mount namespace: the
+	# device nodes and aesmd's socket directory exist.
+	enclave_bundle "$T/b" "$PALS/liberpal-skeleton-v2.so" sh -c 'ls -ln /dev/sgx_enclave /dev/sgx_provision; ls /var/run/aesmd'
+	jq_edit "$T/b" '.process.env |= map(if startswith("ENCLAVE_TYPE=") then "ENCLAVE_TYPE=intelSgx" else . end)'
+	out=$(unshare -m --propagation private sh -c '
+		mount -t tmpfs fakedev /dev && mknod -m 666 /dev/null c 1 3 &&
+		mknod -m 666 /dev/sgx_enclave c 10 125 && mknod -m 660 /dev/sgx_provision c 10 126 &&
+		mount -t tmpfs fakerun /run && mkdir -p /run/aesmd && touch /run/aesmd/aesm.socket &&
+		exec "$0" --root "$1" run -b "$2" sgx1' "$RUNE" "$ROOT" "$T/b" 2>&1)
+	assert_contains "$out" "crw-rw-rw-    1 0        0          10, 125"
+	assert_contains "$out" "crw-rw----    1 0        0          10, 126"
+	assert_contains "$out" "aesm.socket"
+}
