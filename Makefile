@@ -62,7 +62,9 @@ $(BUILDDIR)/pic/%.o: %.c
 	$(CC) -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(PAL_CFLAGS) $(CFLAGS) $(WARN) \
 		-fstack-protector-strong -MMD -MP -c $< -o $@
 
-$(BUILDDIR)/pic/pal/skeleton/skeleton-v%.o: pal/skeleton/skeleton.c
+SKELETON_OBJ := $(foreach v,1 2 3,$(BUILDDIR)/pic/pal/skeleton/skeleton-v$(v).o)
+# A static pattern: only these targets, so make never chains it to a .d file.
+$(SKELETON_OBJ): $(BUILDDIR)/pic/pal/skeleton/skeleton-v%.o: pal/skeleton/skeleton.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DSKELETON_VERSION=$* $(PAL_CFLAGS) $(CFLAGS) $(WARN) \
 		-fstack-protector-strong -MMD -MP -c $< -o $@

@@ -112,6 +112,7 @@ PAL_EXPORT int pal_destroy(void)
 {
 	if (!initialized)
 		return -EINVAL;
+	pal_log(PAL_LOG_DEBUG, "pal_destroy");
 	palproc_destroy();
 	initialized = false;
 	return 0;

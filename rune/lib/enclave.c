@@ -229,8 +229,17 @@ int enclave_msg_send(int sock, int type, int value, const char *text, const int 
 
 int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, int *nfds, rune_error_t *err)
 {
-	cleanup_free char *buf = xmalloc(ENCLAVE_MSG_MAX + 1);
-	struct iovec iov = { .iov_base = buf, .iov_len = ENCLAVE_MSG_MAX };
+	ssize_t size;
+	/* Size the buffer to the message waiting (SEQPACKET keeps boundaries). */
+	do
+		size = recv(sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
+	while (size < 0 && errno == EINTR);
+	if (size < 0)
+		return rune_error(err, errno, "enclave connection: receive");
+	if (size > ENCLAVE_MSG_MAX)
+		size = ENCLAVE_MSG_MAX + 1; /* read it and fail below as truncated */
+	cleanup_free char *buf = xmalloc(size + 1);
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
 	union {
 		char b[CMSG_SPACE(3 * sizeof(int))];
 		struct cmsghdr align;
@@ -256,7 +265,7 @@ int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, int
 			*text = NULL;
 		return 0;
 	}
-	if (n < 8 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+	if (n < 8 || n > ENCLAVE_MSG_MAX || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
 		for (int i = 0; i < *nfds; i++)
 			close(fds[i]);
 		*nfds = 0;

@@ -79,7 +79,7 @@ static int request_exec(int sock, const struct rune_process *p, int *master, run
 	if (enclave_msg_recv(sock, &type, &value, &text, fds, &nfds, err) < 0)
 		return -1;
 	if (type == ENCLAVE_ERROR)
-		return rune_error(err, value, "exec in the enclave: %s", text);
+		return rune_error(err, 0, "exec in the enclave: %s", text); /* text carries the cause */
 	if (type != ENCLAVE_STARTED)
 		return rune_error(err, EPROTO, "exec in the enclave: the container init closed the connection");
 	if (p->terminal && nfds != 1)
@@ -132,8 +132,19 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 	int master = -1;
 	const struct rune_process *p = o->process;
 
+	const struct rune_process *init = &c->config->process;
 	if (container_status(c) == STATUS_CREATED)
 		return rune_error(err, 0, "cannot exec in enclave container %s before it is started", c->id);
+	/* The PAL API has no place for these: refuse rather than ignore them. */
+	if (p->uid != init->uid || p->gid != init->gid)
+		return rune_error(err, ENOTSUP, "exec in an enclave runs as the container's user %u:%u, not %u:%u",
+		                  (unsigned) init->uid, (unsigned) init->gid, (unsigned) p->uid, (unsigned) p->gid);
+	if (p->cwd && init->cwd && strcmp(p->cwd, init->cwd) != 0)
+		return rune_error(err, ENOTSUP, "exec in an enclave runs in the container's cwd %s, not %s", init->cwd,
+		                  p->cwd);
+	if (o->preserve_fds > 0)
+		return rune_error(err, ENOTSUP,
+		                  "--preserve-fds: an enclave process gets only stdin, stdout and stderr");
 	if (p->terminal && !o->console_socket && o->detach)
 		return rune_error(err, EINVAL,
 		                  "cannot allocate tty if rune will detach without setting console socket");

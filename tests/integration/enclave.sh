@@ -38,6 +38,10 @@ in:hello" "$out" "stdout"
 	rc=0
 	r run -b "$T/b" e137 2>/dev/null || rc=$?
 	assert_eq 137 "$rc" "a workload killed by SIGKILL"
+	# a workload the enclave runtime cannot start: 127, and the runtime's error
+	set_args "$T/b" /no/such/program
+	expect_fail 127 r run -b "$T/b" e127
+	assert_contains "$ERR" "pal_create_process failed with -2"
 }
 
 test_each_pal_version_lifecycle() {
@@ -241,6 +245,14 @@ test_exec_refused_when_impossible() {
 	r create -b "$T/c" c1 2>/dev/null
 	expect_fail 255 r exec c1 true
 	assert_contains "$ERR" "before it is started"
+	# what the PAL API cannot express is refused, not ignored
+	r start c1
+	expect_fail 255 r exec -u 1000:1000 c1 true
+	assert_contains "$ERR" "runs as the container's user 0:0, not 1000:1000"
+	expect_fail 255 r exec --cwd /tmp c1 true
+	assert_contains "$ERR" "runs in the container's cwd /, not /tmp"
+	expect_fail 255 r exec --preserve-fds 1 c1 true
+	assert_contains "$ERR" "--preserve-fds"
 }
 
 test_terminal_run_and_exec() {
@@ -354,4 +366,74 @@ test_sgx_host_devices_and_aesmd_are_added() {
 	assert_contains "$out" "crw-rw-rw-    1 0        0          10, 125"
 	assert_contains "$out" "crw-rw----    1 0        0          10, 126"
 	assert_contains "$out" "aesm.socket"
+}
+
+test_sim_in_a_user_namespace() {
+	# Everything liberpal-sim does at pal_init must work with capabilities
+	# that only hold in the container's user namespace.
+	enclave_bundle "$T/b" "$SIM" sh -c 'id -u; touch /x 2>/dev/null || echo root-readonly; echo ok >/tmp/t && cat /tmp/t'
+	chown -R 100000:100000 "$T/b/rootfs"
+	jq_edit "$T/b" '.root.readonly = false | .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
+		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)'
+	out=$(r run -b "$T/b" u1 2>"$T/err") || fail "run in a user namespace: $(cat "$T/err")"
+	assert_eq "0
+root-readonly
+ok" "$out" "output"
+	set_args "$T/b" sh -c 'echo ok >/tmp/t; sleep 30'
+	r run -d -b "$T/b" u2 >/dev/null 2>&1
+	for _ in $(seq 100); do r exec u2 cat /tmp/t >/dev/null 2>&1 && break; sleep 0.05; done
+	assert_eq "ok" "$(r exec u2 cat /tmp/t)" "exec in a user-namespaced enclave"
+}
+
+# pal_bundle DIR NAME args...: a bundle for one of the PALs under test by name
+# (sim, v1, v2, v3, thirdparty), with what that runtime needs.
+pal_bundle() {
+	local b=$1 name=$2 pal
+	shift 2
+	case $name in
+	sim) pal=$SIM ;;
+	v[123]) pal="$PALS/liberpal-skeleton-$name.so" ;;
+	thirdparty) pal=$THIRD ;;
+	esac
+	enclave_bundle "$b" "$pal" "$@"
+	jq_edit "$b" '.process.env += ["ENCLAVE_RUNTIME_LOGLEVEL=debug"]'
+	if [ "$name" = thirdparty ]; then
+		mkdir -p "$b/rootfs/inst"
+		jq_edit "$b" '.process.env += ["ENCLAVE_RUNTIME_ARGS=/inst"]'
+	fi
+}
+
+test_every_pal_exit_codes_signals_exec() {
+	for name in sim v1 v2 v3 thirdparty; do
+		pal_bundle "$T/$name" "$name" sh -c 'exit 0'
+		for code in 0 1 42; do
+			set_args "$T/$name" sh -c "exit $code"
+			rc=0
+			r run -b "$T/$name" "c$code" 2>"$T/err" || rc=$?
+			assert_eq "$code" "$rc" "$name: exit $code"
+		done
+		set_args "$T/$name" sh -c 'kill -9 $$'
+		rc=0
+		r run -b "$T/$name" c137 2>/dev/null || rc=$?
+		assert_eq 137 "$rc" "$name: killed by SIGKILL"
+		[ "$name" = v1 ] && continue
+		# the PAL's calls, in order (our runtimes log them at debug)
+		if [ "$name" != thirdparty ]; then
+			calls=$(grep -o 'pal_init\|created process\|process [0-9]* ended\|pal_destroy' "$T/err" | sed 's/[0-9]//g' | tr '\n' ,)
+			[ "$name" = sim ] || assert_eq "pal_init,created process,process  ended,pal_destroy," "$calls" "$name: call order"
+		fi
+		set_args "$T/$name" sh -c 'trap "exit 7" TERM; while :; do sleep 0.05; done'
+		r run -d -b "$T/$name" k >/dev/null 2>&1
+		wait_status k running
+		out=$(r exec -e FOO=5 k sh -c 'echo "[$1] $FOO"; exit 4' sh 'a b' 2>/dev/null) || rc=$?
+		assert_eq "[a b] 5" "$out" "$name: exec output"
+		assert_eq 4 "$rc" "$name: exec exit code"
+		r kill k TERM
+		wait_status k stopped
+		assert_eq 7 "$(r state k | jq .enclave.exitStatus)" "$name: exit status after TERM"
+		r delete k
+	done
 }
