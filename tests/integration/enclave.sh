@@ -288,13 +288,21 @@ test_sim_isolation() {
 		[ -e /sys/kernel ] && echo sys-present || echo sys-absent
 		unshare -U true 2>/dev/null && echo userns-allowed || echo userns-denied
 		cat /proc/1/environ >/dev/null 2>&1 && echo init-readable || echo init-protected
+		readlink /proc/1/exe >/dev/null 2>&1 && echo exe-reachable || echo exe-hidden
+		echo "fds:$(ls /proc/self/fd | tr "\n" " ")"
+		echo "cwd:$(readlink /proc/self/cwd)"
 		grep -q "^Seccomp:[[:space:]]*2" /proc/self/status && echo seccomp-on
 		grep -q "^NoNewPrivs:[[:space:]]*1" /proc/self/status && echo nnp-on'
 	jq_edit "$T/b" '.root.readonly = false'
-	out=$(r run -b "$T/b" i1 2>"$T/err")
-	for w in root-readonly tmp-writable sys-absent userns-denied init-protected seccomp-on nnp-on; do
+	out=$(r --log "$T/log" run -b "$T/b" i1 2>"$T/err")
+	for w in root-readonly tmp-writable sys-absent userns-denied init-protected exe-hidden seccomp-on nnp-on; do
 		assert_contains "$out" "$w"
 	done
+	# nothing of the host's leaks in: only stdio (and ls's own directory), cwd inside
+	assert_contains "$out" "fds:0 1 2 3 
+"
+	assert_contains "$out" "cwd:/
+"
 	# the same workload in a plain container is not boxed in: the checks can fail
 	make_bundle "$T/p" sh -c 'unshare -U true 2>/dev/null && echo userns-allowed; [ -e /sys/kernel ] && echo sys-present'
 	out=$(r run -b "$T/p" p1)
@@ -302,7 +310,7 @@ test_sim_isolation() {
 	assert_contains "$out" "sys-present"
 	# simulation is never mistakable for protection
 	assert_contains "$(cat "$T/err")" "SIMULATION MODE"
-	assert_contains "$(cat "$T/err")" "level=warning"
+	assert_contains "$(cat "$T/log")" "level=warning msg=\"enclave type sim: simulation"
 	enclave_bundle "$T/c" "$SIM" sleep 30
 	r create -b "$T/c" i2 2>/dev/null
 	st=$(r state i2)
