@@ -14,7 +14,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 HARDEN := -fstack-protector-strong -fPIE -fno-strict-aliasing
-CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon -Irune/lib -Ipal \
+CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon -Irune/lib -Ipal -Iimage/lib \
 	-DRUNE_VERSION='"$(VERSION)"' -DRUNE_COMMIT='"$(COMMIT)"' $(CPPFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
@@ -40,7 +40,14 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
 TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report \
 	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
-BINARIES := $(BUILDDIR)/bin/rune
+BINARIES := $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image
+
+# libruneimage and rune-image: the image stack, kept out of rune itself.
+IMAGE_LIB_SRC := $(wildcard image/lib/*.c)
+IMAGE_CLI_SRC := $(wildcard image/*.c)
+IMAGE_LIB_OBJ := $(IMAGE_LIB_SRC:%.c=$(BUILDDIR)/%.o)
+IMAGE_CLI_OBJ := $(IMAGE_CLI_SRC:%.c=$(BUILDDIR)/%.o)
+IMAGE_LIBS := -lcurl -larchive -lcrypto -lz -lzstd -lyajl -lpthread
 
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
 LIBDIR ?= $(PREFIX)/lib
@@ -87,6 +94,13 @@ $(BUILDDIR)/libcommon.a: $(COMMON_OBJ)
 $(BUILDDIR)/librune.a: $(LIBRUNE_OBJ)
 	$(AR) rcs $@ $^
 
+$(BUILDDIR)/libruneimage.a: $(IMAGE_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/bin/rune-image: $(IMAGE_CLI_OBJ) $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(IMAGE_CLI_OBJ) $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
+
 $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
@@ -113,13 +127,15 @@ $(BUILDDIR)/tests/pal-broken-%.so: tests/helpers/pal-broken.c
 -include $(shell find $(BUILDDIR) -name '*.d' 2>/dev/null)
 
 install: $(BINARIES) $(PALS)
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(PALDIR)
-	install -m 0755 $(BUILDDIR)/bin/rune $(DESTDIR)$(BINDIR)/rune
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PALDIR)
+	install -m 0755 $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/man/rune-image.1 $(DESTDIR)$(MANDIR)/man1/rune-image.1
 	install -m 0755 $(PALS) $(DESTDIR)$(PALDIR)/
 	install -m 0644 docs/man/rune.8 $(DESTDIR)$(MANDIR)/man8/rune.8
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/rune $(DESTDIR)$(MANDIR)/man8/rune.8
+	rm -f $(DESTDIR)$(BINDIR)/rune $(DESTDIR)$(BINDIR)/rune-image $(DESTDIR)$(MANDIR)/man8/rune.8 \
+		$(DESTDIR)$(MANDIR)/man1/rune-image.1
 	rm -rf $(DESTDIR)$(PALDIR)
 
 deps:

@@ -20,9 +20,9 @@ struct spec_process {
 
 struct spec_opts {
 	bool rootless, readonly;
-	const char *hostname;                           /* NULL: "rune" */
-	const struct spec_process *process;             /* NULL: runc's default (sh, terminal) */
-	void (*annotations)(yajl_gen g, void *data);    /* writes key/values; NULL: none */
+	const char *hostname;                        /* NULL: "rune" */
+	const struct spec_process *process;          /* NULL: runc's default (sh, terminal) */
+	void (*annotations)(yajl_gen g, void *data); /* writes key/values; NULL: none */
 	void *data;
 };
 

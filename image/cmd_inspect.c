@@ -1,0 +1,18 @@
+#include "commands.h"
+#include "json.h"
+
+int cmd_inspect(struct cli *c, rune_error_t *err)
+{
+	struct image_ctx *ctx;
+	if (want_operands(c, 1, "inspect [--config] REF", err) < 0 || image_ctx_new(&c->o, &ctx, err) < 0)
+		return -1;
+	yajl_gen g = json_gen_new(true, "  ");
+	int rc = image_inspect(ctx, c->argv[1], c->config_only, g, err);
+	image_ctx_free(ctx);
+	if (rc < 0) {
+		yajl_gen_free(g);
+		return -1;
+	}
+	print_json(g);
+	return 0;
+}

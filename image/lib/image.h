@@ -1,0 +1,64 @@
+/* libruneimage: pull OCI images from registries into a content store and
+ * unpack them into bundles, streaming, verified at every step, safe against
+ * hostile images. What runs inside the TEE to fetch a workload; also the
+ * engine of the `rune-image` CLI. */
+#ifndef RUNE_IMAGE_H
+#define RUNE_IMAGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <yajl/yajl_gen.h>
+
+#include "access.h"
+#include "error.h"
+
+struct image_ctx;
+
+/* Progress of one blob, for display. */
+struct image_progress {
+	const char *digest;
+	int64_t done, total;
+	enum { PROGRESS_WAITING, PROGRESS_DOWNLOADING, PROGRESS_CACHED, PROGRESS_DONE, PROGRESS_UNPACKED } state;
+};
+
+struct image_opts {
+	const char *root;     /* the store (default /var/lib/rune/images) */
+	const char *platform; /* "os/arch[/variant]", default this host */
+	int parallel;         /* layers downloaded at once (default 3) */
+	struct registry_access access;
+	/* Called (from several threads, serialised) as blobs progress; may be NULL. */
+	void (*progress)(const struct image_progress *p, void *data);
+	void *progress_data;
+};
+
+/* What a pull or unpack did. */
+struct image_result {
+	char *reference;       /* normalised */
+	char *digest;          /* of what the reference names (manifest or index) */
+	char *manifest_digest; /* of the platform's manifest */
+	unsigned layers, downloaded, retries;
+	uint64_t bytes; /* downloaded */
+};
+
+/* Open the store and remember the options. */
+int image_ctx_new(const struct image_opts *o, struct image_ctx **out, rune_error_t *err);
+void image_ctx_free(struct image_ctx *c);
+/* Pull ref into the store (blobs already there are not fetched again). */
+int image_pull(struct image_ctx *c, const char *ref, struct image_result *res, rune_error_t *err);
+/* Unpack ref (pulled first unless the store has it) into bundle: a rootfs and
+ * a config.json (layers: one directory per layer under bundle/layers for
+ * overlayfs, instead of a flattened rootfs). */
+int image_unpack(struct image_ctx *c, const char *ref, const char *bundle, bool layers, struct image_result *res,
+                 rune_error_t *err);
+/* The stored manifest (and config) of ref as JSON into g. */
+int image_inspect(struct image_ctx *c, const char *ref, bool config_only, yajl_gen g, rune_error_t *err);
+/* All references in the store as a JSON array into g. */
+int image_list(struct image_ctx *c, yajl_gen g, rune_error_t *err);
+/* Forget a reference (its blobs go at the next gc). */
+int image_remove(struct image_ctx *c, const char *ref, rune_error_t *err);
+/* Remove unreferenced blobs; the store must not be in use (waits for pulls). */
+int image_gc(const struct image_opts *o, size_t *removed, uint64_t *bytes, rune_error_t *err);
+/* Free a result's strings. */
+void image_result_release(struct image_result *r);
+
+#endif

@@ -1,0 +1,52 @@
+/* The OCI distribution API client (libcurl): /v2/ ping, manifests, blobs;
+ * anonymous, Basic and Bearer auth; mirrors; TLS or plain HTTP for insecure
+ * registries; retries with backoff; blobs resumed with Range requests. */
+#ifndef RUNE_IMAGE_REGISTRY_H
+#define RUNE_IMAGE_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "access.h"
+#include "error.h"
+#include "ref.h"
+
+struct registry_client;
+
+/* Where a blob's bytes go. write may fail (the transfer stops with its error);
+ * restart is called when a resumed download must start over from byte 0. */
+struct blob_sink {
+	int (*write)(void *ctx, const void *buf, size_t n, rune_error_t *err);
+	void (*restart)(void *ctx);
+	void *ctx;
+};
+
+struct http_manifest {
+	char *body;
+	size_t len;
+	char *media_type; /* Content-Type */
+	char *digest;     /* Docker-Content-Digest, if sent */
+};
+
+/* A client for ref's repository (endpoints, credentials, TLS from access). */
+int registry_client_new(const struct registry_access *a, const struct image_ref *ref, struct registry_client **out,
+                        rune_error_t *err);
+/* Free it. */
+void registry_client_free(struct registry_client *c);
+/* Check the registry answers /v2/ (with auth if it asks). */
+int registry_ping(struct registry_client *c, rune_error_t *err);
+/* GET a manifest by tag or digest, at most max bytes. */
+int registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
+                          rune_error_t *err);
+/* Release a manifest response. */
+void http_manifest_release(struct http_manifest *m);
+/* GET a blob into sink. Safe to call from several threads at once. */
+int registry_get_blob(struct registry_client *c, const char *digest, uint64_t size, struct blob_sink *sink,
+                      rune_error_t *err);
+/* How many retries happened (tests and progress). */
+unsigned registry_retries(struct registry_client *c);
+/* Initialise libcurl once per process. */
+void registry_global_init(void);
+
+#endif
