@@ -126,8 +126,9 @@ static int parse_args(int argc, char **argv, struct cli *c, rune_error_t *err)
 
 int want_operands(struct cli *c, int n, const char *usage, rune_error_t *err)
 {
-	if (c->argc - 1 != n)
-		return rune_error(err, EINVAL, "usage: rune-image %s", usage);
+	if (c->argc - 1 != n) {
+		return rune_error(err, 0, "usage: rune-image %s", usage); /* main exits 2 for these */
+	}
 	return 0;
 }
 
@@ -166,8 +167,9 @@ int main(int argc, char **argv)
 			if (r < 0) {
 				progress_done();
 				fprintf(stderr, "rune-image: %s\n", err->msg);
+				bool usage = strncmp(err->msg, "usage:", 6) == 0;
 				rune_error_release(&err);
-				return 1;
+				return usage ? 2 : 1;
 			}
 			return 0;
 		}

@@ -297,6 +297,20 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive *w,
 		u->stats->skipped_devices++;
 		return 0;
 	}
+	/* Never write through a symlink (libarchive would replace it silently):
+	 * an image that tries is refused. */
+	cleanup_free char *parent = NULL;
+	const char *base;
+	split(path, &parent, &base);
+	if (*parent) {
+		int pfd = open_under(u->rootfd, parent, O_PATH | O_DIRECTORY, true);
+		if (pfd < 0 && errno != ENOENT)
+			return rune_error(err, errno == ELOOP ? EPERM : errno,
+			                  "%s: entry \"%s\": its path goes through a symlink or a non-directory",
+			                  u->what, path);
+		if (pfd >= 0)
+			close(pfd);
+	}
 	filter_xattrs(e);
 	cleanup_free char *full = xasprintf("%s/%s", u->dir, path);
 	archive_entry_set_pathname(e, full);

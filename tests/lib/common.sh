@@ -98,6 +98,11 @@ wait_file() {
 cleanup_all() {
 	local rc=$?
 	set +e +o pipefail
+	# Background servers a test started (registries, proxies).
+	if [ -f "$T/pids" ]; then
+		while read -r p; do kill "$p" 2>/dev/null; done <"$T/pids"
+		while read -r p; do wait "$p" 2>/dev/null; done <"$T/pids"
+	fi
 	if [ -d "$ROOT" ]; then
 		for id in $("$RUNE" --root "$ROOT" list -q 2>/dev/null); do
 			"$RUNE" --root "$ROOT" delete -f "$id" >/dev/null 2>&1 || true

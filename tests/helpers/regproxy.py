@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""A test stand-in for the parts of a registry deployment the real
+docker-registry cannot play here: a Bearer token server (with the registry
+demanding its tokens, as token auth does), and faults (5xx, dropped
+connections, corrupt or truncated blobs, oversized manifests).
+
+It forwards everything else to the real registry (--upstream) and logs each
+request line and its Range header to --log.
+
+Faults come from a JSON file re-read on every request:
+  [{"match": "<regex on the path>", "action": "status500"|"drop"|"corrupt"|
+    "truncate"|"bigmanifest", "times": N}]   (times: how often; default always)
+"""
+import argparse
+import base64
+import http.client
+import http.server
+import json
+import re
+import secrets
+import socketserver
+import threading
+
+ARGS = None
+TOKENS = set()
+COUNTS = {}
+LOCK = threading.Lock()
+
+
+def faults():
+    if not ARGS.faults:
+        return []
+    try:
+        with open(ARGS.faults) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        return []
+
+
+def pick_fault(path):
+    for rule in faults():
+        if re.search(rule["match"], path):
+            key = json.dumps(rule, sort_keys=True)  # a rewritten rule counts afresh
+            with LOCK:
+                used = COUNTS.get(key, 0)
+                if "times" in rule and used >= rule["times"]:
+                    continue
+                COUNTS[key] = used + 1
+            return rule["action"]
+    return None
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def log(self, extra=""):
+        with LOCK, open(ARGS.log, "a") as f:
+            f.write("%s %s range=%s %s\n" % (self.command, self.path, self.headers.get("Range", "-"), extra))
+
+    def reply(self, status, body=b"", headers=None):
+        self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def token(self):
+        want = "Basic " + base64.b64encode(ARGS.bearer.encode()).decode()
+        if self.headers.get("Authorization") != want:
+            self.log("token-denied")
+            return self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED"}]}')
+        t = secrets.token_hex(16)
+        with LOCK:
+            TOKENS.add(t)
+        self.log("token-issued")
+        self.reply(200, json.dumps({"token": t, "expires_in": 300}).encode(), {"Content-Type": "application/json"})
+
+    def authorized(self):
+        if not ARGS.bearer:
+            return True
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Bearer ") and auth[7:] in TOKENS:
+            return True
+        realm = "http://%s/token" % self.headers.get("Host")
+        self.reply(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
+                   {"WWW-Authenticate": 'Bearer realm="%s",service="test-registry"' % realm,
+                    "Content-Type": "application/json"})
+        return False
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        if self.path.startswith("/token"):
+            return self.token()
+        self.log()
+        if not self.authorized():
+            return
+        action = pick_fault(self.path)
+        if action == "status500":
+            return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"injected"}]}')
+        if action == "bigmanifest":
+            body = b'{"schemaVersion":2,"pad":"' + b"x" * (5 << 20) + b'"}'
+            return self.reply(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+        conn = http.client.HTTPConnection(ARGS.upstream, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "authorization")}
+        conn.request(self.command, self.path, headers=headers)
+        up = conn.getresponse()
+        body = up.read()
+        if action == "corrupt" and body:
+            body = bytes([body[0] ^ 0xFF]) + body[1:]
+        if action == "truncate" and len(body) > 16:
+            body = body[:-16]
+        self.send_response(up.status)
+        for k, v in up.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body) if action != "drop" else len(body)))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        if action == "drop":
+            # Half the body, then the connection goes away.
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def main():
+    global ARGS
+    p = argparse.ArgumentParser()
+    p.add_argument("--listen", required=True)
+    p.add_argument("--upstream", required=True)
+    p.add_argument("--bearer", help="user:password the token server accepts")
+    p.add_argument("--faults")
+    p.add_argument("--log", required=True)
+    ARGS = p.parse_args()
+    host, port = ARGS.listen.rsplit(":", 1)
+    srv = Server((host, int(port)), Handler)
+    print("LISTENING", flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
