@@ -105,10 +105,10 @@ $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
 
-$(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
+$(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< \
-		$(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
+		$(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS) $(IMAGE_LIBS)
 
 $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)

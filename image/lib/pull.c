@@ -124,6 +124,9 @@ int resolve_remote(struct image_ctx *c, struct registry_client *client, const ch
 	if (image_ref_parse(refstr, &r->ref, err) < 0)
 		return -1;
 	r->name = image_ref_string(&r->ref);
+	/* /v2/ first: it settles the scheme and credentials before anything else. */
+	if (registry_ping(client, err) < 0)
+		return rune_error_wrap(err, "registry of %s", r->name);
 	cleanup_free char *what = xasprintf("manifest of %s", r->name);
 	int rc = get_manifest(c, client, r->ref.digest ? r->ref.digest : r->ref.tag, r->ref.digest, -1, what, &hm,
 	                      &digest, err);

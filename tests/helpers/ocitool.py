@@ -6,6 +6,7 @@ skopeo then pushes the layouts to the registry like any other image.
 
   ocitool.py tar OUT SPEC.json        SPEC: [{"name", "type", ...}, ...]
   ocitool.py add-layer LAYOUT TAG TAR [gzip|zstd|none]
+  ocitool.py set-diffid LAYOUT TAG INDEX DIGEST
   ocitool.py index LAYOUT NEWTAG TAG=os/arch[/variant]...
 """
 import gzip
@@ -118,6 +119,18 @@ def add_layer(layout, tag, tar, comp="gzip"):
     set_tag(layout, tag, {"mediaType": MT_MANIFEST, "digest": blob_write(layout, mdata), "size": len(mdata)})
 
 
+def set_diffid(layout, tag, index, digest):
+    desc = find_tag(layout, tag)
+    manifest = json.loads(blob_read(layout, desc["digest"]))
+    config = json.loads(blob_read(layout, manifest["config"]["digest"]))
+    config["rootfs"]["diff_ids"][int(index)] = digest
+    cdata = json.dumps(config).encode()
+    manifest["config"] = {"mediaType": manifest["config"]["mediaType"], "digest": blob_write(layout, cdata),
+                          "size": len(cdata)}
+    mdata = json.dumps(manifest).encode()
+    set_tag(layout, tag, {"mediaType": MT_MANIFEST, "digest": blob_write(layout, mdata), "size": len(mdata)})
+
+
 def make_index(layout, newtag, entries):
     manifests = []
     for e in entries:
@@ -139,6 +152,8 @@ if __name__ == "__main__":
         make_tar(sys.argv[2], sys.argv[3])
     elif cmd == "add-layer":
         add_layer(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else "gzip")
+    elif cmd == "set-diffid":
+        set_diffid(*sys.argv[2:6])
     elif cmd == "index":
         make_index(sys.argv[2], sys.argv[3], sys.argv[4:])
     else:

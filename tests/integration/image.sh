@@ -153,7 +153,7 @@ test_tls_with_a_test_ca() {
 	base_layout
 	push base "$REG/tls/img:1"
 	expect_fail 1 RI pull "$REG/tls/img:1"
-	assert_contains "$ERR" "https://$REG/v2/tls/img/manifests/1"
+	assert_contains "$ERR" "registry of $REG/tls/img:1: GET https://$REG/v2/"
 	assert_contains "$ERR" "certificate"
 	mkdir -p "$T/certs" && cp "$T/ca/ca.crt" "$T/certs/"
 	RI --cert-dir "$T/certs" pull "$REG/tls/img:1" >/dev/null
@@ -219,6 +219,15 @@ test_hostile_layers_never_escape() {
 		{\"name\": \"h\", \"type\": \"hardlink\", \"target\": \"esc/target\"}]" 'hardlink target "esc/target"'
 	hostile_case symlink-over-file "[{\"name\": \"etc/hostname\", \"type\": \"symlink\", \"target\": \"$T/outside/target\"},
 		{\"name\": \"etc/hostname\", \"data\": \"overwritten\"}, {\"name\": \"../x\", \"data\": \"\"}]" 'contains ".."'
+	# a layer whose uncompressed bytes are not the config's diff_id
+	base_layout
+	layer_from '[{"name": "f", "data": "x"}]' base
+	python3 "$TOP/tests/helpers/ocitool.py" set-diffid "$T/layout" base 1 "sha256:$(printf '%064d' 0)"
+	push base "$REG/hostile/diffid:1"
+	expect_fail 1 RI --tls-verify=false unpack "$REG/hostile/diffid:1" "$T/b-diffid"
+	assert_contains "$ERR" "(uncompressed, diff_id sha256:0000"
+	assert_contains "$ERR" "digest mismatch"
+	[ -z "$(ls -A "$T/b-diffid")" ] || fail "diffid: left $(ls -A "$T/b-diffid")"
 	assert_eq original "$(cat "$T/outside/target")" "file outside the root"
 	assert_eq target "$(ls "$T/outside")" "nothing new outside the root"
 	[ ! -e /tmp/pwned ] || fail "/tmp/pwned was written"
