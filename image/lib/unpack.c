@@ -99,12 +99,15 @@ static la_ssize_t on_read(struct archive *a, void *data, const void **buf)
 	return got;
 }
 
-/* "./a//b/" -> "a/b"; refuses absolute names and "..". Empty means the root. */
+/* "./a//b/" -> "a/b"; refuses absolute names and "..". Empty means the root
+ * ("", ".", "./", "/"). */
 static int clean_name(const char *name, const char *kind, const struct unpacker *u, char **out, rune_error_t *err)
 {
 	if (name == NULL)
 		return rune_error(err, EINVAL, "%s: an entry without a name", u->what);
-	if (name[0] == '/')
+	/* The layer's root may be spelled "/" (umoci writes it so); any other
+	 * absolute name is refused rather than silently re-rooted. */
+	if (name[0] == '/' && name[strspn(name, "/")] != '\0')
 		return rune_error(err, EPERM, "%s: entry \"%s\": %s is an absolute path", u->what, name, kind);
 	char *o = xmalloc(strlen(name) + 1), *p = o;
 	for (const char *c = name; *c;) {

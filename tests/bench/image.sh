@@ -1,0 +1,126 @@
+#!/bin/bash
+# Pull + unpack of a multi-layer image of a few hundred MB from a local
+# docker-registry, side by side: rune-image, skopeo copy + umoci unpack, and
+# containerd (ctr image pull, which unpacks into its overlayfs snapshotter).
+# Wall time and peak memory (max RSS; for containerd the client's and the
+# daemon's high-water mark) per tool, RUNS runs each, stores emptied between runs.
+set -eu
+BUILD=${1:-build}
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+RI="$TOP/$BUILD/bin/rune-image"
+RUNS=${RUNS:-3}
+CACHE=${IMAGE_CACHE:-/var/tmp/rune-bench-image}
+B=$(mktemp -d /tmp/rune-bench.XXXXXX)
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	umount -R "$B/ctrd/root" 2>/dev/null || true
+	rm -rf "$B"
+}
+trap cleanup EXIT
+
+# The image: busybox, /usr/lib/gcc, /usr/bin and /usr/libexec as four layers,
+# tarred by GNU tar. (umoci 0.4.7's `insert` writes tars without their end
+# blocks, which rune-image rightly refuses.)
+if [ ! -e "$CACHE/index.json" ]; then
+	echo "building the benchmark image in $CACHE (once)..." >&2
+	rm -rf "$CACHE.new"
+	umoci init --layout "$CACHE.new" >/dev/null
+	umoci new --image "$CACHE.new:img" >/dev/null
+	mkdir -p "$B/base/bin"
+	cp /bin/busybox "$B/base/bin/"
+	tar -C "$B/base" -cf "$B/layer.tar" bin
+	python3 "$TOP/tests/helpers/ocitool.py" add-layer "$CACHE.new" img "$B/layer.tar"
+	for d in usr/lib/gcc usr/bin usr/libexec; do
+		tar -C / -cf "$B/layer.tar" "$d"
+		python3 "$TOP/tests/helpers/ocitool.py" add-layer "$CACHE.new" img "$B/layer.tar"
+	done
+	rm -f "$B/layer.tar"
+	mv "$CACHE.new" "$CACHE"
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$B/reg"
+cat >"$B/reg/config.yml" <<Y
+version: 0.1
+log:
+  level: error
+storage:
+  filesystem:
+    rootdirectory: $B/reg/data
+http:
+  addr: 127.0.0.1:$port
+Y
+docker-registry serve "$B/reg/config.yml" >"$B/reg/log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+REF="127.0.0.1:$port/bench/img:1"
+skopeo copy -q --dest-tls-verify=false "oci:$CACHE:img" "docker://$REF"
+compressed=$(skopeo inspect --raw --tls-verify=false "docker://$REF" | jq '[.layers[].size] | add')
+uncompressed=$(du -sb /usr/lib/gcc /usr/bin /usr/libexec /bin/busybox | awk '{s+=$1} END {print s}')
+echo "image $REF: $(jq length <<<"$(skopeo inspect --raw --tls-verify=false "docker://$REF" | jq .layers)") layers," \
+	"$((compressed / 1000000)) MB compressed, $((uncompressed / 1000000)) MB unpacked"
+
+# measure NAME CMD...: one run; appends "seconds maxrss_kb" to $B/NAME.
+measure() {
+	local name=$1
+	shift
+	sync
+	echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true
+	/usr/bin/time -f "%e %M" -o "$B/t" "$@" >/dev/null 2>"$B/err" || {
+		cat "$B/err" >&2
+		exit 1
+	}
+	cat "$B/t" >>"$B/$name"
+}
+
+ctrd_start() {
+	mkdir -p "$B/ctrd"
+	cat >"$B/ctrd/config.toml" <<C
+version = 2
+root = "$B/ctrd/root"
+state = "$B/ctrd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$B/ctrd/containerd.sock"
+[ttrpc]
+  address = "$B/ctrd/containerd.sock.ttrpc"
+C
+	containerd --config "$B/ctrd/config.toml" >"$B/ctrd/log" 2>&1 &
+	CTRD=$!
+	PIDS+=($CTRD)
+	for _ in $(seq 100); do ctr -a "$B/ctrd/containerd.sock" version >/dev/null 2>&1 && return; sleep 0.1; done
+	echo "containerd did not start" >&2
+	exit 1
+}
+
+ctrd_stop() {
+	grep VmHWM "/proc/$CTRD/status" | awk '{print $2}' >>"$B/containerd-daemon"
+	kill "$CTRD"
+	wait "$CTRD" 2>/dev/null || true
+	umount -R "$B/ctrd/root" 2>/dev/null || true
+	rm -rf "$B/ctrd"
+}
+
+for i in $(seq "$RUNS"); do
+	rm -rf "$B/ri" "$B/bundle"
+	measure rune-image "$RI" --root "$B/ri" --tls-verify=false -q unpack "$REF" "$B/bundle"
+	rm -rf "$B/oci" "$B/ubundle"
+	measure skopeo+umoci sh -c "skopeo copy -q --src-tls-verify=false docker://$REF oci:$B/oci:img && umoci unpack --image $B/oci:img $B/ubundle"
+	ctrd_start
+	measure containerd ctr -a "$B/ctrd/containerd.sock" images pull --plain-http "$REF"
+	ctrd_stop
+	echo "run $i done" >&2
+done
+
+summary() {
+	awk -v name="$1" -v extra="${2:-}" '{t[NR]=$1; s+=$1; if ($2>m) m=$2; if (NR==1||$1<mn) mn=$1; if ($1>mx) mx=$1}
+		END {printf "| %s | %.2f | %.2f | %.2f | %.0f%s |\n", name, s/NR, mn, mx, m/1024, extra}' "$B/$1"
+}
+echo
+echo "| tool | mean [s] | min [s] | max [s] | peak RSS [MB] |"
+echo "|:---|---:|---:|---:|---:|"
+summary rune-image
+summary skopeo+umoci
+daemon=$(sort -n "$B/containerd-daemon" | tail -1)
+summary containerd " (ctr) + $((daemon / 1024)) (containerd daemon)"
