@@ -9,7 +9,7 @@ request line and its Range header to --log.
 
 Faults come from a JSON file re-read on every request:
   [{"match": "<regex on the path>", "action": "status500"|"drop"|"corrupt"|
-    "truncate"|"bigmanifest", "times": N}]   (times: how often; default always)
+    "truncate"|"bigmanifest"|"redirect", "times": N}]   (times: how often; default always)
 """
 import argparse
 import base64
@@ -104,6 +104,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         action = pick_fault(self.path)
         if action == "status500":
             return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"injected"}]}')
+        if action == "redirect":
+            # Blob storage elsewhere, as S3-backed registries do it.
+            return self.reply(307, b"", {"Location": "http://%s%s" % (ARGS.upstream, self.path)})
         if action == "bigmanifest":
             body = b'{"schemaVersion":2,"pad":"' + b"x" * (5 << 20) + b'"}'
             return self.reply(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})

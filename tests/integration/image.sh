@@ -266,6 +266,11 @@ test_hostile_registry_responses() {
 	RI --tls-verify=false pull "$PROXY/f/img:1" >/dev/null
 	assert_contains "$(grep "blobs/$layer" "$T/proxy.log")" "range=bytes="
 	store_is_clean
+	# blobs served from elsewhere through a redirect
+	RI rm "$PROXY/f/img:1" && RI gc >/dev/null
+	echo '[{"match": "blobs/", "action": "redirect"}]' >"$T/faults.json"
+	RI --tls-verify=false unpack "$PROXY/f/img:1" "$T/b" >/dev/null
+	[ -x "$T/b/rootfs/bin/busybox" ] || fail "unpack through redirects"
 }
 
 test_concurrent_pulls_and_kill9() {
