@@ -37,7 +37,7 @@ RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
-TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report \
+TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report $(BUILDDIR)/tests/seccomp-agent \
 	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
 BINARIES := $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image
@@ -113,6 +113,10 @@ $(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libru
 $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $<
+
+$(BUILDDIR)/tests/seccomp-agent: tests/helpers/seccomp-agent.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wall -Werror -o $@ $< -lseccomp
 
 # Test PALs: built on their own, without rune's headers, as third parties build.
 $(BUILDDIR)/tests/pal-thirdparty.so: tests/helpers/pal-thirdparty.c

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "container.h"
 #include "json.h"
+#include "seccomp_filter.h"
 
 /* What this build really supports; kept in step with config.c and rootfs.c. */
 int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err)
@@ -60,7 +61,17 @@ int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err
 	yajl_gen_map_close(gen);
 	json_gen_key(gen, "seccomp");
 	yajl_gen_map_open(gen);
-	json_gen_kv_bool(gen, "enabled", false);
+	json_gen_kv_bool(gen, "enabled", true);
+	json_gen_key(gen, "actions");
+	json_gen_strv(gen, (const char **) seccomp_action_names);
+	json_gen_key(gen, "operators");
+	json_gen_strv(gen, (const char **) seccomp_operator_names);
+	json_gen_key(gen, "archs");
+	json_gen_strv(gen, (const char **) seccomp_arch_names);
+	json_gen_key(gen, "knownFlags");
+	json_gen_strv(gen, (const char **) seccomp_flag_names);
+	json_gen_key(gen, "supportedFlags");
+	json_gen_strv(gen, (const char **) seccomp_flag_names);
 	yajl_gen_map_close(gen);
 	json_gen_key(gen, "apparmor");
 	yajl_gen_map_open(gen);

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "enclave.h"
+#include "seccomp_filter.h"
 #include "json.h"
 #include "util.h"
 
@@ -558,6 +559,8 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 		return -1;
 	c->resources = json_get(l, "resources");
 	c->seccomp = json_get(l, "seccomp");
+	if (seccomp_parse(c->seccomp, &c->seccomp_filter, err) < 0)
+		return -1;
 	yajl_val s = json_get(l, "sysctl");
 	if (json_expect_object(s, "linux.sysctl", err) < 0)
 		return -1;
@@ -685,6 +688,7 @@ void config_free(struct rune_config *c)
 	free(c->domainname);
 	process_release(&c->process);
 	enclave_free(c->enclave);
+	seccomp_free(c->seccomp_filter);
 	if (c->tree)
 		yajl_tree_free(c->tree);
 	free(c);

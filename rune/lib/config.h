@@ -118,7 +118,8 @@ struct rune_config {
 	char **sysctl_keys, **sysctl_values;
 	yajl_val seccomp, resources; /* point into tree */
 	char *mount_label;
-	struct rune_enclave *enclave; /* NULL for a plain container (enclave.h) */
+	struct rune_enclave *enclave;        /* NULL for a plain container (enclave.h) */
+	struct rune_seccomp *seccomp_filter; /* linux.seccomp parsed (seccomp.h), or NULL */
 };
 
 /* Parse config.json text; `where` names the file in errors. */

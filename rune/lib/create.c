@@ -25,6 +25,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "process.h"
+#include "seccomp_filter.h"
 #include "rootfs.h"
 #include "spawn.h"
 #include "sync.h"
@@ -151,9 +152,15 @@ static void container_init(struct init_args *a)
 		close(a->console_fd);
 	}
 	const struct rune_enclave *enclave = a->config->enclave;
+	const struct rune_seccomp *sc = a->config->seccomp_filter;
+	/* runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
+	 * so it goes before the capabilities are dropped; with it, as late as
+	 * possible, so the fewest syscalls run under it. */
 	if (rootfs_finalize(a->config, &err) < 0 || (enclave && init_enclave(a, &err) < 0)
-	    || (!enclave && process_find_executable(p, &exe, &err) < 0) || process_apply(p, &err) < 0
-	    || process_apply_nnp(p, &err) < 0)
+	    || (!enclave && process_find_executable(p, &exe, &err) < 0)
+	    || (sc && !p->no_new_privileges && seccomp_load_and_hand_over(sc, a->sync_fd, &err) < 0)
+	    || process_apply(p, &err) < 0 || process_apply_nnp(p, &err) < 0
+	    || (sc && p->no_new_privileges && seccomp_load_and_hand_over(sc, a->sync_fd, &err) < 0))
 		sync_fail(a->sync_fd, err);
 	/* An enclave init never execs: it stays the rune binary with the PAL's
 	 * state, so keep /proc/1/{exe,mem,fd} out of the workload's reach. */
@@ -242,6 +249,12 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 			record_enclave(c, &m);
 			continue;
 		}
+		if (m.type == SYNC_SECCOMP) {
+			cleanup_free char *state = container_hook_state(c->id, c->bundle, pid, "creating", cfg);
+			if (seccomp_forward_listener(cfg->seccomp_filter, sync_fd, pid, state, err) < 0)
+				return -1;
+			continue;
+		}
 		if (m.type != SYNC_RUNTIME_HOOKS)
 			return rune_error(err, EPROTO, "unexpected message %d from the container init", m.type);
 		cleanup_free char *state = container_hook_state(c->id, c->bundle, pid, "creating", cfg);
@@ -264,9 +277,6 @@ static int validate_create(struct create_opts *o, struct rune_config *cfg, rune_
 		                  "cannot allocate tty if rune will detach without setting console socket");
 	if (!cfg->process.terminal && o->console_socket)
 		return rune_error(err, EINVAL, "cannot use console socket if rune will not detach or allocate tty");
-	if (cfg->seccomp)
-		return rune_error(err, ENOTSUP,
-		                  "config.json: linux.seccomp: seccomp filters are not supported yet by this build");
 	if (o->systemd_cgroup)
 		return rune_error(err, ENOTSUP,
 		                  "--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd)");

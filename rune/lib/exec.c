@@ -14,13 +14,16 @@
 #include "cleanup.h"
 #include "container.h"
 #include "process.h"
+#include "seccomp_filter.h"
 #include "spawn.h"
 #include "sync.h"
 #include "util.h"
 
-static void exec_child(struct exec_opts *o, int sync_fd, int console_fd) __attribute__((noreturn));
-static void exec_child(struct exec_opts *o, int sync_fd, int console_fd)
+static void exec_child(struct exec_opts *o, const struct rune_seccomp *sc, int sync_fd, int console_fd)
+    __attribute__((noreturn));
+static void exec_child(struct exec_opts *o, const struct rune_seccomp *sc, int sync_fd, int console_fd)
 {
+	const struct rune_process *p = o->process;
 	rune_error_t err = NULL;
 	cleanup_free char *exe = NULL;
 
@@ -36,8 +39,11 @@ static void exec_child(struct exec_opts *o, int sync_fd, int console_fd)
 			sync_fail(sync_fd, err);
 		close(console_fd);
 	}
-	if (process_find_executable(o->process, &exe, &err) < 0 || process_apply(o->process, &err) < 0
-	    || process_apply_nnp(o->process, &err) < 0)
+	/* The container's filter applies to exec'd processes too, in runc's order. */
+	if (process_find_executable(p, &exe, &err) < 0
+	    || (sc && !p->no_new_privileges && seccomp_load_and_hand_over(sc, sync_fd, &err) < 0)
+	    || process_apply(p, &err) < 0 || process_apply_nnp(p, &err) < 0
+	    || (sc && p->no_new_privileges && seccomp_load_and_hand_over(sc, sync_fd, &err) < 0))
 		sync_fail(sync_fd, err);
 	sync_send(sync_fd, SYNC_READY, 0, NULL);
 	/* sync_fd is close-on-exec: rune reads EOF once execve succeeded. */
@@ -68,6 +74,25 @@ static int open_ns_fds(pid_t pid, int fds[NS_KINDS], rune_error_t *err)
 	return 0;
 }
 
+/* Until the child is ready to exec; a seccomp listener fd is passed on. */
+static int wait_ready(struct rune_container *c, int sync_fd, pid_t pid, rune_error_t *err)
+{
+	struct sync_msg m;
+	for (;;) {
+		if (sync_recv(sync_fd, &m, "exec'd process", err) < 0)
+			return -1;
+		if (m.type == SYNC_READY)
+			return 0;
+		if (m.type == SYNC_ERROR)
+			return rune_error(err, m.value, "%s", m.text);
+		if (m.type != SYNC_SECCOMP)
+			return rune_error(err, EPROTO, "exec'd process: unexpected message %d", m.type);
+		cleanup_free char *state = container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
+		if (seccomp_forward_listener(c->config->seccomp_filter, sync_fd, pid, state, err) < 0)
+			return -1;
+	}
+}
+
 static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS_KINDS], pid_t *pid_out,
                     int *master_out, rune_error_t *err)
 {
@@ -92,13 +117,13 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 		close(c->lock_fd);
 		if (con[0] >= 0)
 			close(con[0]);
-		exec_child(o, sv[1], console_fd);
+		exec_child(o, c->config->seccomp_filter, sv[1], console_fd);
 	}
 	close(sv[1]);
 	int r = pid < 0 ? -1 : 0;
 	if (r == 0
 	    && (cgroup_enter(c->cgroup, pid, err) < 0 || sync_send(sv[0], SYNC_GO, pid, NULL) < 0
-	        || sync_expect(sv[0], SYNC_READY, "exec'd process", err) < 0))
+	        || wait_ready(c, sv[0], pid, err) < 0))
 		r = -1;
 	if (r == 0) {
 		/* Either EOF (execve worked) or an error from the child. */

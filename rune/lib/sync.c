@@ -73,7 +73,7 @@ int send_fd(int sock, int fd, const char *name, rune_error_t *err)
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
-		return rune_error(err, errno, "send the terminal to the console socket");
+		return rune_error(err, errno, "send a file descriptor over a unix socket");
 	return 0;
 }
 

@@ -12,6 +12,7 @@ enum sync_type {
 	SYNC_READY,         /* child -> rune: set up, waiting for start (or exec'ing) */
 	SYNC_ERROR,         /* either way: failed, text follows */
 	SYNC_ENCLAVE,       /* child -> rune: PAL version; text "<measurement hex or -> <debug 0|1>" */
+	SYNC_SECCOMP,       /* child -> rune: a seccomp listener fd follows (SCM_RIGHTS) */
 };
 
 struct sync_msg {
