@@ -9,6 +9,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "log.h"
+#include "sealed_exe.h"
 #include "util.h"
 
 static const struct {
@@ -133,6 +134,12 @@ int main(int argc, char **argv)
 	if (strcmp(name, "help") == 0) {
 		usage(stdout);
 		return 0;
+	}
+	/* Commands that put rune processes into a container run from a sealed copy. */
+	if ((strcmp(name, "create") == 0 || strcmp(name, "run") == 0 || strcmp(name, "exec") == 0)
+	    && sealed_exe_ensure(argv, &err) < 0) {
+		rune_log_fatal(err);
+		return strcmp(name, "exec") == 0 ? 255 : 1;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(name, commands[i].name) != 0)

@@ -199,6 +199,11 @@ int process_apply(const struct rune_process *p, rune_error_t *err)
 		return -1;
 	if (!cwd_done && chdir(p->cwd) < 0)
 		return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
+	/* CVE-2024-21626: a cwd like /proc/self/fd/N could name a host directory
+	 * through an fd still open here; the kernel then reports it unreachable. */
+	char here[4096];
+	if (getcwd(here, sizeof(here)) == NULL || here[0] != '/')
+		return rune_error(err, EPERM, "process.cwd: \"%s\" is outside the container's root", p->cwd);
 	umask(p->has_umask ? p->umask : 0022);
 	return 0;
 }

@@ -235,6 +235,27 @@ static int mount_cgroup(const struct rune_mount *m, int rootfd, const struct run
 	return 0;
 }
 
+/* proc and sysfs go only on real directories of the image: a symlink there
+ * would let the image choose where the kernel's files appear (CVE-2019-19921). */
+static int check_kernel_fs_target(const struct rune_mount *m, int rootfd, rune_error_t *err)
+{
+	struct stat st;
+	const char *rel = m->destination + strspn(m->destination, "/");
+	cleanup_close int fd =
+	    openat2_(rootfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 && errno == ELOOP)
+		return rune_error(err, ELOOP, "mount %s on %s: the path goes through a symlink in the rootfs", m->type,
+		                  m->destination);
+	if (fd < 0)
+		return rune_error(err, errno, "mount %s on %s", m->type, m->destination);
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
+		return rune_error(err, ENOTDIR, "mount %s on %s: not a directory in the rootfs (%s)", m->type,
+		                  m->destination, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+	return 0;
+}
+
 static int mount_one(const struct rune_mount *m, int rootfd, const struct rootfs_ctx *ctx, rune_error_t *err)
 {
 	char buf[64];
@@ -244,6 +265,9 @@ static int mount_one(const struct rune_mount *m, int rootfd, const struct rootfs
 		return mount_bind(m, rootfd, err);
 	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)
 		return mount_cgroup(m, rootfd, ctx->cgroup, err);
+	if ((strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0)
+	    && check_kernel_fs_target(m, rootfd, err) < 0)
+		return -1;
 	if (open_in_root(rootfd, m->destination, true, false, &fd, err) < 0)
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
