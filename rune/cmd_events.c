@@ -38,6 +38,17 @@ static void print_stats(const struct rune_container *c)
 	fflush(stdout);
 }
 
+static void print_event(const struct rune_container *c, const char *type)
+{
+	yajl_gen gen = json_gen_new(false, NULL);
+	yajl_gen_map_open(gen);
+	json_gen_kv_str(gen, "type", type);
+	json_gen_kv_str(gen, "id", c->id);
+	yajl_gen_map_close(gen);
+	print_gen(gen);
+	fflush(stdout);
+}
+
 int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
@@ -58,7 +69,8 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	}
 	if (require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
 		return 1;
-	for (;;) {
+	long long ooms = -1;
+	for (long waited = interval;; waited += 100) {
 		struct rune_container *c = NULL;
 		if (container_load(g->root, id, &c, err) < 0)
 			return 1;
@@ -68,11 +80,19 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 			container_free(c);
 			return rune_error(err, 0, "container with id %s is not running", id), 1;
 		}
-		print_stats(c);
+		/* OOM kills show up within 100 ms, stats every interval. */
+		long long now = once ? -1 : cgroup_oom_kills(c->cgroup);
+		if (ooms >= 0 && now > ooms)
+			print_event(c, "oom");
+		ooms = now;
+		if (waited >= interval) {
+			print_stats(c);
+			waited = 0;
+		}
 		container_free(c);
 		if (once)
 			return 0;
-		struct timespec ts = { interval / 1000, (interval % 1000) * 1000000L };
+		struct timespec ts = { 0, 100 * 1000000L };
 		nanosleep(&ts, NULL);
 	}
 }

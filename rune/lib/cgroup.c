@@ -131,7 +131,7 @@ static char *own_cgroup(const struct cgroup_hier *h)
 	return xstrdup("/");
 }
 
-static int cg_write(const char *dir, const char *file, const char *value, rune_error_t *err)
+int cg_write(const char *dir, const char *file, const char *value, rune_error_t *err)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, file);
 	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -142,7 +142,7 @@ static int cg_write(const char *dir, const char *file, const char *value, rune_e
 	return 0;
 }
 
-static char *cg_read(const char *dir, const char *file)
+char *cg_read(const char *dir, const char *file)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, file);
 	char *buf = NULL;
@@ -296,90 +296,6 @@ int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
 	return ret;
 }
 
-static int write_resource(const struct rune_cgroup *cg, const char *ctrl, const char *v1file, const char *v2file,
-                          const char *value, rune_error_t *err)
-{
-	const struct cgroup_hier *h = cgroup_find(cg, ctrl);
-	if (h == NULL)
-		return rune_error(err, ENOTSUP, "linux.resources: the %s controller is not available on this host",
-		                  ctrl);
-	return cg_write(h->dir, h->v2 ? v2file : v1file, value, err);
-}
-
-static char *num_or_max(yajl_val v, bool v2)
-{
-	long long n = YAJL_GET_INTEGER(v);
-	if (n < 0)
-		return xstrdup(v2 ? "max" : "-1");
-	return xasprintf("%lld", n);
-}
-
-int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val r, rune_error_t *err)
-{
-	if (r == NULL)
-		return 0;
-	yajl_val mem = json_get(r, "memory"), cpu = json_get(r, "cpu"), pids = json_get(r, "pids");
-	const struct cgroup_hier *hm = cgroup_find(cg, "memory"), *hc = cgroup_find(cg, "cpu");
-	yajl_val v;
-
-	if (json_expect_object(mem, "memory", err) < 0 || json_expect_object(cpu, "cpu", err) < 0
-	    || json_expect_object(pids, "pids", err) < 0)
-		return -1;
-	if ((v = json_get(mem, "limit")) && YAJL_IS_INTEGER(v)) {
-		cleanup_free char *s = num_or_max(v, hm && hm->v2);
-		if (write_resource(cg, "memory", "memory.limit_in_bytes", "memory.max", s, err) < 0)
-			return -1;
-	}
-	if ((v = json_get(mem, "reservation")) && YAJL_IS_INTEGER(v)) {
-		cleanup_free char *s = num_or_max(v, hm && hm->v2);
-		if (write_resource(cg, "memory", "memory.soft_limit_in_bytes", "memory.low", s, err) < 0)
-			return -1;
-	}
-	if ((v = json_get(mem, "swap")) && YAJL_IS_INTEGER(v) && hm && !hm->v2) {
-		cleanup_free char *s = num_or_max(v, false);
-		if (write_resource(cg, "memory", "memory.memsw.limit_in_bytes", "", s, err) < 0)
-			return -1;
-	}
-	if ((v = json_get(cpu, "shares")) && YAJL_IS_INTEGER(v) && YAJL_GET_INTEGER(v) > 0) {
-		long long sh = YAJL_GET_INTEGER(v);
-		cleanup_free char *s =
-		    hc && hc->v2 ? xasprintf("%lld", 1 + ((sh - 2) * 9999) / 262142) : xasprintf("%lld", sh);
-		if (write_resource(cg, "cpu", "cpu.shares", "cpu.weight", s, err) < 0)
-			return -1;
-	}
-	yajl_val quota = json_get(cpu, "quota"), period = json_get(cpu, "period");
-	if (hc && hc->v2 && (quota || period)) {
-		cleanup_free char *q = quota ? num_or_max(quota, true) : xstrdup("max");
-		cleanup_free char *s = period ? xasprintf("%s %lld", q, YAJL_GET_INTEGER(period)) : xstrdup(q);
-		if (cg_write(hc->dir, "cpu.max", s, err) < 0)
-			return -1;
-	} else {
-		if (period && YAJL_IS_INTEGER(period)) {
-			cleanup_free char *s = xasprintf("%lld", YAJL_GET_INTEGER(period));
-			if (write_resource(cg, "cpu", "cpu.cfs_period_us", "", s, err) < 0)
-				return -1;
-		}
-		if (quota && YAJL_IS_INTEGER(quota)) {
-			cleanup_free char *s = num_or_max(quota, false);
-			if (write_resource(cg, "cpu", "cpu.cfs_quota_us", "", s, err) < 0)
-				return -1;
-		}
-	}
-	if ((v = json_get(cpu, "cpus")) && YAJL_IS_STRING(v) && v->u.string[0]
-	    && write_resource(cg, "cpuset", "cpuset.cpus", "cpuset.cpus", v->u.string, err) < 0)
-		return -1;
-	if ((v = json_get(cpu, "mems")) && YAJL_IS_STRING(v) && v->u.string[0]
-	    && write_resource(cg, "cpuset", "cpuset.mems", "cpuset.mems", v->u.string, err) < 0)
-		return -1;
-	if ((v = json_get(pids, "limit")) && YAJL_IS_INTEGER(v)) {
-		long long n = YAJL_GET_INTEGER(v);
-		cleanup_free char *s = n <= 0 ? xstrdup("max") : xasprintf("%lld", n);
-		if (write_resource(cg, "pids", "pids.max", "pids.max", s, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 static long long read_ll(const struct cgroup_hier *h, const char *file)
 {
 	cleanup_free char *s = h ? cg_read(h->dir, file) : NULL;
@@ -394,6 +310,14 @@ static long long read_keyed(const struct cgroup_hier *h, const char *file, const
 		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
 			return strtoll(p + kl + 1, NULL, 10);
 	return 0;
+}
+
+long long cgroup_oom_kills(const struct rune_cgroup *cg)
+{
+	const struct cgroup_hier *m = cgroup_find(cg, "memory");
+	if (m == NULL)
+		return -1;
+	return m->v2 ? read_keyed(m, "memory.events", "oom_kill") : read_keyed(m, "memory.oom_control", "oom_kill");
 }
 
 void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)

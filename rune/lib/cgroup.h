@@ -30,8 +30,13 @@ enum cgroup_mode cgroup_host_mode(void);
 int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
 /* Move pid into every hierarchy of the cgroup. */
 int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
-/* Apply linux.resources (or an update's LinuxResources) to the cgroup. */
+/* Apply linux.resources (or an update's LinuxResources) to the cgroup
+ * (cgroup_resources.c); devices are those of linux.devices, allowed too. */
 int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val resources, rune_error_t *err);
+/* Program the devices controller (v1 lists, v2 eBPF) from linux.resources.devices
+ * plus the devices every container gets and extra (type, major, minor) nodes. */
+int cgroup_apply_devices(const struct rune_cgroup *cg, yajl_val rules, const char *extra_types,
+                         const long long *extra_major, const long long *extra_minor, size_t n_extra, rune_error_t *err);
 /* Pids of every process in the container's cgroup. */
 int cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err);
 /* Freeze (true) or thaw (false), waiting until the kernel reports the new state. */
@@ -40,6 +45,8 @@ int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err);
 bool cgroup_is_frozen(const struct rune_cgroup *cg);
 /* Remove the cgroup directories (waiting briefly for exiting tasks). */
 int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err);
+/* How many processes the kernel OOM-killed in the cgroup so far (-1: unknown). */
+long long cgroup_oom_kills(const struct rune_cgroup *cg);
 /* Write the runc-style "stats" object for `events`. */
 void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g);
 /* Serialise to / restore from the state file. */
@@ -47,6 +54,10 @@ void cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g);
 int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err);
 /* Free. */
 void cgroup_free(struct rune_cgroup *cg);
+/* Write value to dir/file. */
+int cg_write(const char *dir, const char *file, const char *value, rune_error_t *err);
+/* Contents of dir/file, or NULL. */
+char *cg_read(const char *dir, const char *file);
 /* The hierarchy holding `controller` ("memory", "freezer", ...) or NULL. */
 const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *controller);
 

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "enclave.h"
 #include "hooks.h"
+#include "json.h"
 #include "log.h"
 #include "process.h"
 #include "seccomp_filter.h"
@@ -224,6 +225,21 @@ static void record_enclave(struct rune_container *c, const struct sync_msg *m)
 	}
 }
 
+/* Program the devices controller before the init creates or opens any node. */
+static int apply_devices(struct rune_container *c, rune_error_t *err)
+{
+	const struct rune_config *cfg = c->config;
+	size_t n = cfg->n_devices;
+	cleanup_free char *types = xcalloc(n + 1, 1);
+	cleanup_free long long *maj = xcalloc(n + 1, sizeof(long long)), *min = xcalloc(n + 1, sizeof(long long));
+	for (size_t i = 0; i < n; i++) {
+		types[i] = cfg->devices[i].type == 'u' ? 'c' : cfg->devices[i].type;
+		maj[i] = cfg->devices[i].major;
+		min[i] = cfg->devices[i].minor;
+	}
+	return cgroup_apply_devices(c->cgroup, json_get(cfg->resources, "devices"), types, maj, min, n, err);
+}
+
 /* rune's side while the init sets itself up: ids, cgroup, hooks. */
 static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_error_t *err)
 {
@@ -234,7 +250,8 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 	    && (write_id_map(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings, err) < 0
 	        || write_id_map(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0))
 		return -1;
-	if (cgroup_enter(c->cgroup, pid, err) < 0 || cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0)
+	if (cgroup_enter(c->cgroup, pid, err) < 0 || cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0
+	    || apply_devices(c, err) < 0)
 		return -1;
 	if (sync_send(sync_fd, SYNC_GO, pid, NULL) < 0)
 		return rune_error(err, errno, "talk to the container init");

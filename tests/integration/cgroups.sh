@@ -1,0 +1,125 @@
+# cgroups: resources that take effect (and the kernel enforcing them), devices,
+# updates, events, and requests this host cannot satisfy. The host is hybrid
+# (v1 controllers); a pure cgroup v2 host is built in a private mount namespace.
+
+cg_file() { # cg_file CONTROLLER ID FILE: a v1 cgroup file of the container
+	cat "/sys/fs/cgroup/$1/$2/$3"
+}
+
+test_devices_cgroup_denies_and_allows() {
+	make_bundle "$T/b" sh -c 'mknod /tmp/kmsg c 1 11; (echo rune-test >/tmp/kmsg) 2>&1 && echo kmsg-ok; echo x >/dev/null && echo null-ok'
+	jq_edit "$T/b" '.root.readonly = false | .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]'
+	out=$(r run -b "$T/b" d1)
+	assert_contains "$out" "Operation not permitted"
+	assert_not_contains "$out" "kmsg-ok"
+	assert_contains "$out" "null-ok"
+	# allowed by a rule...
+	jq_edit "$T/b" '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
+	assert_contains "$(r run -b "$T/b" d2)" "kmsg-ok"
+	# ...or by being one of linux.devices
+	jq_edit "$T/b" '.linux.resources.devices = [{"allow": false, "access": "rwm"}] | .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]'
+	assert_contains "$(r run -b "$T/b" d3)" "kmsg-ok"
+	# without any rule the container inherits an open devices cgroup: the test can fail
+	jq_edit "$T/b" 'del(.linux.resources.devices) | del(.linux.devices)'
+	assert_contains "$(r run -b "$T/b" d4)" "kmsg-ok"
+	jq_edit "$T/b" '.linux.resources.devices = [{"allow": false, "type": "x"}]'
+	expect_fail 1 r run -b "$T/b" d5
+	assert_contains "$ERR" "linux.resources.devices[0].type"
+}
+
+test_memory_limit_oom_kills_and_events_report_it() {
+	make_bundle "$T/b" sh -c 'dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo "dd=$?"; sleep 30'
+	jq_edit "$T/b" '.linux.resources.memory = {"limit": 16777216, "swap": 16777216}'
+	r run -d -b "$T/b" m1 >"$T/out"
+	r events --interval 10s m1 >"$T/events" &
+	ev=$!
+	for _ in $(seq 100); do grep -q dd= "$T/out" && break; sleep 0.05; done
+	assert_eq "dd=137" "$(cat "$T/out")" "dd under a 16 MiB limit"
+	assert_eq 16777216 "$(cg_file memory m1 memory.limit_in_bytes)" "memory.limit_in_bytes"
+	for _ in $(seq 40); do grep -q '"oom"' "$T/events" && break; sleep 0.05; done
+	kill $ev
+	assert_contains "$(cat "$T/events")" '{"type":"oom","id":"m1"}'
+	assert_contains "$(cat "$T/events")" '"type":"stats"'
+	# the same without a limit: dd survives (the test can fail)
+	jq_edit "$T/b" 'del(.linux.resources.memory) | .process.args = ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1 2>/dev/null; echo dd=$?"]'
+	assert_eq "dd=0" "$(r run -b "$T/b" m2)" "dd without a limit"
+}
+
+test_pids_limit_stops_forks_and_update_changes_limits() {
+	make_bundle "$T/b" sleep 60
+	jq_edit "$T/b" '.linux.resources.pids = {"limit": 6}'
+	r run -d -b "$T/b" p1
+	out=$(r exec p1 sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 5 & done 2>&1; wait' 2>&1 || true)
+	assert_contains "$out" "can't fork"
+	assert_eq 6 "$(cg_file pids p1 pids.max)" "pids.max"
+	r update --pids-limit 50 --memory 100M --cpu-quota 20000 --cpu-period 100000 --cpu-share 512 --cpuset-cpus 0 p1
+	assert_eq 50 "$(cg_file pids p1 pids.max)" "pids.max after update"
+	assert_eq 104857600 "$(cg_file memory p1 memory.limit_in_bytes)" "memory after update"
+	assert_eq "20000 100000 512 0" "$(cg_file cpu p1 cpu.cfs_quota_us) $(cg_file cpu p1 cpu.cfs_period_us) $(cg_file cpu p1 cpu.shares) $(cg_file cpuset p1 cpuset.cpus)" "cpu after update"
+	out=$(r exec p1 sh -c 'for i in 1 2 3 4 5 6 7 8; do sleep 1 & done 2>&1; wait' 2>&1 || true)
+	assert_not_contains "$out" "can't fork"
+	# an update from a file: linux.resources as JSON
+	dev=$(stat -c '%d' /)
+	maj=$((dev >> 8)) min=$((dev & 255))
+	echo "{\"pids\": {\"limit\": 9}, \"blockIO\": {\"weight\": 300, \"throttleReadBpsDevice\": [{\"major\": $maj, \"minor\": $min, \"rate\": 1048576}]}}" >"$T/res.json"
+	r update -r "$T/res.json" p1
+	assert_eq 9 "$(cg_file pids p1 pids.max)" "pids.max from -r"
+	assert_contains "$(cg_file blkio p1 blkio.throttle.read_bps_device)" "$maj:$min 1048576"
+	assert_contains "$(cat /sys/fs/cgroup/blkio/p1/blkio.bfq.weight 2>/dev/null || cat /sys/fs/cgroup/blkio/p1/blkio.weight)" "300"
+	# stats reflect the cgroup
+	assert_eq 9 "$(r events --stats p1 | jq .data.pids.limit)" "events --stats pids.limit"
+}
+
+test_requests_this_host_cannot_satisfy_fail_clearly() {
+	make_bundle "$T/b" true
+	local cases=(
+		'.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 1048576}]|hugepageLimits[0]: the hugetlb controller is not available on this host'
+		'.linux.resources.network = {"classID": 1}|network.classID: the net_cls controller is not available'
+		'.linux.resources.blockIO = {"leafWeight": 500}|blockIO.leafWeight'
+		'.linux.resources.memory = {"swappiness": 200}|memory.swappiness: 200, want 0 to 100'
+		'.linux.resources.unified = {"memory.high": "1M"}|unified["memory.high"]'
+		'.linux.resources.unified = {"../escape": "1"}|not a cgroup v2 interface file name'
+		'.process.capabilities.bounding += ["CAP_SYS_RESOURCE"]|CAP_SYS_RESOURCE'
+	)
+	for c in "${cases[@]}"; do
+		cp "$T/b/config.json" "$T/config.orig"
+		jq_edit "$T/b" "${c%%|*}"
+		expect_fail 1 r run -b "$T/b" x
+		assert_contains "${ERR//\\\"/\"}" "${c#*|}"
+		assert_eq "" "$(r list -q)" "containers after: ${c%%|*}"
+		[ ! -d /sys/fs/cgroup/memory/x ] || fail "cgroup left after: ${c%%|*}"
+		cp "$T/config.orig" "$T/b/config.json"
+	done
+	# the unified map works where the file exists (cgroup v2 core files)
+	jq_edit "$T/b" '.linux.resources.unified = {"cgroup.max.descendants": "7"} | .process.args = ["sleep", "10"]'
+	r run -d -b "$T/b" u1
+	assert_eq 7 "$(cat /sys/fs/cgroup/unified/u1/cgroup.max.descendants)" "unified write"
+}
+
+test_pure_cgroup_v2_host() {
+	# A host with only cgroup2 at /sys/fs/cgroup, in a private mount namespace.
+	make_bundle "$T/b" sh -c 'cat /proc/self/cgroup; mknod /tmp/kmsg c 1 11; (echo v2 >/tmp/kmsg) 2>&1; sleep 30'
+	jq_edit "$T/b" '.root.readonly = false | .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]'
+	cat >"$T/v2.sh" <<S
+set -e
+umount -R /sys/fs/cgroup
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+R="$RUNE --root $ROOT"
+\$R run -d -b "$T/b" v2a >"$T/out"
+for _ in \$(seq 100); do grep -q Operation "$T/out" && break; sleep 0.05; done
+\$R pause v2a
+echo "paused: \$(\$R state v2a | jq -r .status) \$(cat /sys/fs/cgroup/v2a/cgroup.freeze)"
+\$R resume v2a
+echo "resumed: \$(\$R state v2a | jq -r .status)"
+echo "procs: \$(\$R ps v2a | tail -n +2 | wc -l)"
+\$R delete -f v2a
+[ ! -d /sys/fs/cgroup/v2a ] && echo "removed"
+S
+	out=$(unshare -m --propagation private bash "$T/v2.sh" 2>&1)
+	assert_contains "$(cat "$T/out")" "0::/v2a"
+	assert_contains "$(cat "$T/out")" "Operation not permitted"
+	assert_contains "$out" "paused: paused 1"
+	assert_contains "$out" "resumed: running"
+	assert_contains "$out" "procs: 1"
+	assert_contains "$out" "removed"
+}
