@@ -12,7 +12,7 @@
 #define EXEC_FAILED 255 /* runc's code for "the runtime failed", distinct from the process's */
 
 struct exec_flags {
-	const char *process_file, *cwd, *user;
+	const char *process_file, *cwd, *user, *apparmor, *label;
 	char **env, **gids, **caps;
 	bool tty, no_new_privs;
 };
@@ -62,6 +62,14 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 	}
 	if (f->user && parse_user_flag(f->user, p, err) < 0)
 		return -1;
+	if (f->apparmor) {
+		free(p->apparmor_profile);
+		p->apparmor_profile = xstrdup(f->apparmor);
+	}
+	if (f->label) {
+		free(p->selinux_label);
+		p->selinux_label = xstrdup(f->label);
+	}
 	for (char **gs = f->gids; gs && *gs; gs++) {
 		unsigned long gid;
 		if (!parse_ulong(*gs, &gid))
@@ -152,7 +160,11 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 			o.preserve_fds = n;
 			break;
 		case 'L':
+			f.label = optarg;
+			break;
 		case 'A':
+			f.apparmor = optarg;
+			break;
 		case 'C':
 			break;
 		default:

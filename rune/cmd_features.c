@@ -7,6 +7,7 @@
 #include "config.h"
 #include "container.h"
 #include "json.h"
+#include "lsm.h"
 #include "seccomp_filter.h"
 
 /* What this build really supports; kept in step with config.c and rootfs.c. */
@@ -75,9 +76,13 @@ int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err
 	yajl_gen_map_close(gen);
 	json_gen_key(gen, "apparmor");
 	yajl_gen_map_open(gen);
-	json_gen_kv_bool(gen, "enabled", false);
+	json_gen_kv_bool(gen, "enabled", lsm_apparmor_enabled());
 	yajl_gen_map_close(gen);
 	json_gen_key(gen, "selinux");
+	yajl_gen_map_open(gen);
+	json_gen_kv_bool(gen, "enabled", lsm_selinux_enabled());
+	yajl_gen_map_close(gen);
+	json_gen_key(gen, "intelRdt");
 	yajl_gen_map_open(gen);
 	json_gen_kv_bool(gen, "enabled", false);
 	yajl_gen_map_close(gen);

@@ -305,6 +305,86 @@ static int parse_user(yajl_val u, const char *where, struct rune_process *p, run
 	return 0;
 }
 
+static int pick(const char *const *names, const char *s)
+{
+	for (int i = 0; names[i]; i++)
+		if (s && strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+static int parse_scheduler(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err)
+{
+	static const char *const policies[] = { "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",       "SCHED_BATCH",
+		                                "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE", NULL };
+	static const char *const flags[] = { "SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",
+		                             "SCHED_FLAG_DL_OVERRUN",     "SCHED_FLAG_KEEP_POLICY",
+		                             "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+		                             "SCHED_FLAG_UTIL_CLAMP_MAX", NULL };
+	cleanup_free char *policy = NULL;
+	cleanup_strv char **fl = NULL;
+	int64_t nice = 0, prio = 0;
+	uint64_t rt = 0, dl = 0, per = 0;
+	if (v == NULL)
+		return 0;
+	if (json_expect_object(v, where, err) < 0 || json_read_string(json_get(v, "policy"), "policy", &policy, err) < 0
+	    || json_read_int64(json_get(v, "nice"), "nice", &nice, err) < 0
+	    || json_read_int64(json_get(v, "priority"), "priority", &prio, err) < 0
+	    || json_read_strv(json_get(v, "flags"), "flags", &fl, NULL, err) < 0
+	    || json_read_uint64(json_get(v, "runtime"), "runtime", &rt, err) < 0
+	    || json_read_uint64(json_get(v, "deadline"), "deadline", &dl, err) < 0
+	    || json_read_uint64(json_get(v, "period"), "period", &per, err) < 0)
+		return rune_error_wrap(err, "%s", where);
+	int k = pick(policies, policy);
+	if (k < 0)
+		return rune_error(err, EINVAL, "%s.policy: \"%s\" is not a scheduling policy", where,
+		                  policy ? policy : "");
+	if (k == 4)
+		return rune_error(err, ENOTSUP, "%s.policy: SCHED_ISO is not implemented by Linux", where);
+	if (nice < -20 || nice > 19)
+		return rune_error(err, EINVAL, "%s.nice: %lld, want -20 to 19", where, (long long) nice);
+	if ((k == 1 || k == 2) ? (prio < 1 || prio > 99) : prio != 0)
+		return rune_error(err, EINVAL, "%s.priority: %lld is not valid for %s", where, (long long) prio,
+		                  policy);
+	p->scheduler.flags = 0;
+	for (size_t i = 0; fl && fl[i]; i++) {
+		int f = pick(flags, fl[i]);
+		if (f < 0)
+			return rune_error(err, EINVAL, "%s.flags[%zu]: unknown \"%s\"", where, i, fl[i]);
+		p->scheduler.flags |= 1ULL << f;
+	}
+	p->has_scheduler = true;
+	p->scheduler.policy = k; /* SCHED_OTHER 0 ... SCHED_DEADLINE 6, in this order */
+	p->scheduler.nice = nice;
+	p->scheduler.priority = prio;
+	p->scheduler.runtime = rt;
+	p->scheduler.deadline = dl;
+	p->scheduler.period = per;
+	return 0;
+}
+
+static int parse_io_priority(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err)
+{
+	static const char *const classes[] = { "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE", NULL };
+	cleanup_free char *cls = NULL;
+	int64_t prio = 0;
+	if (v == NULL)
+		return 0;
+	if (json_expect_object(v, where, err) < 0 || json_read_string(json_get(v, "class"), "class", &cls, err) < 0
+	    || json_read_int64(json_get(v, "priority"), "priority", &prio, err) < 0)
+		return rune_error_wrap(err, "%s", where);
+	int k = pick(classes, cls);
+	if (k < 0)
+		return rune_error(err, EINVAL, "%s.class: \"%s\", want IOPRIO_CLASS_RT, _BE or _IDLE", where,
+		                  cls ? cls : "");
+	if (prio < 0 || prio > 7)
+		return rune_error(err, EINVAL, "%s.priority: %lld, want 0 to 7", where, (long long) prio);
+	p->has_io_priority = true;
+	p->io_class = k + 1; /* IOPRIO_CLASS_RT is 1 */
+	p->io_priority = prio;
+	return 0;
+}
+
 int config_parse_process(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err)
 {
 	cleanup_free char *w = NULL;
@@ -344,6 +424,9 @@ int config_parse_process(yajl_val v, const char *where, struct rune_process *p, 
 		p->has_oom_score_adj = true;
 		p->oom_score_adj = oom;
 	}
+	if (parse_scheduler(json_get(v, "scheduler"), W("scheduler"), p, err) < 0
+	    || parse_io_priority(json_get(v, "ioPriority"), W("ioPriority"), p, err) < 0)
+		return -1;
 #undef W
 	if (p->args == NULL || p->args[0] == NULL)
 		return rune_error(err, EINVAL, "%s.args: must name at least the program to run", where);
@@ -537,6 +620,62 @@ static int parse_propagation(const char *s, unsigned long *out, rune_error_t *er
 	return rune_error(err, EINVAL, "linux.rootfsPropagation: unknown propagation '%s'", s);
 }
 
+static int parse_personality(yajl_val v, struct rune_config *c, rune_error_t *err)
+{
+	cleanup_free char *domain = NULL;
+	cleanup_strv char **flags = NULL;
+	if (v == NULL)
+		return 0;
+	if (json_expect_object(v, "linux.personality", err) < 0
+	    || json_read_string(json_get(v, "domain"), "linux.personality.domain", &domain, err) < 0
+	    || json_read_strv(json_get(v, "flags"), "linux.personality.flags", &flags, NULL, err) < 0)
+		return -1;
+	if (domain == NULL || (strcmp(domain, "LINUX") && strcmp(domain, "LINUX32")))
+		return rune_error(err, EINVAL, "linux.personality.domain: \"%s\", want LINUX or LINUX32",
+		                  domain ? domain : "");
+	if (flags && flags[0])
+		return rune_error(err, ENOTSUP,
+		                  "linux.personality.flags: \"%s\" is not supported (the spec defines none)", flags[0]);
+	c->has_personality = true;
+	c->personality = strcmp(domain, "LINUX32") == 0 ? 0x0008 /* PER_LINUX32 */ : 0 /* PER_LINUX */;
+	return 0;
+}
+
+static int parse_time_offsets(yajl_val v, struct rune_config *c, rune_error_t *err)
+{
+	static const char *const clocks[] = { "monotonic", "boottime" };
+	cleanup_free char *text = xstrdup("");
+	if (v == NULL)
+		return 0;
+	if (json_expect_object(v, "linux.timeOffsets", err) < 0)
+		return -1;
+	for (size_t i = 0; i < v->u.object.len; i++) {
+		const char *k = v->u.object.keys[i];
+		yajl_val o = v->u.object.values[i];
+		int64_t secs = 0;
+		uint64_t ns = 0;
+		cleanup_free char *w = xasprintf("linux.timeOffsets.%s", k);
+		if (strcmp(k, clocks[0]) && strcmp(k, clocks[1]))
+			return rune_error(err, EINVAL, "%s: unknown clock (want monotonic or boottime)", w);
+		if (json_expect_object(o, w, err) < 0 || json_read_int64(json_get(o, "secs"), "secs", &secs, err) < 0
+		    || json_read_uint64(json_get(o, "nanosecs"), "nanosecs", &ns, err) < 0)
+			return rune_error_wrap(err, "%s", w);
+		if (ns >= 1000000000ULL)
+			return rune_error(err, EINVAL, "%s.nanosecs: %llu, want less than a second", w,
+			                  (unsigned long long) ns);
+		char *n = xasprintf("%s%s %lld %llu\n", text, k, (long long) secs, (unsigned long long) ns);
+		free(text);
+		text = n;
+	}
+	if (*text) {
+		if (!c->ns[NS_TIME].present || c->ns[NS_TIME].path)
+			return rune_error(err, EINVAL,
+			                  "linux.timeOffsets: needs a new time namespace in linux.namespaces");
+		c->time_offsets = take_ptr(text);
+	}
+	return 0;
+}
+
 static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 {
 	cleanup_free char *prop = NULL;
@@ -559,6 +698,9 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 		return -1;
 	c->resources = json_get(l, "resources");
 	c->seccomp = json_get(l, "seccomp");
+	if (parse_personality(json_get(l, "personality"), c, err) < 0
+	    || parse_time_offsets(json_get(l, "timeOffsets"), c, err) < 0)
+		return -1;
 	if (seccomp_parse(c->seccomp, &c->seccomp_filter, err) < 0)
 		return -1;
 	yajl_val s = json_get(l, "sysctl");
@@ -688,6 +830,7 @@ void config_free(struct rune_config *c)
 	free(c->domainname);
 	process_release(&c->process);
 	enclave_free(c->enclave);
+	free(c->time_offsets);
 	seccomp_free(c->seccomp_filter);
 	if (c->tree)
 		yajl_tree_free(c->tree);

@@ -70,6 +70,16 @@ struct rune_process {
 	bool has_oom_score_adj;
 	int oom_score_adj;
 	char *apparmor_profile, *selinux_label;
+	/* process.scheduler (sched_setattr) and process.ioPriority (ioprio_set) */
+	bool has_scheduler;
+	struct {
+		uint32_t policy;
+		int32_t nice;
+		uint32_t priority;
+		uint64_t flags, runtime, deadline, period;
+	} scheduler;
+	bool has_io_priority;
+	int io_class, io_priority;
 };
 
 /* Namespace kinds, in the order they must be joined (user first, mount last). */
@@ -120,6 +130,9 @@ struct rune_config {
 	char *mount_label;
 	struct rune_enclave *enclave;        /* NULL for a plain container (enclave.h) */
 	struct rune_seccomp *seccomp_filter; /* linux.seccomp parsed (seccomp.h), or NULL */
+	bool has_personality;
+	unsigned long personality; /* PER_LINUX or PER_LINUX32 */
+	char *time_offsets;        /* linux.timeOffsets as /proc/PID/timens_offsets text, or NULL */
 };
 
 /* Parse config.json text; `where` names the file in errors. */

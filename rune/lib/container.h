@@ -43,6 +43,8 @@ struct exec_opts {
 	const char *console_socket, *pid_file;
 	bool detach;
 	int preserve_fds;
+	bool personality_set; /* from the container's linux.personality */
+	unsigned long personality;
 };
 
 /* runc's rule for ids: letters, digits, '_', '+', '-', '.'; not "." or "..". */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include "hooks.h"
 #include "json.h"
 #include "log.h"
+#include "lsm.h"
 #include "process.h"
 #include "seccomp_filter.h"
 #include "rootfs.h"
@@ -157,6 +159,10 @@ static void container_init(struct init_args *a)
 	/* runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
 	 * so it goes before the capabilities are dropped; with it, as late as
 	 * possible, so the fewest syscalls run under it. */
+	if (a->config->has_personality && personality(a->config->personality) < 0) {
+		rune_error(&err, errno, "linux.personality");
+		sync_fail(a->sync_fd, err);
+	}
 	if (rootfs_finalize(a->config, &err) < 0 || (enclave && init_enclave(a, &err) < 0)
 	    || (!enclave && process_find_executable(p, &exe, &err) < 0)
 	    || (sc && !p->no_new_privileges && seccomp_load_and_hand_over(sc, a->sync_fd, &err) < 0)
@@ -190,7 +196,7 @@ static void container_init(struct init_args *a)
 	}
 	if (enclave)
 		enclave_init_run(a->rt, enclave, p, a->exec_listen_fd, a->status_fd, a->o->preserve_fds);
-	if (process_exec(exe, p, a->o->preserve_fds, &err) < 0) {
+	if (lsm_apply_on_exec(p, &err) < 0 || process_exec(exe, p, a->o->preserve_fds, &err) < 0) {
 		rune_log_fatal(err);
 		_exit(127);
 	}
@@ -285,8 +291,39 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 	}
 }
 
+/* A sysctl must belong to a namespace of the container's own. */
+static int validate_sysctls(const struct rune_config *c, rune_error_t *err)
+{
+	static const char *const ipc[] = { "kernel.msgmax", "kernel.msgmnb",          "kernel.msgmni",
+		                           "kernel.sem",    "kernel.shmall",          "kernel.shmmax",
+		                           "kernel.shmmni", "kernel.shm_rmid_forced", NULL };
+	for (size_t i = 0; c->sysctl_keys && c->sysctl_keys[i]; i++) {
+		const char *k = c->sysctl_keys[i];
+		bool in_ipc = strncmp(k, "fs.mqueue.", 10) == 0;
+		for (size_t j = 0; ipc[j]; j++)
+			in_ipc |= strcmp(k, ipc[j]) == 0;
+		if (strncmp(k, "net.", 4) == 0) {
+			if (!c->ns[NS_NET].present)
+				return rune_error(err, EINVAL, "linux.sysctl.%s: needs a network namespace of its own",
+				                  k);
+		} else if (in_ipc) {
+			if (!c->ns[NS_IPC].present)
+				return rune_error(err, EINVAL, "linux.sysctl.%s: needs an IPC namespace of its own", k);
+		} else if (strcmp(k, "kernel.hostname") == 0 || strcmp(k, "kernel.domainname") == 0) {
+			if (!c->ns[NS_UTS].present)
+				return rune_error(err, EINVAL, "linux.sysctl.%s: needs a UTS namespace of its own", k);
+		} else {
+			return rune_error(err, EPERM,
+			                  "linux.sysctl.%s: not namespaced; setting it would change the host", k);
+		}
+	}
+	return 0;
+}
+
 static int validate_create(struct create_opts *o, struct rune_config *cfg, rune_error_t *err)
 {
+	if (validate_sysctls(cfg, err) < 0 || lsm_check(&cfg->process, cfg->mount_label, "process", err) < 0)
+		return -1;
 	if (!cfg->has_process)
 		return rune_error(err, EINVAL, "config.json: process: missing (rune needs a process to run)");
 	if (cfg->process.terminal && !o->console_socket && !o->foreground)
@@ -380,7 +417,7 @@ static int spawn_init(struct rune_container *c, struct init_args *a, pid_t *pid_
 			break;
 		}
 	}
-	pid_t pid = r < 0 ? -1 : spawn_in_namespaces(ns_fds, flags, ns_new(cfg, NS_TIME), err);
+	pid_t pid = r < 0 ? -1 : spawn_in_namespaces(ns_fds, flags, ns_new(cfg, NS_TIME), cfg->time_offsets, err);
 	if (pid == 0) {
 		for (int k = 0; k < NS_KINDS; k++)
 			if (ns_fds[k] >= 0)

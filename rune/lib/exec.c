@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "process.h"
+#include "lsm.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "sync.h"
@@ -39,11 +41,17 @@ static void exec_child(struct exec_opts *o, const struct rune_seccomp *sc, int s
 			sync_fail(sync_fd, err);
 		close(console_fd);
 	}
+	if (o->personality_set && personality(o->personality) < 0) {
+		rune_error(&err, errno, "linux.personality");
+		sync_fail(sync_fd, err);
+	}
 	/* The container's filter applies to exec'd processes too, in runc's order. */
 	if (process_find_executable(p, &exe, &err) < 0
 	    || (sc && !p->no_new_privileges && seccomp_load_and_hand_over(sc, sync_fd, &err) < 0)
 	    || process_apply(p, &err) < 0 || process_apply_nnp(p, &err) < 0
 	    || (sc && p->no_new_privileges && seccomp_load_and_hand_over(sc, sync_fd, &err) < 0))
+		sync_fail(sync_fd, err);
+	if (lsm_apply_on_exec(p, &err) < 0)
 		sync_fail(sync_fd, err);
 	sync_send(sync_fd, SYNC_READY, 0, NULL);
 	/* sync_fd is close-on-exec: rune reads EOF once execve succeeded. */
@@ -111,12 +119,14 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
-	pid_t pid = spawn_in_namespaces(ns_fds, 0, false, err);
+	pid_t pid = spawn_in_namespaces(ns_fds, 0, false, NULL, err);
 	if (pid == 0) {
 		close(sv[0]);
 		close(c->lock_fd);
 		if (con[0] >= 0)
 			close(con[0]);
+		o->personality_set = c->config->has_personality;
+		o->personality = c->config->personality;
 		exec_child(o, c->config->seccomp_filter, sv[1], console_fd);
 	}
 	close(sv[1]);
@@ -158,6 +168,8 @@ int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code
 		return rune_error(err, 0, "cannot exec in a stopped container");
 	if (s == STATUS_PAUSED)
 		return rune_error(err, 0, "cannot exec in a paused container");
+	if (lsm_check(o->process, NULL, "exec", err) < 0)
+		return -1;
 	if (c->config->enclave)
 		return enclave_exec(c, o, exit_code, err);
 	if (open_ns_fds(c->pid, ns_fds, err) < 0)

@@ -168,9 +168,33 @@ static int apply_user(const struct rune_process *p, rune_error_t *err)
 	return 0;
 }
 
+/* process.scheduler and process.ioPriority, while still privileged. */
+static int apply_sched_io(const struct rune_process *p, rune_error_t *err)
+{
+	if (p->has_io_priority
+	    && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, (p->io_class << 13) | p->io_priority) < 0)
+		return rune_error(err, errno, "process.ioPriority: ioprio_set");
+	if (p->has_scheduler) {
+		struct {
+			uint32_t size, policy;
+			uint64_t flags;
+			int32_t nice;
+			uint32_t priority;
+			uint64_t runtime, deadline, period;
+		} attr = { sizeof(attr),          p->scheduler.policy,  p->scheduler.flags,    p->scheduler.nice,
+			   p->scheduler.priority, p->scheduler.runtime, p->scheduler.deadline, p->scheduler.period };
+		if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
+			return rune_error(err, errno, "process.scheduler: sched_setattr");
+	}
+	return 0;
+}
+
 int process_apply(const struct rune_process *p, rune_error_t *err)
 {
 	bool cwd_done = false;
+
+	if (apply_sched_io(p, err) < 0)
+		return -1;
 
 	if (apply_rlimits(p, err) < 0)
 		return -1;

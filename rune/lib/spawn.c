@@ -25,7 +25,8 @@ struct spawn_report {
 	char what[256];
 };
 
-pid_t spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_time_ns, rune_error_t *err)
+pid_t spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_time_ns, const char *time_offsets,
+                          rune_error_t *err)
 {
 	bool join = new_time_ns;
 	for (int k = 0; k < NS_KINDS; k++)
@@ -60,6 +61,16 @@ pid_t spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_
 		if (r.err == 0 && new_time_ns && unshare(0x80 /* CLONE_NEWTIME */) < 0) {
 			r.err = errno;
 			snprintf(r.what, sizeof(r.what), "create a time namespace");
+		}
+		/* Offsets can only be set before any process lives in the namespace. */
+		if (r.err == 0 && new_time_ns && time_offsets) {
+			int fd = open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, time_offsets, strlen(time_offsets)) < 0) {
+				r.err = errno;
+				snprintf(r.what, sizeof(r.what), "linux.timeOffsets: write /proc/self/timens_offsets");
+			}
+			if (fd >= 0)
+				close(fd);
 		}
 		if (r.err == 0) {
 			/* CLONE_PARENT: the container process becomes rune's child, not ours. */
