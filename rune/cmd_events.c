@@ -69,7 +69,8 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	}
 	if (require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
 		return 1;
-	long long ooms = -1;
+	/* OOM kills since the container started count, even those before `events` ran. */
+	long long ooms = 0;
 	for (long waited = interval;; waited += 100) {
 		struct rune_container *c = NULL;
 		if (container_load(g->root, id, &c, err) < 0)
@@ -82,9 +83,10 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		}
 		/* OOM kills show up within 100 ms, stats every interval. */
 		long long now = once ? -1 : cgroup_oom_kills(c->cgroup);
-		if (ooms >= 0 && now > ooms)
+		if (now > ooms) {
 			print_event(c, "oom");
-		ooms = now;
+			ooms = now;
+		}
 		if (waited >= interval) {
 			print_stats(c);
 			waited = 0;
