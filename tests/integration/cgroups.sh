@@ -123,3 +123,29 @@ S
 	assert_contains "$out" "procs: 1"
 	assert_contains "$out" "removed"
 }
+
+test_every_memory_and_cpu_field_reaches_the_cgroup() {
+	make_bundle "$T/b" sleep 30
+	jq_edit "$T/b" '.linux.resources.memory = {"limit": 67108864, "reservation": 33554432, "swap": 134217728,
+		"swappiness": 10, "disableOOMKiller": true, "kernelTCP": 8388608}
+		| .linux.resources.cpu = {"shares": 256, "quota": 50000, "period": 100000, "burst": 1000,
+		"realtimeRuntime": 0, "realtimePeriod": 1000000, "idle": 0, "cpus": "0", "mems": "0"}
+		| .linux.cgroupsPath = "/rune-test/nested/res1"'
+	r run -d -b "$T/b" res1
+	local M=/sys/fs/cgroup/memory/rune-test/nested/res1 C=/sys/fs/cgroup/cpu/rune-test/nested/res1
+	assert_eq "67108864 33554432 134217728 10 8388608" \
+		"$(cat $M/memory.limit_in_bytes $M/memory.soft_limit_in_bytes $M/memory.memsw.limit_in_bytes $M/memory.swappiness $M/memory.kmem.tcp.limit_in_bytes | xargs)" "memory files"
+	assert_contains "$(cat $M/memory.oom_control)" "oom_kill_disable 1"
+	assert_eq "256 50000 100000 1000 1000000 0" \
+		"$(cat $C/cpu.shares $C/cpu.cfs_quota_us $C/cpu.cfs_period_us $C/cpu.cfs_burst_us $C/cpu.rt_period_us $C/cpu.idle | xargs)" "cpu files"
+	assert_eq "0 0" "$(cat /sys/fs/cgroup/cpuset/rune-test/nested/res1/cpuset.cpus /sys/fs/cgroup/cpuset/rune-test/nested/res1/cpuset.mems | xargs)" "cpuset"
+	# cgroupsPath is honoured in every hierarchy, and removed with the container
+	assert_contains "$(r exec res1 cat /proc/self/cgroup)" "memory:/rune-test/nested/res1"
+	r delete -f res1
+	[ ! -d "$M" ] || fail "cgroup $M left after delete"
+	rmdir /sys/fs/cgroup/*/rune-test/nested /sys/fs/cgroup/*/rune-test 2>/dev/null || true
+	# on update: swap below the limit is refused by the kernel with the field named
+	jq_edit "$T/b" '.linux.resources.memory = {"limit": 67108864, "swap": 1048576} | .linux.cgroupsPath = ""'
+	expect_fail 1 r run -b "$T/b" res2
+	assert_contains "$ERR" "linux.resources.memory"
+}
