@@ -14,16 +14,16 @@
 int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 {
 	static const char *mount_options[] = {
-		"async",    "atime",        "bind",          "defaults",    "dev",         "diratime",
-		"dirsync",  "exec",         "iversion",      "lazytime",    "loud",        "mand",
-		"noatime",  "nodev",        "nodiratime",    "noexec",      "noiversion",  "nolazytime",
-		"nomand",   "norelatime",   "nostrictatime", "nosuid",      "nosymfollow", "private",
-		"rbind",    "rdev",         "rdiratime",     "relatime",    "remount",     "rexec",
-		"rnoatime", "rnodev",       "rnodiratime",   "rnoexec",     "rnosuid",     "rnosymfollow",
-		"ro",       "rprivate",     "rrelatime",     "rro",         "rrw",         "rshared",
-		"rslave",   "rstrictatime", "rsuid",         "rsymfollow",  "runbindable", "rw",
-		"shared",   "silent",       "slave",         "strictatime", "suid",        "symfollow",
-		"sync",     "tmpcopyup",    "unbindable",    NULL,
+		"async",       "atime",        "bind",       "defaults",      "dev",         "diratime",
+		"dirsync",     "exec",         "idmap",      "iversion",      "lazytime",    "loud",
+		"mand",        "noatime",      "nodev",      "nodiratime",    "noexec",      "noiversion",
+		"nolazytime",  "nomand",       "norelatime", "nostrictatime", "nosuid",      "nosymfollow",
+		"private",     "rbind",        "rdev",       "rdiratime",     "relatime",    "remount",
+		"rexec",       "ridmap",       "rnoatime",   "rnodev",        "rnodiratime", "rnoexec",
+		"rnosuid",     "rnosymfollow", "ro",         "rprivate",      "rrelatime",   "rro",
+		"rrw",         "rshared",      "rslave",     "rstrictatime",  "rsuid",       "rsymfollow",
+		"runbindable", "rw",           "shared",     "silent",        "slave",       "strictatime",
+		"suid",        "symfollow",    "sync",       "tmpcopyup",     "unbindable",  NULL,
 	};
 	static const char *namespaces[] = { "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts", NULL };
 	yajl_gen gen = json_gen_new(true, "    ");
@@ -73,6 +73,13 @@ int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err
 	json_gen_strv(gen, (const char **) seccomp_flag_names);
 	json_gen_key(gen, "supportedFlags");
 	json_gen_strv(gen, (const char **) seccomp_flag_names);
+	yajl_gen_map_close(gen);
+	json_gen_key(gen, "mountExtensions");
+	yajl_gen_map_open(gen);
+	json_gen_key(gen, "idmap");
+	yajl_gen_map_open(gen);
+	json_gen_kv_bool(gen, "enabled", true);
+	yajl_gen_map_close(gen);
 	yajl_gen_map_close(gen);
 	json_gen_key(gen, "apparmor");
 	yajl_gen_map_open(gen);

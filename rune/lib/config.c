@@ -161,8 +161,13 @@ int mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *e
 	m->attr_set = m->attr_clr = 0;
 	free(m->data);
 	m->data = NULL;
+	m->idmap = 0;
 	for (char **o = m->options; o && *o; o++) {
 		size_t i;
+		if (strcmp(*o, "idmap") == 0 || strcmp(*o, "ridmap") == 0) {
+			m->idmap = strcmp(*o, "ridmap") == 0 ? 2 : 1;
+			continue;
+		}
 		for (i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++)
 			if (strcmp(*o, mount_opts[i].name) == 0)
 				break;
@@ -437,6 +442,8 @@ int config_parse_process(yajl_val v, const char *where, struct rune_process *p, 
 	return 0;
 }
 
+static int parse_idmaps(yajl_val v, const char *where, struct rune_idmap **out, size_t *n, rune_error_t *err);
+
 static int parse_mounts(yajl_val v, struct rune_config *c, rune_error_t *err)
 {
 	if (v == NULL)
@@ -462,6 +469,18 @@ static int parse_mounts(yajl_val v, struct rune_config *c, rune_error_t *err)
 			return -1;
 		if (m->type == NULL && !m->bind)
 			return rune_error(err, EINVAL, "%s: missing (and the mount is not a bind mount)", wt);
+		m->idmap_fd = -1;
+		cleanup_free char *wu = xasprintf("%s.uidMappings", w), *wg = xasprintf("%s.gidMappings", w);
+		if (parse_idmaps(json_get(mv, "uidMappings"), wu, &m->uid_map, &m->n_uid_map, err) < 0
+		    || parse_idmaps(json_get(mv, "gidMappings"), wg, &m->gid_map, &m->n_gid_map, err) < 0)
+			return -1;
+		if ((m->n_uid_map || m->n_gid_map) && m->idmap == 0)
+			m->idmap = 1;
+		if (m->idmap && !m->bind)
+			return rune_error(err, EINVAL, "%s: idmapped mounts must be bind mounts", wo);
+		if (m->idmap && (m->n_uid_map == 0) != (m->n_gid_map == 0))
+			return rune_error(err, EINVAL, "%s: an idmapped mount needs both uidMappings and gidMappings",
+			                  w);
 	}
 	return 0;
 }
@@ -800,6 +819,8 @@ void config_free(struct rune_config *c)
 		free(c->mounts[i].type);
 		free(c->mounts[i].source);
 		free(c->mounts[i].data);
+		free(c->mounts[i].uid_map);
+		free(c->mounts[i].gid_map);
 		cleanup_strvp(&c->mounts[i].options);
 	}
 	free(c->mounts);

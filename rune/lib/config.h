@@ -18,6 +18,10 @@ struct rune_mount {
 	uint64_t attr_set, attr_clr; /* recursive MOUNT_ATTR_* ("rro", "rnosuid", ...) */
 	char *data;                  /* options the kernel interprets (mode=, size=, ...) */
 	bool bind;
+	int idmap;                            /* 0, 1 ("idmap"), 2 ("ridmap": recursive) */
+	struct rune_idmap *uid_map, *gid_map; /* the mount's mappings (else the container's) */
+	size_t n_uid_map, n_gid_map;
+	int idmap_fd; /* the prepared idmapped mount, made by rune before the init runs; -1 */
 };
 
 struct rune_rlimit {
@@ -145,6 +149,12 @@ int config_parse_process(yajl_val v, const char *where, struct rune_process *p, 
 void config_free(struct rune_config *c);
 /* Free what a process owns (not p itself). */
 void process_release(struct rune_process *p);
+struct rune_config;
+/* In rune, before the init is spawned: detached idmapped mounts for the mounts
+ * that ask for one, their fds in idmap_fd (the init inherits them). */
+int idmap_mounts_prepare(struct rune_config *c, rune_error_t *err);
+/* Close what idmap_mounts_prepare opened (in rune, once the init has them). */
+void idmap_mounts_close(struct rune_config *c);
 /* Parse mount options into flags, propagation, recursive attrs and data. */
 int mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *err);
 /* The canonical spec name of a namespace kind ("pid", "network", ...). */

@@ -480,6 +480,10 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 	}
 	if (c->config->enclave && enclave_channels(c, &listen_fd, &status_fd, err) < 0)
 		return -1;
+	if (idmap_mounts_prepare(c->config, err) < 0) {
+		idmap_mounts_close(c->config);
+		return -1;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
 	struct init_args a = { .o = o,
@@ -494,6 +498,7 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 		               .exec_listen_fd = listen_fd,
 		               .status_fd = status_fd };
 	int r = spawn_init(c, &a, &pid, err);
+	idmap_mounts_close(c->config); /* the init has its copies */
 	close(sv[1]);
 	if (r == 0) {
 		c->pid = pid;

@@ -153,6 +153,7 @@ static int add_aesmd_mount(struct rune_config *c, rune_error_t *err)
 	c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
 	struct rune_mount *m = &c->mounts[c->n_mounts];
 	memset(m, 0, sizeof(*m));
+	m->idmap_fd = -1;
 	m->destination = xstrdup(aesmd);
 	m->source = xstrdup(aesmd);
 	m->type = xstrdup("bind");

@@ -168,7 +168,12 @@ static int mount_bind(const struct rune_mount *m, int rootfd, rune_error_t *err)
 	if (open_in_root(rootfd, m->destination, true, !S_ISDIR(st.st_mode), &fd, err) < 0)
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
-	if (mount(src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+	if (m->idmap_fd >= 0) {
+		/* Prepared by rune: an idmapped clone of the source, moved into place. */
+		if (syscall(SYS_move_mount, m->idmap_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+		    < 0)
+			return rune_error(err, errno, "move the idmapped mount of %s onto %s", src, m->destination);
+	} else if (mount(src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
 		return rune_error(err, errno, "bind mount %s on %s", src, m->destination);
 	unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
 	if (extra && remount_bind_at(rootfd, m->destination, extra, err) < 0)

@@ -82,3 +82,36 @@ test_lsm_labels_refused_without_the_lsm() {
 	assert_contains "$ERR" "AppArmor is not enabled"
 	assert_eq false "$(r features | jq .linux.apparmor.enabled)" "features apparmor"
 }
+
+test_idmapped_mounts() {
+	mkdir -p "$T/vol"
+	echo root-file >"$T/vol/r" && echo user-file >"$T/vol/u"
+	chown 1000:1000 "$T/vol/u"
+	make_bundle "$T/b" sh -c 'stat -c "%n %u:%g" /data/r /data/u'
+	jq_edit "$T/b" --arg src "$T/vol" '.mounts += [{"destination": "/data", "type": "bind", "source": $src,
+		"options": ["rbind", "idmap"], "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
+		"gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}]}]'
+	assert_eq "/data/r 1000:1000
+/data/u 65534:65534" "$(r run -b "$T/b" c1)" "ids seen through the idmapped mount"
+	# the same directory bind-mounted plainly: the test can fail
+	jq_edit "$T/b" '.mounts[-1] |= (del(.uidMappings) | del(.gidMappings) | .options = ["rbind"])'
+	assert_eq "/data/r 0:0
+/data/u 1000:1000" "$(r run -b "$T/b" c2)" "ids through a plain bind mount"
+	# in a user-namespaced container, idmap without mappings takes the container's:
+	# the host's root files are root's inside, and what root writes is root's on disk
+	make_bundle "$T/u" sh -c 'stat -c "%u" /data/r; echo new >/data/from-container'
+	chown -R 100000:100000 "$T/u/rootfs"
+	jq_edit "$T/u" --arg src "$T/vol" '.root.readonly = false | .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
+		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)
+		| .mounts += [{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ridmap"]}]'
+	assert_eq 0 "$(r run -b "$T/u" c3)" "owner of a host root file inside"
+	assert_eq "0:0" "$(stat -c %u:%g "$T/vol/from-container")" "owner on the host of what the container wrote"
+	# refusals
+	jq_edit "$T/b" '.mounts[-1] = {"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]}'
+	expect_fail 1 r run -b "$T/b" c4
+	assert_contains "$ERR" "idmapped mounts must be bind mounts"
+	assert_contains "$(r features | jq -c .mountOptions)" '"idmap"'
+}
