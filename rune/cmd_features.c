@@ -57,7 +57,7 @@ int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err
 	yajl_gen_map_open(gen);
 	json_gen_kv_bool(gen, "v1", true);
 	json_gen_kv_bool(gen, "v2", true);
-	json_gen_kv_bool(gen, "systemd", false);
+	json_gen_kv_bool(gen, "systemd", true);
 	json_gen_kv_bool(gen, "systemdUser", false);
 	yajl_gen_map_close(gen);
 	json_gen_key(gen, "seccomp");

@@ -109,10 +109,15 @@ static int discover(struct rune_cgroup *cg, rune_error_t *err)
 	return 0;
 }
 
-/* Our own cgroup in a hierarchy, from /proc/self/cgroup, for relative paths. */
-static char *own_cgroup(const struct cgroup_hier *h)
+/* The cgroup of pid (0: ourselves) in a hierarchy, from /proc/<pid>/cgroup. */
+static char *cgroup_of(pid_t pid, const struct cgroup_hier *h)
 {
-	cleanup_file FILE *f = fopen("/proc/self/cgroup", "re");
+	char file[64];
+	if (pid > 0)
+		snprintf(file, sizeof(file), "/proc/%d/cgroup", (int) pid);
+	else
+		snprintf(file, sizeof(file), "/proc/self/cgroup");
+	cleanup_file FILE *f = fopen(file, "re");
 	cleanup_free char *line = NULL;
 	size_t cap = 0;
 	if (f == NULL)
@@ -191,7 +196,7 @@ int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup *
 	}
 	for (size_t i = 0; i < cg->n; i++) {
 		struct cgroup_hier *h = &cg->h[i];
-		cleanup_free char *base = path[0] == '/' ? xstrdup("") : own_cgroup(h);
+		cleanup_free char *base = path[0] == '/' ? xstrdup("") : cgroup_of(0, h);
 		h->dir = xasprintf("%s%s%s%s", h->mountpoint, base, path[0] == '/' ? "" : "/", path);
 		if (mkdir_p(h->dir, 0755, err) < 0
 		    || (has_controller(h->controllers, "cpuset") && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
@@ -199,6 +204,21 @@ int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup *
 			cgroup_free(cg);
 			return rune_error_wrap(err, "create cgroup");
 		}
+	}
+	*out = cg;
+	return 0;
+}
+
+int cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err)
+{
+	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
+	if (discover(cg, err) < 0) {
+		cgroup_free(cg);
+		return -1;
+	}
+	for (size_t i = 0; i < cg->n; i++) {
+		cleanup_free char *path = cgroup_of(pid, &cg->h[i]);
+		cg->h[i].dir = xasprintf("%s%s", cg->h[i].mountpoint, strcmp(path, "/") ? path : "");
 	}
 	*out = cg;
 	return 0;

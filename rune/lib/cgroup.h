@@ -28,6 +28,13 @@ enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
 enum cgroup_mode cgroup_host_mode(void);
 /* Create the container's cgroup from cgroupsPath (or /<id> when empty). */
 int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
+/* The cgroup pid is in now, in every hierarchy (for one systemd placed). */
+int cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err);
+/* Ask systemd to put pid in a transient, delegated scope unit named after
+ * cgroupsPath ("slice:prefix:name", default system.slice:rune:<id>), then
+ * adopt the cgroup it made (cgroup_systemd.c). */
+int cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, struct rune_cgroup **out,
+                         rune_error_t *err);
 /* Move pid into every hierarchy of the cgroup. */
 int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
 /* Apply linux.resources (or an update's LinuxResources) to the cgroup

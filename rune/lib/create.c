@@ -247,7 +247,7 @@ static int apply_devices(struct rune_container *c, rune_error_t *err)
 }
 
 /* rune's side while the init sets itself up: ids, cgroup, hooks. */
-static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_error_t *err)
+static int drive_init(struct rune_container *c, bool systemd, pid_t pid, int sync_fd, rune_error_t *err)
 {
 	const struct rune_config *cfg = c->config;
 	struct sync_msg m;
@@ -256,8 +256,10 @@ static int drive_init(struct rune_container *c, pid_t pid, int sync_fd, rune_err
 	    && (write_id_map(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings, err) < 0
 	        || write_id_map(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0))
 		return -1;
-	if (cgroup_enter(c->cgroup, pid, err) < 0 || cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0
-	    || apply_devices(c, err) < 0)
+	if ((systemd ? cgroup_systemd_place(cfg->cgroups_path, c->id, pid, &c->cgroup, err)
+	             : cgroup_enter(c->cgroup, pid, err))
+	        < 0
+	    || cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0 || apply_devices(c, err) < 0)
 		return -1;
 	if (sync_send(sync_fd, SYNC_GO, pid, NULL) < 0)
 		return rune_error(err, errno, "talk to the container init");
@@ -331,9 +333,6 @@ static int validate_create(struct create_opts *o, struct rune_config *cfg, rune_
 		                  "cannot allocate tty if rune will detach without setting console socket");
 	if (!cfg->process.terminal && o->console_socket)
 		return rune_error(err, EINVAL, "cannot use console socket if rune will not detach or allocate tty");
-	if (o->systemd_cgroup)
-		return rune_error(err, ENOTSUP,
-		                  "--systemd-cgroup: systemd is not running on this host (PID 1 is not systemd)");
 	return enclave_prepare_host(cfg, err);
 }
 
@@ -469,7 +468,8 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 	cleanup_close int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
 	if (fifo_fd < 0)
 		return rune_error(err, errno, "open %s", fifo);
-	if (cgroup_create(c->config->cgroups_path, c->id, &c->cgroup, err) < 0)
+	/* With --systemd-cgroup, systemd makes the cgroup once the init exists. */
+	if (!o->systemd_cgroup && cgroup_create(c->config->cgroups_path, c->id, &c->cgroup, err) < 0)
 		return -1;
 	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
@@ -503,7 +503,7 @@ static int create_in_state_dir(struct create_opts *o, struct rune_container *c, 
 	if (r == 0) {
 		c->pid = pid;
 		c->start_time = proc_start_time(pid, NULL);
-		r = drive_init(c, pid, sv[0], err);
+		r = drive_init(c, o->systemd_cgroup, pid, sv[0], err);
 	}
 	close(sv[0]);
 	if (r == 0 && con[0] >= 0) {

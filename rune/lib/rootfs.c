@@ -188,7 +188,21 @@ static int mount_bind(const struct rune_mount *m, int rootfd, rune_error_t *err)
 
 /* v1/hybrid: a tmpfs with the container's directory of each hierarchy bound in;
  * v2: the container's own cgroup2 directory. */
-static int mount_cgroup(const struct rune_mount *m, int rootfd, const struct rune_cgroup *cg, rune_error_t *err)
+static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct rune_cgroup *cg, rune_error_t *err);
+
+static int mount_cgroup(const struct rune_mount *m, int rootfd, const struct rune_cgroup *given, rune_error_t *err)
+{
+	struct rune_cgroup *adopted = NULL;
+	/* Placed by systemd after we were spawned: find out where from ourselves. */
+	if (given == NULL && cgroup_adopt(0, &adopted, err) < 0)
+		return -1;
+	const struct rune_cgroup *cg = given ? given : adopted;
+	int r = mount_cgroup_in(m, rootfd, cg, err);
+	cgroup_free(adopted);
+	return r;
+}
+
+static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct rune_cgroup *cg, rune_error_t *err)
 {
 	char buf[64];
 	cleanup_close int fd = -1;
@@ -199,11 +213,11 @@ static int mount_cgroup(const struct rune_mount *m, int rootfd, const struct run
 	if (cgroup_host_mode() == CGROUP_V2) {
 		if (cg == NULL || cg->n == 0)
 			return 0;
-		if (mount(cg->h[0].dir, fdpath(fd, buf, sizeof(buf)), NULL, MS_BIND, NULL) < 0)
+		if (mount(cg->h[0].dir, fdpath(fd, buf, 64), NULL, MS_BIND, NULL) < 0)
 			return rune_error(err, errno, "mount cgroup2 on %s", m->destination);
 		return remount_bind_at(rootfd, m->destination, flags, err);
 	}
-	if (mount("tmpfs", fdpath(fd, buf, sizeof(buf)), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
+	if (mount("tmpfs", fdpath(fd, buf, 64), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
 		return rune_error(err, errno, "mount tmpfs for cgroups on %s", m->destination);
 	close(fd);
 	fd = -1;
@@ -234,7 +248,7 @@ static int mount_cgroup(const struct rune_mount *m, int rootfd, const struct run
 	if (flags & MS_RDONLY) {
 		if (open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
 			return -1;
-		if (mount(NULL, fdpath(fd, buf, sizeof(buf)), NULL, MS_REMOUNT | flags, "mode=755") < 0)
+		if (mount(NULL, fdpath(fd, buf, 64), NULL, MS_REMOUNT | flags, "mode=755") < 0)
 			return rune_error(err, errno, "remount %s read-only", m->destination);
 	}
 	return 0;
