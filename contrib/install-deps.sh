@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config clang-format libyajl-dev libseccomp-dev libcap-dev libssl-dev
 libcurl4-openssl-dev libarchive-dev libzstd-dev zlib1g-dev
 busybox-static runc crun hyperfine jq util-linux procps iproute2 time
-docker-registry skopeo umoci containerd podman apache2-utils zstd libcap2-bin python3 openssl curl"
+docker-registry skopeo umoci containerd podman systemd libsystemd0 apache2-utils zstd libcap2-bin python3 openssl curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
