@@ -129,6 +129,8 @@ test_basic_auth_from_creds_and_authfile() {
 	REGISTRY_AUTH_FILE="$T/auth.json" RI --root "$T/s3" --tls-verify=false pull "$REG/private/img:1" >/dev/null
 	mkdir -p "$T/home/.docker" && cp "$T/auth.json" "$T/home/.docker/config.json"
 	HOME="$T/home" XDG_RUNTIME_DIR="$T/none" RI --root "$T/s4" --tls-verify=false pull "$REG/private/img:1" >/dev/null
+	mkdir -p "$T/xdg/containers" && cp "$T/auth.json" "$T/xdg/containers/auth.json"
+	HOME="$T/nohome" XDG_RUNTIME_DIR="$T/xdg" RI --root "$T/s5" --tls-verify=false pull "$REG/private/img:1" >/dev/null
 }
 
 test_bearer_token_auth() {
@@ -158,6 +160,12 @@ test_tls_with_a_test_ca() {
 	mkdir -p "$T/certs" && cp "$T/ca/ca.crt" "$T/certs/"
 	RI --cert-dir "$T/certs" pull "$REG/tls/img:1" >/dev/null
 	RI --root "$T/s2" --tls-verify=false pull "$REG/tls/img:1" >/dev/null
+	# the default place: /etc/containers/certs.d/<host:port>/ca.crt (private mount namespace)
+	[ -d /etc/containers ] || return 0
+	out=$(unshare -m --propagation private sh -c "mount -t tmpfs tmpfs /etc/containers &&
+		mkdir -p '/etc/containers/certs.d/$REG' && cp '$T/ca/ca.crt' '/etc/containers/certs.d/$REG/' &&
+		'$BUILD_DIR/bin/rune-image' --root '$T/s3' pull '$REG/tls/img:1'" 2>&1) || fail "pull with certs.d: $out"
+	[[ "$out" =~ ^sha256: ]] || fail "pull with certs.d printed: $out"
 }
 
 test_registries_conf_mirror_insecure_blocked() {
