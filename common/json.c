@@ -203,6 +203,17 @@ void json_gen_strv(yajl_gen g, const char *const *v)
 	yajl_gen_array_close(g);
 }
 
+void json_gen_print(yajl_gen g, FILE *f)
+{
+	const unsigned char *buf;
+	size_t len;
+	yajl_gen_get_buf(g, &buf, &len);
+	fwrite(buf, 1, len, f);
+	if (len == 0 || buf[len - 1] != '\n')
+		fputc('\n', f);
+	yajl_gen_free(g);
+}
+
 void json_gen_value(yajl_gen g, yajl_val v)
 {
 	if (v == NULL || YAJL_IS_NULL(v)) {

@@ -4,6 +4,7 @@
 #define RUNE_JSON_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
@@ -39,6 +40,8 @@ void json_gen_kv_str(yajl_gen g, const char *key, const char *val);
 void json_gen_kv_int(yajl_gen g, const char *key, long long val);
 void json_gen_kv_bool(yajl_gen g, const char *key, bool val);
 void json_gen_strv(yajl_gen g, const char *const *v);
+/* Write the generator's buffer and a final newline to f, then free g. */
+void json_gen_print(yajl_gen g, FILE *f);
 /* Copy a parsed value into the generator (used to pass config fragments on). */
 void json_gen_value(yajl_gen g, yajl_val v);
 

@@ -81,6 +81,15 @@ void strv_append(char ***v, const char *s)
 	(*v)[n + 1] = NULL;
 }
 
+const char *env_lookup(char *const *env, const char *name)
+{
+	size_t n = strlen(name);
+	for (; env && *env; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
 int read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err)
 {
 	size_t cap = 4096, n = 0;

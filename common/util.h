@@ -22,6 +22,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 size_t strv_len(char *const *v);
 /* Append a copy of s to a NULL-terminated vector, growing it. */
 void strv_append(char ***v, const char *s);
+/* The value of NAME in a NULL-terminated "NAME=value" vector, or NULL. */
+const char *env_lookup(char *const *env, const char *name);
 
 /* Read a whole file (NUL-terminated) of at most max_bytes. */
 int read_file(const char *path, size_t max_bytes, char **out, size_t *len, rune_error_t *err);

@@ -132,15 +132,9 @@ int want_operands(struct cli *c, int n, const char *usage, rune_error_t *err)
 	return 0;
 }
 
-void print_json(void *gp)
+void print_json(void *g)
 {
-	yajl_gen g = gp;
-	const unsigned char *buf;
-	size_t len;
-	yajl_gen_get_buf(g, &buf, &len);
-	fwrite(buf, 1, len, stdout);
-	fputc('\n', stdout);
-	yajl_gen_free(g);
+	json_gen_print(g, stdout);
 }
 
 int main(int argc, char **argv)

@@ -8,6 +8,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
+#include "json.h"
 #include "log.h"
 #include "sealed_exe.h"
 #include "util.h"
@@ -63,14 +64,7 @@ int require_id(int argc, char **argv, const char *usage_line, const char **id, r
 
 void print_gen(void *gen)
 {
-	yajl_gen g = gen;
-	const unsigned char *buf;
-	size_t len;
-	yajl_gen_get_buf(g, &buf, &len);
-	fwrite(buf, 1, len, stdout);
-	if (len == 0 || buf[len - 1] != '\n')
-		fputc('\n', stdout);
-	yajl_gen_free(g);
+	json_gen_print(gen, stdout);
 }
 
 int main(int argc, char **argv)

@@ -153,6 +153,8 @@ struct rune_config;
 /* In rune, before the init is spawned: detached idmapped mounts for the mounts
  * that ask for one, their fds in idmap_fd (the init inherits them). */
 int idmap_mounts_prepare(struct rune_config *c, rune_error_t *err);
+/* Write mappings ("cid hid size" lines) to /proc/<pid>/<file> (uid_map or gid_map). */
+int idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err);
 /* Close what idmap_mounts_prepare opened (in rune, once the init has them). */
 void idmap_mounts_close(struct rune_config *c);
 /* Parse mount options into flags, propagation, recursive attrs and data. */

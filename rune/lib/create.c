@@ -205,17 +205,8 @@ static void container_init(struct init_args *a)
 
 static int write_id_map(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err)
 {
-	cleanup_free char *buf = xstrdup("");
-	for (size_t i = 0; i < n; i++) {
-		char *nb = xasprintf("%s%u %u %u\n", buf, m[i].container_id, m[i].host_id, m[i].size);
-		free(buf);
-		buf = nb;
-	}
-	cleanup_free char *path = xasprintf("/proc/%d/%s", (int) pid, file);
-	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 || write(fd, buf, strlen(buf)) < 0)
-		return rune_error(err, errno, "linux.%s: write %s",
-		                  strcmp(file, "uid_map") ? "gidMappings" : "uidMappings", path);
+	if (idmap_write(pid, file, m, n, err) < 0)
+		return rune_error_wrap(err, "linux.%s", strcmp(file, "uid_map") ? "gidMappings" : "uidMappings");
 	return 0;
 }
 

@@ -24,19 +24,10 @@ static const struct enclave_key KEY_PATH = { "ENCLAVE_RUNTIME_PATH", "enclave.ru
 static const struct enclave_key KEY_ARGS = { "ENCLAVE_RUNTIME_ARGS", "enclave.runtime.args" };
 static const struct enclave_key KEY_LOGLEVEL = { "ENCLAVE_RUNTIME_LOGLEVEL", "enclave.runtime.loglevel" };
 
-static const char *env_value(char *const *env, const char *name)
-{
-	size_t n = strlen(name);
-	for (; env && *env; env++)
-		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
-			return *env + n + 1;
-	return NULL;
-}
-
 /* env first, then the annotation; the value is copied. */
 static int lookup(const struct rune_config *c, const struct enclave_key *k, char **out, rune_error_t *err)
 {
-	const char *v = c->has_process ? env_value(c->process.env, k->env) : NULL;
+	const char *v = c->has_process ? env_lookup(c->process.env, k->env) : NULL;
 	*out = NULL;
 	if (v) {
 		*out = xstrdup(v);

@@ -17,7 +17,7 @@
 #include "config.h"
 #include "util.h"
 
-static int write_map(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err)
+int idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err)
 {
 	cleanup_free char *buf = xstrdup("");
 	for (size_t i = 0; i < n; i++) {
@@ -68,7 +68,7 @@ static int userns_with(const struct rune_mount *m, const struct rune_config *c, 
 	if (pid < 0 || read(ready[0], &b, 1) != 1 || b != 'y')
 		r = rune_error(err, pid < 0 ? errno : EPERM, "mount %s: create a user namespace for the idmap",
 		               m->destination);
-	if (r == 0 && (write_map(pid, "uid_map", u, nu, err) < 0 || write_map(pid, "gid_map", g, ng, err) < 0))
+	if (r == 0 && (idmap_write(pid, "uid_map", u, nu, err) < 0 || idmap_write(pid, "gid_map", g, ng, err) < 0))
 		r = rune_error_wrap(err, "mount %s: idmap", m->destination);
 	if (r == 0) {
 		cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int) pid);

@@ -24,15 +24,6 @@
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-static const char *env_get(char *const *env, const char *name)
-{
-	size_t l = strlen(name);
-	for (; env && *env; env++)
-		if (strncmp(*env, name, l) == 0 && (*env)[l] == '=')
-			return *env + l + 1;
-	return NULL;
-}
-
 static bool is_executable_file(const char *path)
 {
 	struct stat st;
@@ -53,7 +44,7 @@ int process_find_executable(const struct rune_process *p, char **path, rune_erro
 		*path = xstrdup(name);
 		return 0;
 	}
-	const char *env_path = env_get(p->env, "PATH");
+	const char *env_path = env_lookup(p->env, "PATH");
 	cleanup_free char *dirs = xstrdup(env_path ? env_path : DEFAULT_PATH);
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {

@@ -380,12 +380,7 @@ test_sim_in_a_user_namespace() {
 	# Everything liberpal-sim does at pal_init must work with capabilities
 	# that only hold in the container's user namespace.
 	enclave_bundle "$T/b" "$SIM" sh -c 'id -u; touch /x 2>/dev/null || echo root-readonly; echo ok >/tmp/t && cat /tmp/t'
-	chown -R 100000:100000 "$T/b/rootfs"
-	jq_edit "$T/b" '.root.readonly = false | .linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
-		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)'
+	userns_bundle "$T/b"
 	out=$(r run -b "$T/b" u1 2>"$T/err") || fail "run in a user namespace: $(cat "$T/err")"
 	assert_eq "0
 root-readonly

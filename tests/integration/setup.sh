@@ -34,12 +34,7 @@ test_join_namespaces_by_path() {
 
 test_user_namespace_mappings() {
 	make_bundle "$T/b" sh -c 'cat /proc/self/uid_map /proc/self/gid_map; id -u; touch /tmp/f; stat -c %u /tmp/f'
-	chown -R 100000:100000 "$T/b/rootfs"
-	jq_edit "$T/b" '.root.readonly = false | .linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
-		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)'
+	userns_bundle "$T/b"
 	out=$(r run -b "$T/b" c1)
 	assert_contains "$(echo "$out" | sed -n 1p | tr -s ' ')" "0 100000 65536"
 	assert_eq 0 "$(echo "$out" | sed -n 3p)" "uid inside"

@@ -109,13 +109,8 @@ test_idmapped_mounts() {
 	# in a user-namespaced container, idmap without mappings takes the container's:
 	# the host's root files are root's inside, and what root writes is root's on disk
 	make_bundle "$T/u" sh -c 'stat -c "%u" /data/r; echo new >/data/from-container'
-	chown -R 100000:100000 "$T/u/rootfs"
-	jq_edit "$T/u" --arg src "$T/vol" '.root.readonly = false | .linux.namespaces += [{"type": "user"}]
-		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
-		| .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
-		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)
-		| .mounts += [{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ridmap"]}]'
+	userns_bundle "$T/u"
+	jq_edit "$T/u" --arg src "$T/vol" '.mounts += [{"destination": "/data", "type": "bind", "source": $src, "options": ["rbind", "ridmap"]}]'
 	assert_eq 0 "$(r run -b "$T/u" c3)" "owner of a host root file inside"
 	assert_eq "0:0" "$(stat -c %u:%g "$T/vol/from-container")" "owner on the host of what the container wrote"
 	# refusals

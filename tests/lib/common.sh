@@ -58,6 +58,18 @@ make_bundle() {
 	jq '.process.terminal = false' "$b/config.json" >"$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
 }
 
+# userns_bundle BUNDLE: make a bundle run in its own user namespace (container
+# root = host 100000, 65536 ids), with what that needs: rootfs owned by the
+# mapped root, /sys bound rather than mounted, devpts without gid=5.
+userns_bundle() {
+	chown -R 100000:100000 "$1/rootfs"
+	jq_edit "$1" '.root.readonly = false | .linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+		| .mounts |= map(if .destination == "/sys" then {"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]} else . end)
+		| .mounts |= map(if .type == "devpts" then .options -= ["gid=5"] else . end)'
+}
+
 # set_args BUNDLE args...: replace process.args.
 set_args() {
 	local b=$1

@@ -8,16 +8,7 @@
 #include "container.h"
 #include "util.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		checks++;                                                                                              \
-		if (!(cond)) {                                                                                         \
-			failures++;                                                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
-		}                                                                                                      \
-	} while (0)
+#include "check.h"
 
 /* Parse text; return the error message (static) or NULL on success. */
 static const char *parse_err(const char *text)

@@ -11,16 +11,7 @@
 #include "enclave.h"
 #include "loader.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		checks++;                                                                                              \
-		if (!(cond)) {                                                                                         \
-			failures++;                                                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
-		}                                                                                                      \
-	} while (0)
+#include "check.h"
 
 #define BASE "\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}"
 

@@ -15,16 +15,7 @@
 #include "stream.h"
 #include "util.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                                    \
-	do {                                                                                                           \
-		checks++;                                                                                              \
-		if (!(cond)) {                                                                                         \
-			failures++;                                                                                    \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);                       \
-		}                                                                                                      \
-	} while (0)
+#include "check.h"
 
 static char errbuf[2048];
 
