@@ -69,15 +69,17 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	}
 	if (require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
 		return 1;
+	struct rune_container *c = NULL;
+	if (container_load(g->root, id, &c, err) < 0)
+		return 1;
+	/* The lock is for mutations: release it, and sample the kernel's view
+	 * (status from /proc, counters from the cgroup) without reloading state. */
+	close(c->lock_fd);
+	c->lock_fd = -1;
 	/* OOM kills since the container started count, even those before `events` ran. */
 	long long ooms = 0;
 	for (long waited = interval;; waited += 100) {
-		struct rune_container *c = NULL;
-		if (container_load(g->root, id, &c, err) < 0)
-			return 1;
-		/* The lock is for mutations; don't hold it between samples. */
-		enum rune_status s = container_status(c);
-		if (s == STATUS_STOPPED) {
+		if (container_status(c) == STATUS_STOPPED) {
 			container_free(c);
 			return rune_error(err, 0, "container with id %s is not running", id), 1;
 		}
@@ -91,9 +93,10 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 			print_stats(c);
 			waited = 0;
 		}
-		container_free(c);
-		if (once)
+		if (once) {
+			container_free(c);
 			return 0;
+		}
 		struct timespec ts = { 0, 100 * 1000000L };
 		nanosleep(&ts, NULL);
 	}

@@ -21,15 +21,19 @@
 /* Read etc/<file> of the image: in the rootfs, or the top layer that has it. */
 static char *read_image_file(const char *rootfs, const char *file)
 {
-	cleanup_free char *layers_dir = NULL;
 	cleanup_strv char **dirs = NULL;
 	const char *base = strrchr(rootfs, '/');
 	if (base && strcmp(base + 1, "layers") == 0) {
-		/* Per-layer directories: 000 is the lowest. */
-		for (int i = 999; i >= 0; i--) {
-			cleanup_free char *d = xasprintf("%s/%03d", rootfs, i);
-			if (access(d, F_OK) == 0)
-				strv_append(&dirs, d);
+		/* Per-layer directories 000, 001, ...: the top one first. */
+		int n = 0;
+		for (;; n++) {
+			cleanup_free char *d = xasprintf("%s/%03d", rootfs, n);
+			if (access(d, F_OK) < 0)
+				break;
+		}
+		while (n-- > 0) {
+			cleanup_free char *d = xasprintf("%s/%03d", rootfs, n);
+			strv_append(&dirs, d);
 		}
 	} else {
 		strv_append(&dirs, rootfs);

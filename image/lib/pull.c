@@ -53,7 +53,7 @@ static int fetch_small(struct image_ctx *c, struct registry_client *client, cons
 		                  (long long) size, max);
 	struct mem_sink m = { .max = max, .what = what };
 	struct blob_sink sink = { .write = mem_write, .restart = mem_restart, .ctx = &m };
-	int r = registry_get_blob(client, digest, size, &sink, err);
+	int r = registry_get_blob(client, digest, &sink, err);
 	if (r == 0 && size >= 0 && (int64_t) m.len != size)
 		r = rune_error(err, EBADMSG, "%s %s: %zu bytes, its descriptor names %lld", what, digest, m.len,
 		               (long long) size);
@@ -276,7 +276,7 @@ static int fetch_layer(struct fetch *f, const struct descriptor *d, rune_error_t
 	if (store_ingest_begin(f->c->store, d->digest, d->size, &s.in, err) < 0)
 		return -1;
 	report_progress(f->c, d->digest, 0, d->size, PROGRESS_DOWNLOADING);
-	int r = registry_get_blob(f->client, d->digest, d->size, &sink, err);
+	int r = registry_get_blob(f->client, d->digest, &sink, err);
 	if (r == 0)
 		r = store_ingest_commit(f->c->store, &s.in, err);
 	int64_t n = s.in.written;

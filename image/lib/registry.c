@@ -563,8 +563,7 @@ void http_manifest_release(struct http_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int registry_get_blob(struct registry_client *c, const char *digest, uint64_t size, struct blob_sink *sink,
-                      rune_error_t *err)
+int registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err)
 {
 	struct request rq = { .kind = "blobs", .reference = digest };
 	struct xfer x = { .sink = sink };

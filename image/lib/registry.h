@@ -41,9 +41,8 @@ int registry_get_manifest(struct registry_client *c, const char *reference, size
                           rune_error_t *err);
 /* Release a manifest response. */
 void http_manifest_release(struct http_manifest *m);
-/* GET a blob into sink. Safe to call from several threads at once. */
-int registry_get_blob(struct registry_client *c, const char *digest, uint64_t size, struct blob_sink *sink,
-                      rune_error_t *err);
+/* GET a blob into sink (which checks size and digest). Safe from several threads at once. */
+int registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err);
 /* How many retries happened (tests and progress). */
 unsigned registry_retries(struct registry_client *c);
 /* Initialise libcurl once per process. */
