@@ -14,7 +14,7 @@ COMMIT := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 HARDEN := -fstack-protector-strong -fPIE -fno-strict-aliasing
-CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -Icommon -Irune/lib -Ipal -Iimage/lib \
+CPPFLAGS_ALL := -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 \
 	-DRUNE_VERSION='"$(VERSION)"' -DRUNE_COMMIT='"$(COMMIT)"' $(CPPFLAGS)
 LDFLAGS_ALL := -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 
@@ -35,6 +35,14 @@ COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILDDIR)/%.o)
 LIBRUNE_OBJ := $(LIBRUNE_SRC:%.c=$(BUILDDIR)/%.o)
 RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
 
+# Component boundaries: each compiles with only the headers it may use
+# (docs/architecture.md). common/ is everyone's; librune sees pal/ for its
+# loader; the rune CLI sees librune; libruneimage and rune-image see image/lib.
+$(COMMON_OBJ): INC := -Icommon
+$(filter $(BUILDDIR)/rune/lib/%,$(LIBRUNE_OBJ)): INC := -Icommon -Irune/lib -Ipal
+$(BUILDDIR)/pal/loader.o: INC := -Icommon -Ipal
+$(RUNE_OBJ): INC := -Icommon -Irune/lib
+
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
 TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report $(BUILDDIR)/tests/seccomp-agent \
@@ -47,6 +55,7 @@ IMAGE_LIB_SRC := $(wildcard image/lib/*.c)
 IMAGE_CLI_SRC := $(wildcard image/*.c)
 IMAGE_LIB_OBJ := $(IMAGE_LIB_SRC:%.c=$(BUILDDIR)/%.o)
 IMAGE_CLI_OBJ := $(IMAGE_CLI_SRC:%.c=$(BUILDDIR)/%.o)
+$(IMAGE_LIB_OBJ) $(IMAGE_CLI_OBJ): INC := -Icommon -Iimage/lib
 IMAGE_LIBS := -lcurl -larchive -lcrypto -lz -lzstd -lyajl -lpthread
 
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
@@ -86,16 +95,17 @@ $(BUILDDIR)/pal/liberpal-sim.so: $(SIM_OBJ) $(PALPROC_OBJ)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS_ALL) $(INC) $(CFLAGS) $(WARN) $(HARDEN) -MMD -MP -c $< -o $@
 
+# Archives are written afresh, so a removed source leaves nothing behind in them.
 $(BUILDDIR)/libcommon.a: $(COMMON_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILDDIR)/librune.a: $(LIBRUNE_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILDDIR)/libruneimage.a: $(IMAGE_LIB_OBJ)
-	$(AR) rcs $@ $^
+	rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILDDIR)/bin/rune-image: $(IMAGE_CLI_OBJ) $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
@@ -105,14 +115,20 @@ $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
 
+# Unit tests see the component they test, and link only its libraries.
+$(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_INC := -Icommon -Irune/lib -Ipal -Itests/unit
+$(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_LIBS := $(BUILDDIR)/librune.a \
+	$(BUILDDIR)/libcommon.a $(RUNE_LIBS)
+$(BUILDDIR)/tests/unit/test_image: TEST_INC := -Icommon -Iimage/lib -Itests/unit
+$(BUILDDIR)/tests/unit/test_image: TEST_LIBS := $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
 $(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< \
-		$(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS) $(IMAGE_LIBS)
+	$(CC) $(CPPFLAGS_ALL) $(TEST_INC) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< $(TEST_LIBS)
 
+$(BUILDDIR)/tests/pal-report: INC := -Ipal
 $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $<
+	$(CC) $(CPPFLAGS_ALL) $(INC) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $<
 
 $(BUILDDIR)/tests/seccomp-agent: tests/helpers/seccomp-agent.c
 	@mkdir -p $(dir $@)

@@ -24,8 +24,13 @@ int rune_error(rune_error_t *err, int errnum, const char *fmt, ...)
 	msg = vformat(fmt, ap);
 	va_end(ap);
 	if (msg != NULL && errnum != 0) {
-		char *full = NULL;
-		if (asprintf(&full, "%s: %s", msg, strerror(errnum)) >= 0) {
+		char *full = NULL, reason[128];
+		/* Lower-case, as runc (Go) prints errno text: clients such as podman
+		 * match "no such file or directory" and "permission denied". */
+		snprintf(reason, sizeof(reason), "%s", strerror(errnum));
+		if (reason[0] >= 'A' && reason[0] <= 'Z' && (reason[1] < 'A' || reason[1] > 'Z'))
+			reason[0] = (char) (reason[0] - 'A' + 'a');
+		if (asprintf(&full, "%s: %s", msg, reason) >= 0) {
 			free(msg);
 			msg = full;
 		}
@@ -58,6 +63,18 @@ int rune_error_wrap(rune_error_t *err, const char *fmt, ...)
 	}
 	free(ctx);
 	return -1;
+}
+
+int rune_error_set_exit(rune_error_t *err, int code)
+{
+	if (err && *err)
+		(*err)->exit_code = code;
+	return -1;
+}
+
+int rune_error_exit_code(rune_error_t err)
+{
+	return err && err->exit_code ? err->exit_code : 1;
 }
 
 void rune_error_release(rune_error_t *err)

@@ -205,6 +205,16 @@ void format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t l
 	snprintf(buf, len, "%s%s%s", date, frac, zone);
 }
 
+char *rune_absolute_path(const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	cleanup_free char *cwd = getcwd(NULL, 0);
+	if (cwd == NULL)
+		return xstrdup(path); /* the cwd is gone: the caller's open will say so */
+	return xasprintf("%s/%s", cwd, path);
+}
+
 bool parse_ulong(const char *s, unsigned long *out)
 {
 	char *end;

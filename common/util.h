@@ -10,6 +10,11 @@
 
 #include "error.h"
 
+/* Elements of an array; a pointer in its place does not compile. */
+#define ARRAY_SIZE(a)                                                                                                  \
+	(sizeof(a) / sizeof((a)[0])                                                                                    \
+	 + 0 * sizeof(char[1 - 2 * __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0]))]))
+
 /* Abort with a message: memory exhaustion is not a recoverable error here. */
 void oom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
@@ -38,6 +43,10 @@ int mkdir_p(const char *path, mode_t mode, rune_error_t *err);
 
 /* RFC 3339 with nanoseconds in UTC, trailing zeros trimmed as Go's RFC3339Nano. */
 void format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t len);
+
+/* path made absolute against the current directory (a copy either way), so it
+ * keeps meaning what the caller meant after a chdir. */
+char *rune_absolute_path(const char *path);
 
 /* Parse a non-negative decimal integer; false on junk or overflow. */
 bool parse_ulong(const char *s, unsigned long *out);

@@ -1,10 +1,10 @@
-#include "commands.h"
+#include "image_cli.h"
 #include "json.h"
 
-int cmd_inspect(struct cli *c, rune_error_t *err)
+int cmd_inspect(struct image_cli *c, rune_error_t *err)
 {
 	struct image_ctx *ctx;
-	if (want_operands(c, 1, "inspect [--config] REF", err) < 0 || image_ctx_new(&c->o, &ctx, err) < 0)
+	if (cli_want_operands(c, 1, "inspect [--config] REF", err) < 0 || image_ctx_new(&c->o, &ctx, err) < 0)
 		return -1;
 	yajl_gen g = json_gen_new(true, "  ");
 	int rc = image_inspect(ctx, c->argv[1], c->config_only, g, err);
@@ -13,6 +13,6 @@ int cmd_inspect(struct cli *c, rune_error_t *err)
 		yajl_gen_free(g);
 		return -1;
 	}
-	print_json(g);
+	cli_print_json(g);
 	return 0;
 }

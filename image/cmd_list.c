@@ -1,13 +1,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "commands.h"
+#include "image_cli.h"
 #include "json.h"
 
-int cmd_list(struct cli *c, rune_error_t *err)
+int cmd_list(struct image_cli *c, rune_error_t *err)
 {
 	struct image_ctx *ctx;
-	if (want_operands(c, 0, "list [--format json]", err) < 0 || image_ctx_new(&c->o, &ctx, err) < 0)
+	if (cli_want_operands(c, 0, "list [--format json]", err) < 0 || image_ctx_new(&c->o, &ctx, err) < 0)
 		return -1;
 	yajl_gen g = json_gen_new(c->json, "  ");
 	int rc = image_list(ctx, g, err);
@@ -17,7 +17,7 @@ int cmd_list(struct cli *c, rune_error_t *err)
 		return -1;
 	}
 	if (c->json) {
-		print_json(g);
+		cli_print_json(g);
 		return 0;
 	}
 	const unsigned char *buf;

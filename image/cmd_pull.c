@@ -1,9 +1,9 @@
-#include "commands.h"
+#include "image_cli.h"
 #include "json.h"
 
 #include <stdio.h>
 
-static void print_result(const struct cli *c, const struct image_result *r, double secs, const char *bundle)
+void cli_print_result(const struct image_cli *c, const struct image_result *r, const char *bundle)
 {
 	if (c->json) {
 		yajl_gen g = json_gen_new(true, "  ");
@@ -18,55 +18,27 @@ static void print_result(const struct cli *c, const struct image_result *r, doub
 		if (bundle)
 			json_gen_kv_str(g, "bundle", bundle);
 		yajl_gen_map_close(g);
-		print_json(g);
+		cli_print_json(g);
 	} else if (!c->quiet) {
 		printf("%s\n", r->digest);
 	}
-	(void) secs;
 }
 
-int cmd_pull(struct cli *c, rune_error_t *err)
+int cmd_pull(struct image_cli *c, rune_error_t *err)
 {
 	struct image_ctx *ctx;
 	struct image_result r;
-	if (want_operands(c, 1, "pull [options] REF", err) < 0)
+	if (cli_want_operands(c, 1, "pull [options] REF", err) < 0)
 		return -1;
-	progress_attach(c);
+	cli_progress_attach(c);
 	if (image_ctx_new(&c->o, &ctx, err) < 0)
 		return -1;
 	int rc = image_pull(ctx, c->argv[1], &r, err);
-	progress_done();
+	cli_progress_done();
 	image_ctx_free(ctx);
 	if (rc < 0)
 		return -1;
-	print_result(c, &r, 0, NULL);
-	image_result_release(&r);
-	return 0;
-}
-
-int cmd_unpack(struct cli *c, rune_error_t *err)
-{
-	struct image_ctx *ctx;
-	struct image_result r;
-	if (want_operands(c, 2, "unpack [--layers] [options] REF BUNDLE", err) < 0)
-		return -1;
-	progress_attach(c);
-	if (image_ctx_new(&c->o, &ctx, err) < 0)
-		return -1;
-	int rc = image_unpack(ctx, c->argv[1], c->argv[2], c->layers, &r, err);
-	progress_done();
-	image_ctx_free(ctx);
-	if (rc < 0)
-		return -1;
-	print_result(c, &r, 0, c->argv[2]);
-	if (c->layers && !c->json && !c->quiet) {
-		fprintf(stderr,
-		        "layers in %s/layers (000 lowest); mount with:\n  mount -t overlay overlay -o lowerdir=",
-		        c->argv[2]);
-		for (unsigned i = r.layers; i-- > 0;)
-			fprintf(stderr, "%s/layers/%03u%s", c->argv[2], i, i ? ":" : "");
-		fprintf(stderr, ",upperdir=UPPER,workdir=WORK %s/rootfs\n", c->argv[2]);
-	}
+	cli_print_result(c, &r, NULL);
 	image_result_release(&r);
 	return 0;
 }

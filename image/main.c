@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "cleanup.h"
+#include "image_cli.h"
 #include "json.h"
 #include "log.h"
 #include "util.h"
@@ -47,7 +48,7 @@ static int parse_bool(const char *s, int *out)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct cli *c, rune_error_t *err)
+static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *err)
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },     { "tls-verify", optional_argument, NULL, 'T' },
@@ -124,49 +125,52 @@ static int parse_args(int argc, char **argv, struct cli *c, rune_error_t *err)
 	return 0;
 }
 
-int want_operands(struct cli *c, int n, const char *usage, rune_error_t *err)
+#define EXIT_USAGE 2
+
+int cli_want_operands(struct image_cli *c, int n, const char *usage, rune_error_t *err)
 {
 	if (c->argc - 1 != n) {
-		return rune_error(err, 0, "usage: rune-image %s", usage); /* main exits 2 for these */
+		rune_error(err, 0, "usage: rune-image %s", usage);
+		return rune_error_set_exit(err, EXIT_USAGE);
 	}
 	return 0;
 }
 
-void print_json(void *g)
+void cli_print_json(void *g)
 {
 	json_gen_print(g, stdout);
 }
 
+static const struct {
+	const char *name;
+	int (*fn)(struct image_cli *, rune_error_t *);
+} commands[] = { { "pull", cmd_pull }, { "inspect", cmd_inspect }, { "unpack", cmd_unpack }, { "list", cmd_list },
+	         { "ls", cmd_list },   { "rm", cmd_rm },           { "gc", cmd_gc } };
+
+static int run(struct image_cli *c, int argc, char **argv, rune_error_t *err)
+{
+	if (parse_args(argc, argv, c, err) < 0)
+		return rune_error_set_exit(err, EXIT_USAGE);
+	if (c->argc < 1) {
+		rune_error(err, 0, "no command given (see rune-image --help)");
+		return rune_error_set_exit(err, EXIT_USAGE);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (strcmp(c->argv[0], commands[i].name) == 0)
+			return commands[i].fn(c, err);
+	rune_error(err, 0, "unknown command \"%s\" (see rune-image --help)", c->argv[0]);
+	return rune_error_set_exit(err, EXIT_USAGE);
+}
+
 int main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		int (*fn)(struct cli *, rune_error_t *);
-	} cmds[] = { { "pull", cmd_pull }, { "inspect", cmd_inspect }, { "unpack", cmd_unpack }, { "list", cmd_list },
-		     { "ls", cmd_list },   { "rm", cmd_rm },           { "gc", cmd_gc } };
-	struct cli c = { 0 };
-	rune_error_t err = NULL;
+	struct image_cli c = { 0 };
+	cleanup_error rune_error_t err = NULL;
 
-	if (parse_args(argc, argv, &c, &err) < 0) {
+	if (run(&c, argc, argv, &err) < 0) {
+		cli_progress_done();
 		fprintf(stderr, "rune-image: %s\n", err->msg);
-		return 2;
+		return rune_error_exit_code(err);
 	}
-	if (c.argc < 1) {
-		fputs(USAGE, stderr);
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(c.argv[0], cmds[i].name) == 0) {
-			int r = cmds[i].fn(&c, &err);
-			if (r < 0) {
-				progress_done();
-				fprintf(stderr, "rune-image: %s\n", err->msg);
-				bool usage = strncmp(err->msg, "usage:", 6) == 0;
-				rune_error_release(&err);
-				return usage ? 2 : 1;
-			}
-			return 0;
-		}
-	fprintf(stderr, "rune-image: unknown command \"%s\" (see rune-image --help)\n", c.argv[0]);
-	return 2;
+	return 0;
 }

@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "image_cli.h"
 #include "util.h"
 
 struct line {
@@ -84,7 +84,7 @@ static void on_progress(const struct image_progress *p, void *data)
 	draw(p->state != PROGRESS_DOWNLOADING);
 }
 
-void progress_attach(struct cli *c)
+void cli_progress_attach(struct image_cli *c)
 {
 	if (c->quiet || c->json || !isatty(2))
 		return;
@@ -92,7 +92,7 @@ void progress_attach(struct cli *c)
 	c->o.progress = on_progress;
 }
 
-void progress_done(void)
+void cli_progress_done(void)
 {
 	if (P.on && P.n)
 		draw(true);

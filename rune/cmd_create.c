@@ -2,13 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
 #include "container.h"
+#include "rune_cli.h"
 #include "util.h"
 
-/* The flags create and run share (run adds --detach and --keep). */
-int parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, bool *detach, bool *keep,
-                       rune_error_t *err)
+int cli_parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, bool *detach, bool *keep,
+                           rune_error_t *err)
 {
 	static const struct option opts[] = {
 		{ "bundle", required_argument, NULL, 'b' },   { "console-socket", required_argument, NULL, 'c' },
@@ -45,13 +44,13 @@ int parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, b
 		case 'd':
 		case 'k':
 			if (!run)
-				return rune_error(err, 0, "%s: unknown flag", argv[0]);
+				return cli_bad_flag(argv, err);
 			*(c == 'd' ? detach : keep) = true;
 			break;
 		case 'S':
-			break;
+			break; /* runc's; rune never acts as a subreaper */
 		default:
-			return rune_error(err, 0, "%s: invalid flags (see rune %s --help)", argv[0], argv[0]);
+			return cli_bad_flag(argv, err);
 		}
 	}
 	/* Sockets activated by systemd come first, as runc passes them. */
@@ -61,16 +60,14 @@ int parse_create_flags(int argc, char **argv, struct create_opts *o, bool run, b
 	return 0;
 }
 
-int cmd_create(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_create(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
-	struct create_opts o = { .root = g->root, .systemd_cgroup = g->systemd_cgroup };
-	struct rune_container *c = NULL;
+	struct create_opts o = { .root = cli->root, .systemd_cgroup = cli->systemd_cgroup };
+	cleanup_container struct rune_container *c = NULL;
 
-	if (parse_create_flags(argc, argv, &o, false, NULL, NULL, err) < 0
-	    || require_id(argc, argv, "create [command options] <container-id>", &o.id, err) < 0)
-		return 1;
-	if (container_create(&o, &c, err) < 0)
-		return 1;
-	container_free(c);
-	return 0;
+	if (cli_parse_create_flags(argc, argv, &o, false, NULL, NULL, err) < 0
+	    || cli_require_id(argc, argv, "create [command options] <container-id>", &o.id, err) < 0
+	    || cli_run_sealed(cli, err) < 0)
+		return -1;
+	return container_create(&o, &c, err);
 }

@@ -6,7 +6,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "log.h"
 #include "util.h"
@@ -19,10 +19,10 @@ static void remove_leftover(const char *root, const char *id)
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return;
-	container_remove_state(root, id);
+	container_remove_state(root, id, NULL);
 }
 
-int cmd_delete(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	cleanup_container struct rune_container *c = NULL;
@@ -32,24 +32,24 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 
 	while ((ch = getopt_long_only(argc, argv, "+f", opts, NULL)) != -1) {
 		if (ch != 'f')
-			return rune_error(err, 0, "delete: invalid flags"), 1;
+			return rune_error(err, 0, "delete: invalid flags");
 		force = true;
 	}
-	if (require_id(argc, argv, "delete [command options] <container-id>", &id, err) < 0)
-		return 1;
-	if (container_load(g->root, id, &c, err) < 0) {
+	if (cli_require_id(argc, argv, "delete [command options] <container-id>", &id, err) < 0)
+		return -1;
+	if (container_load(cli->root, id, &c, err) < 0) {
 		if (force && container_validate_id(id, NULL) == 0
 		    && strcmp((*err)->msg, "container does not exist") == 0) {
 			rune_error_release(err);
-			remove_leftover(g->root, id);
+			remove_leftover(cli->root, id);
 			return 0;
 		}
-		return 1;
+		return -1;
 	}
 	/* An enclave workload's status is only known to rune from what its init left. */
 	int code = c->config->enclave ? container_enclave_exit_code(c) : -1;
 	if (container_delete(c, force, err) < 0)
-		return 1;
+		return -1;
 	if (code >= 0)
 		log_info("container %s: enclave workload exited with status %d", id, code);
 	return 0;

@@ -5,7 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "json.h"
 
@@ -34,7 +34,7 @@ static void print_stats(const struct rune_container *c)
 	json_gen_key(gen, "data");
 	cgroup_stats(c->cgroup, gen);
 	yajl_gen_map_close(gen);
-	print_gen(gen);
+	cli_print_json(gen);
 	fflush(stdout);
 }
 
@@ -45,11 +45,11 @@ static void print_event(const struct rune_container *c, const char *type)
 	json_gen_kv_str(gen, "type", type);
 	json_gen_kv_str(gen, "id", c->id);
 	yajl_gen_map_close(gen);
-	print_gen(gen);
+	cli_print_json(gen);
 	fflush(stdout);
 }
 
-int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_events(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "stats", no_argument, NULL, 's' },
 		                              { "interval", required_argument, NULL, 'i' },
@@ -65,24 +65,21 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		else if (ch == 'i' && (interval = parse_interval(optarg)) > 0)
 			continue;
 		else
-			return rune_error(err, 0, "events: invalid --interval or flag"), 1;
+			return rune_error(err, 0, "events: invalid --interval or flag");
 	}
-	if (require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
-		return 1;
-	struct rune_container *c = NULL;
-	if (container_load(g->root, id, &c, err) < 0)
-		return 1;
+	if (cli_require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
+		return -1;
+	cleanup_container struct rune_container *c = NULL;
+	if (container_load(cli->root, id, &c, err) < 0)
+		return -1;
 	/* The lock is for mutations: release it, and sample the kernel's view
 	 * (status from /proc, counters from the cgroup) without reloading state. */
-	close(c->lock_fd);
-	c->lock_fd = -1;
+	container_unlock(c);
 	/* OOM kills since the container started count, even those before `events` ran. */
 	long long ooms = 0;
 	for (long waited = interval;; waited += 100) {
-		if (container_status(c) == STATUS_STOPPED) {
-			container_free(c);
-			return rune_error(err, 0, "container with id %s is not running", id), 1;
-		}
+		if (container_status(c) == STATUS_STOPPED)
+			return rune_error(err, 0, "container with id %s is not running", id);
 		/* OOM kills show up within 100 ms, stats every interval. */
 		long long now = once ? -1 : cgroup_oom_kills(c->cgroup);
 		if (now > ooms) {
@@ -93,10 +90,8 @@ int cmd_events(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 			print_stats(c);
 			waited = 0;
 		}
-		if (once) {
-			container_free(c);
+		if (once)
 			return 0;
-		}
 		struct timespec ts = { 0, 100 * 1000000L };
 		nanosleep(&ts, NULL);
 	}

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "config.h"
 #include "container.h"
 #include "json.h"
@@ -92,7 +92,7 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 	return 0;
 }
 
-int cmd_exec(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+static int parse_exec_flags(int argc, char **argv, struct exec_flags *f, struct exec_opts *o, rune_error_t *err)
 {
 	static const struct option opts[] = {
 		{ "console-socket", required_argument, NULL, 'S' },
@@ -110,85 +110,108 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		{ "cap", required_argument, NULL, 'c' },
 		{ "preserve-fds", required_argument, NULL, 'F' },
 		{ "cgroup", required_argument, NULL, 'C' },
+		{ "ignore-paused", no_argument, NULL, 'I' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct exec_flags f = { 0 };
-	struct exec_opts o = { 0 };
-	struct rune_process proc = { 0 };
-	cleanup_container struct rune_container *c = NULL;
 	unsigned long n;
-	int ch, code = 0;
+	int ch;
 
 	while ((ch = getopt_long_only(argc, argv, "+e:tu:g:p:dc:", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'S':
-			o.console_socket = optarg;
+			o->console_socket = optarg;
 			break;
 		case 'w':
-			f.cwd = optarg;
+			f->cwd = optarg;
 			break;
 		case 'e':
-			strv_append(&f.env, optarg);
+			strv_append(&f->env, optarg);
 			break;
 		case 't':
-			f.tty = true;
+			f->tty = true;
 			break;
 		case 'u':
-			f.user = optarg;
+			f->user = optarg;
 			break;
 		case 'g':
-			strv_append(&f.gids, optarg);
+			strv_append(&f->gids, optarg);
 			break;
 		case 'p':
-			f.process_file = optarg;
+			f->process_file = optarg;
 			break;
 		case 'd':
-			o.detach = true;
+			o->detach = true;
 			break;
 		case 'P':
-			o.pid_file = optarg;
+			o->pid_file = optarg;
 			break;
 		case 'n':
-			f.no_new_privs = true;
+			f->no_new_privs = true;
 			break;
 		case 'c':
-			strv_append(&f.caps, optarg);
+			strv_append(&f->caps, optarg);
 			break;
 		case 'F':
 			if (!parse_ulong(optarg, &n) || n > 4096)
-				return rune_error(err, 0, "--preserve-fds: invalid value \"%s\"", optarg), EXEC_FAILED;
-			o.preserve_fds = n;
+				return rune_error(err, 0, "--preserve-fds: invalid value \"%s\"", optarg);
+			o->preserve_fds = n;
 			break;
 		case 'L':
-			f.label = optarg;
+			f->label = optarg;
 			break;
 		case 'A':
-			f.apparmor = optarg;
+			f->apparmor = optarg;
 			break;
 		case 'C':
+			strv_append(&o->cgroup_paths, optarg);
+			break;
+		case 'I':
+			o->ignore_paused = true;
 			break;
 		default:
-			return rune_error(err, 0, "exec: invalid flags"), EXEC_FAILED;
+			return cli_bad_flag(argv, err);
 		}
 	}
-	int ret = EXEC_FAILED;
-	if (optind >= argc) {
-		rune_error(err, 0,
-		           "exec: \"exec [command options] <container-id> <command> [command options]\" requires a "
-		           "minimum of 2 argument(s)");
-		goto out;
-	}
-	if (container_load(g->root, argv[optind], &c, err) < 0
-	    || build_process(c, &f, argc - optind - 1, argv + optind + 1, &proc, err) < 0)
-		goto out;
+	if (optind >= argc)
+		return rune_error(
+		    err, 0,
+		    "exec: \"exec [command options] <container-id> <command> [command options]\" requires a "
+		    "minimum of 2 argument(s)");
+	return 0;
+}
+
+static void exec_flags_release(struct exec_flags *f, struct exec_opts *o)
+{
+	cleanup_strvp(&f->env);
+	cleanup_strvp(&f->gids);
+	cleanup_strvp(&f->caps);
+	cleanup_strvp(&o->cgroup_paths);
+}
+
+/* Every failure of exec itself exits 255, as runc's: the process's own codes
+ * (including 1) stay distinguishable from rune's. */
+int cmd_exec(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
+{
+	struct exec_flags f = { 0 };
+	struct exec_opts o = { 0 };
+	struct rune_process proc = { 0 };
+	cleanup_container struct rune_container *c = NULL;
+	int code = 0;
+
+	int r = parse_exec_flags(argc, argv, &f, &o, err);
+	if (r == 0)
+		r = cli_run_sealed(cli, err);
+	if (r == 0)
+		r = container_load(cli->root, argv[optind], &c, err);
+	if (r == 0)
+		r = build_process(c, &f, argc - optind - 1, argv + optind + 1, &proc, err);
 	o.process = &proc;
-	if (container_exec(c, &o, &code, err) < 0)
-		goto out;
-	ret = o.detach ? 0 : code;
-out:
+	if (r == 0)
+		r = container_exec(c, &o, &code, err);
 	process_release(&proc);
-	cleanup_strvp(&f.env);
-	cleanup_strvp(&f.gids);
-	cleanup_strvp(&f.caps);
-	return ret;
+	exec_flags_release(&f, &o);
+	if (r < 0)
+		return rune_error_set_exit(err, EXEC_FAILED);
+	cli->exit_code = o.detach ? 0 : code;
+	return 0;
 }

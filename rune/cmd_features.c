@@ -3,7 +3,7 @@
 #include <sys/capability.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "config.h"
 #include "container.h"
 #include "json.h"
@@ -11,7 +11,7 @@
 #include "seccomp_filter.h"
 
 /* What this build really supports; kept in step with config.c and rootfs.c. */
-int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_features(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const char *mount_options[] = {
 		"async",       "atime",        "bind",       "defaults",      "dev",         "diratime",
@@ -100,6 +100,6 @@ int cmd_features(struct global_opts *g, int argc, char **argv, rune_error_t *err
 	json_gen_kv_str(gen, "io.github.rune.commit", RUNE_COMMIT);
 	yajl_gen_map_close(gen);
 	yajl_gen_map_close(gen);
-	print_gen(gen);
+	cli_print_json(gen);
 	return 0;
 }

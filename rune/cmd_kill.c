@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "util.h"
 
@@ -13,7 +13,7 @@ static int parse_signal(const char *s)
 {
 	unsigned long n;
 	if (parse_ulong(s, &n))
-		return n > 0 && n < (unsigned long) NSIG ? (int) n : -1;
+		return n < (unsigned long) NSIG ? (int) n : -1; /* 0: only whether it exists */
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
 	for (int sig = 1; sig < NSIG; sig++) {
@@ -24,7 +24,7 @@ static int parse_signal(const char *s)
 	return -1;
 }
 
-int cmd_kill(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_kill(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { NULL, 0, NULL, 0 } };
 	cleanup_container struct rune_container *c = NULL;
@@ -33,18 +33,17 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 
 	while ((ch = getopt_long_only(argc, argv, "+a", opts, NULL)) != -1) {
 		if (ch != 'a')
-			return rune_error(err, 0, "kill: invalid flags"), 1;
+			return rune_error(err, 0, "kill: invalid flags");
 		all = true;
 	}
 	int left = argc - optind;
 	if (left < 1 || left > 2)
 		return rune_error(err, 0,
 		                  "kill: \"kill [command options] <container-id> [signal]\" requires a minimum of 1 "
-		                  "argument(s) and a maximum of 2"),
-		       1;
+		                  "argument(s) and a maximum of 2");
 	if (left == 2 && (sig = parse_signal(argv[optind + 1])) < 0)
-		return rune_error(err, 0, "unknown signal \"%s\"", argv[optind + 1]), 1;
-	if (container_load(g->root, argv[optind], &c, err) < 0 || container_kill(c, sig, all, err) < 0)
-		return 1;
+		return rune_error(err, 0, "unknown signal \"%s\"", argv[optind + 1]);
+	if (container_load(cli->root, argv[optind], &c, err) < 0 || container_kill(c, sig, all, err) < 0)
+		return -1;
 	return 0;
 }

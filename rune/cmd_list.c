@@ -6,7 +6,7 @@
 #include <time.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "json.h"
 #include "util.h"
@@ -63,7 +63,7 @@ static void print_table(struct row *rows, size_t n)
 	}
 }
 
-int cmd_list(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
 		                              { "quiet", no_argument, NULL, 'q' },
@@ -79,12 +79,12 @@ int cmd_list(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		else if (ch == 'q')
 			quiet = true;
 		else
-			return rune_error(err, 0, "list: invalid flags"), 1;
+			return rune_error(err, 0, "list: invalid flags");
 	}
 	if (strcmp(format, "table") && strcmp(format, "json"))
-		return rune_error(err, 0, "invalid format option"), 1;
-	if (container_list_ids(g->root, &ids, err) < 0)
-		return 1;
+		return rune_error(err, 0, "invalid format option");
+	if (container_list_ids(cli->root, &ids, err) < 0)
+		return -1;
 	if (quiet) {
 		for (char **id = ids; *id; id++)
 			printf("%s\n", *id);
@@ -102,7 +102,7 @@ int cmd_list(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	for (char **id = ids; *id; id++) {
 		struct rune_container *c = NULL;
 		rune_error_t e = NULL;
-		if (container_load(g->root, *id, &c, &e) < 0) {
+		if (container_load(cli->root, *id, &c, &e) < 0) {
 			rune_error_release(&e);
 			continue; /* deleted while we listed */
 		}
@@ -126,7 +126,7 @@ int cmd_list(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 		printf("null\n"); /* what runc's encoder prints for no containers */
 	} else if (gen) {
 		yajl_gen_array_close(gen);
-		print_gen(gen);
+		cli_print_json(gen);
 	} else {
 		print_table(rows, nrows);
 	}

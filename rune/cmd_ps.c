@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "json.h"
 #include "util.h"
@@ -75,7 +75,7 @@ static int ps_table(char **ps_args, const pid_t *pids, size_t n, rune_error_t *e
 	return 0;
 }
 
-int cmd_ps(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_ps(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
 	cleanup_container struct rune_container *c = NULL;
@@ -86,30 +86,28 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 
 	while ((ch = getopt_long_only(argc, argv, "+f:", opts, NULL)) != -1) {
 		if (ch != 'f')
-			return rune_error(err, 0, "ps: invalid flags"), 1;
+			return rune_error(err, 0, "ps: invalid flags");
 		format = optarg;
 	}
 	if (optind >= argc)
 		return rune_error(err, 0,
 		                  "ps: \"ps [command options] <container-id> [ps options]\" requires a minimum of 1 "
-		                  "argument(s)"),
-		       1;
-	if (container_load(g->root, argv[optind], &c, err) < 0)
-		return 1;
-	if (container_status(c) == STATUS_STOPPED)
-		return rune_error(err, 0, "container not running"), 1;
+		                  "argument(s)");
+	if (container_load(cli->root, argv[optind], &c, err) < 0)
+		return -1;
+	/* A stopped container lists what is left in its cgroup (usually nothing), as runc does. */
 	if (cgroup_pids(c->cgroup, &pids, &n, err) < 0)
-		return 1;
+		return -1;
 	if (strcmp(format, "json") == 0) {
 		yajl_gen gen = json_gen_new(false, NULL);
 		yajl_gen_array_open(gen);
 		for (size_t i = 0; i < n; i++)
 			yajl_gen_integer(gen, pids[i]);
 		yajl_gen_array_close(gen);
-		print_gen(gen);
+		cli_print_json(gen);
 		return 0;
 	}
 	if (strcmp(format, "table") != 0)
-		return rune_error(err, 0, "invalid format option"), 1;
-	return ps_table(argv + optind + 1, pids, n, err) < 0 ? 1 : 0;
+		return rune_error(err, 0, "invalid format option");
+	return ps_table(argv + optind + 1, pids, n, err) < 0 ? -1 : 0;
 }

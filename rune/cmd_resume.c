@@ -1,16 +1,17 @@
 #include <getopt.h>
 
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 
-int cmd_resume(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_resume(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	cleanup_container struct rune_container *c = NULL;
 	const char *id;
 	optind = 1;
-	if (require_id(argc, argv, "resume <container-id>", &id, err) < 0 || container_load(g->root, id, &c, err) < 0)
-		return 1;
+	if (cli_require_id(argc, argv, "resume <container-id>", &id, err) < 0
+	    || container_load(cli->root, id, &c, err) < 0)
+		return -1;
 	if (container_status(c) != STATUS_PAUSED)
-		return rune_error(err, 0, "container not paused"), 1;
-	return cgroup_freeze(c->cgroup, false, err) < 0 ? 1 : 0;
+		return rune_error(err, 0, "container not paused");
+	return cgroup_freeze(c->cgroup, false, err) < 0 ? -1 : 0;
 }

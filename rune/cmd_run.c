@@ -2,12 +2,12 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "commands.h"
 #include "container.h"
 #include "error.h"
+#include "rune_cli.h"
 
 /* Remove a container that `run` created, after its process ended or failed. */
-static void cleanup_run(const char *root, const char *id)
+static void remove_run_container(const char *root, const char *id)
 {
 	struct rune_container *c = NULL;
 	rune_error_t e = NULL;
@@ -17,39 +17,37 @@ static void cleanup_run(const char *root, const char *id)
 	container_free(c);
 }
 
-int cmd_run(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_run(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
-	struct create_opts o = { .root = g->root, .systemd_cgroup = g->systemd_cgroup };
+	struct create_opts o = { .root = cli->root, .systemd_cgroup = cli->systemd_cgroup };
 	struct rune_container *c = NULL;
 	bool detach = false, keep = false;
-	int code = 0;
 	sigset_t all, old;
 
-	if (parse_create_flags(argc, argv, &o, true, &detach, &keep, err) < 0
-	    || require_id(argc, argv, "run [command options] <container-id>", &o.id, err) < 0)
-		return 1;
+	if (cli_parse_create_flags(argc, argv, &o, true, &detach, &keep, err) < 0
+	    || cli_require_id(argc, argv, "run [command options] <container-id>", &o.id, err) < 0
+	    || cli_run_sealed(cli, err) < 0)
+		return -1;
 	o.foreground = !detach;
 	/* Signals for the container queue up until wait_foreground forwards them. */
 	sigfillset(&all);
 	if (o.foreground)
 		sigprocmask(SIG_BLOCK, &all, &old);
 	if (container_create(&o, &c, err) < 0)
-		return 1;
+		return -1;
 	if (container_start(c, err) < 0) {
 		container_free(c);
-		cleanup_run(g->root, o.id);
-		return 1;
-	}
-	if (detach) {
-		container_free(c);
-		return 0;
+		remove_run_container(cli->root, o.id);
+		return -1;
 	}
 	pid_t pid = c->pid;
 	container_free(c); /* drops the lock: state, kill and exec work meanwhile */
-	if (wait_foreground(pid, o.console_master_out, &code, err) < 0)
-		return 1;
+	if (detach)
+		return 0;
+	if (wait_foreground(pid, o.console_master_out, &cli->exit_code, err) < 0)
+		return -1;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!keep)
-		cleanup_run(g->root, o.id);
-	return code;
+		remove_run_container(cli->root, o.id);
+	return 0;
 }

@@ -4,13 +4,13 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "json.h"
 #include "spec.h"
 #include "util.h"
 
-int cmd_spec(struct global_opts *gl, int argc, char **argv, rune_error_t *err)
+int cmd_spec(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "bundle", required_argument, NULL, 'b' },
 		                              { "rootless", no_argument, NULL, 'R' },
@@ -25,12 +25,12 @@ int cmd_spec(struct global_opts *gl, int argc, char **argv, rune_error_t *err)
 		else if (ch == 'R')
 			rootless = true;
 		else
-			return rune_error(err, 0, "spec: invalid flags"), 1;
+			return rune_error(err, 0, "spec: invalid flags");
 	}
 	if (bundle && chdir(bundle) < 0)
-		return rune_error(err, errno, "spec: bundle %s", bundle), 1;
+		return rune_error(err, errno, "spec: bundle %s", bundle);
 	if (access("config.json", F_OK) == 0)
-		return rune_error(err, EEXIST, "File config.json exists. Remove it first"), 1;
+		return rune_error(err, EEXIST, "File config.json exists. Remove it first");
 
 	yajl_gen g = json_gen_new(true, "\t");
 	struct spec_opts so = { .rootless = rootless, .readonly = true };
@@ -40,5 +40,5 @@ int cmd_spec(struct global_opts *gl, int argc, char **argv, rune_error_t *err)
 	yajl_gen_get_buf(g, &buf, &len);
 	int r = write_file_atomic("config.json", buf, len, 0666 & ~0022, err);
 	yajl_gen_free(g);
-	return r < 0 ? 1 : 0;
+	return r < 0 ? -1 : 0;
 }

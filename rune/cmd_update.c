@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "commands.h"
+#include "rune_cli.h"
 #include "container.h"
 #include "json.h"
 #include "util.h"
@@ -41,7 +41,23 @@ static bool parse_size(const char *s, long long *out)
 	return true;
 }
 
-enum { F_MEMORY, F_MEMRES, F_SWAP, F_SHARES, F_PERIOD, F_QUOTA, F_CPUS, F_MEMS, F_PIDS, F_BLKIO, F_N };
+enum {
+	F_MEMORY,
+	F_MEMRES,
+	F_SWAP,
+	F_KMEM,
+	F_KMEM_TCP,
+	F_SHARES,
+	F_PERIOD,
+	F_QUOTA,
+	F_RT_PERIOD,
+	F_RT_RUNTIME,
+	F_CPUS,
+	F_MEMS,
+	F_PIDS,
+	F_BLKIO,
+	F_N
+};
 static const struct {
 	const char *flag, *group, *key;
 	bool is_string;
@@ -49,9 +65,13 @@ static const struct {
 	[F_MEMORY] = { "memory", "memory", "limit", false },
 	[F_MEMRES] = { "memory-reservation", "memory", "reservation", false },
 	[F_SWAP] = { "memory-swap", "memory", "swap", false },
+	[F_KMEM] = { "kernel-memory", "memory", "kernel", false },
+	[F_KMEM_TCP] = { "kernel-memory-tcp", "memory", "kernelTCP", false },
 	[F_SHARES] = { "cpu-shares", "cpu", "shares", false },
 	[F_PERIOD] = { "cpu-period", "cpu", "period", false },
 	[F_QUOTA] = { "cpu-quota", "cpu", "quota", false },
+	[F_RT_PERIOD] = { "cpu-rt-period", "cpu", "realtimePeriod", false },
+	[F_RT_RUNTIME] = { "cpu-rt-runtime", "cpu", "realtimeRuntime", false },
 	[F_CPUS] = { "cpuset-cpus", "cpu", "cpus", true },
 	[F_MEMS] = { "cpuset-mems", "cpu", "mems", true },
 	[F_PIDS] = { "pids-limit", "pids", "limit", false },
@@ -97,9 +117,9 @@ static char *flags_to_json(const char *vals[F_N], rune_error_t *err)
 	return s;
 }
 
-int cmd_update(struct global_opts *g, int argc, char **argv, rune_error_t *err)
+int cmd_update(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
-	struct option opts[F_N + 8];
+	struct option opts[F_N + 4];
 	const char *vals[F_N] = { 0 };
 	const char *rfile = NULL;
 	cleanup_container struct rune_container *c = NULL;
@@ -110,41 +130,44 @@ int cmd_update(struct global_opts *g, int argc, char **argv, rune_error_t *err)
 	for (int i = 0; i < F_N; i++)
 		opts[k++] = (struct option){ fields[i].flag, required_argument, NULL, 1000 + i };
 	opts[k++] = (struct option){ "resources", required_argument, NULL, 'r' };
-	opts[k++] = (struct option){ "kernel-memory", required_argument, NULL, 'x' };
-	opts[k++] = (struct option){ "kernel-memory-tcp", required_argument, NULL, 'x' };
-	opts[k++] = (struct option){ "cpu-rt-period", required_argument, NULL, 'x' };
-	opts[k++] = (struct option){ "cpu-rt-runtime", required_argument, NULL, 'x' };
 	opts[k++] = (struct option){ "l3-cache-schema", required_argument, NULL, 'x' };
 	opts[k++] = (struct option){ "mem-bw-schema", required_argument, NULL, 'x' };
 	opts[k] = (struct option){ NULL, 0, NULL, 0 };
-	while ((ch = getopt_long_only(argc, argv, "+r:", opts, NULL)) != -1) {
+	/* Options may follow the id, as runc takes them (update has no other operands). */
+	while ((ch = getopt_long_only(argc, argv, "r:", opts, NULL)) != -1) {
 		if (ch >= 1000 && ch < 1000 + F_N)
 			vals[ch - 1000] = optarg;
 		else if (ch == 'r')
 			rfile = optarg;
 		else if (ch == 'x')
-			return rune_error(err, ENOTSUP, "update: %s is not supported", argv[optind - 1]), 1;
+			return rune_error(err, ENOTSUP, "update: %s: Intel RDT is not supported by rune",
+			                  argv[optind - 1]);
 		else
-			return rune_error(err, 0, "update: invalid flags"), 1;
+			return rune_error(err, 0, "update: invalid flags");
 	}
-	if (require_id(argc, argv, "update [command options] <container-id>", &id, err) < 0)
-		return 1;
+	if (cli_require_id(argc, argv, "update [command options] <container-id>", &id, err) < 0)
+		return -1;
 	if (rfile) {
 		int r = strcmp(rfile, "-") == 0 ? read_fd_all(0, "standard input", 1 << 20, &text, NULL, err)
 		                                : read_file(rfile, 1 << 20, &text, NULL, err);
 		if (r < 0)
-			return 1;
+			return -1;
 	} else if ((text = flags_to_json(vals, err)) == NULL) {
-		return 1;
+		return -1;
 	}
-	yajl_val res = NULL;
-	if (json_parse(text, rfile ? rfile : "update flags", &res, err) < 0)
-		return 1;
-	int r = container_load(g->root, id, &c, err);
+	yajl_val doc = NULL;
+	const char *what = rfile ? rfile : "update flags";
+	if (json_parse(text, what, &doc, err) < 0)
+		return -1;
+	struct rune_resources *res = NULL;
+	int r = resources_parse(doc, what, &res, err);
+	yajl_tree_free(doc);
+	if (r == 0)
+		r = container_load(cli->root, id, &c, err);
 	if (r == 0 && container_status(c) == STATUS_STOPPED)
 		r = rune_error(err, 0, "container not running");
 	if (r == 0)
 		r = cgroup_apply_resources(c->cgroup, res, err);
-	yajl_tree_free(res);
-	return r < 0 ? 1 : 0;
+	resources_free(res);
+	return r < 0 ? -1 : 0;
 }

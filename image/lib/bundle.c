@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "internal.h"
 #include "json.h"
 #include "spec.h"
@@ -42,7 +42,7 @@ static char *read_image_file(const char *rootfs, const char *file)
 		cleanup_close int root = open(*d, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (root < 0)
 			continue;
-		int fd = open_under(root, file, O_RDONLY, false);
+		int fd = rune_open_in_root(root, file, O_RDONLY, false);
 		if (fd < 0)
 			continue;
 		char *text = NULL;

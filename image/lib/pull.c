@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fsutil.h"
+#include "fs.h"
 #include "internal.h"
 #include "json.h"
 #include "log.h"
@@ -551,8 +551,8 @@ int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bo
 		rc = record_ref(c, &r, err);
 	if (rc < 0) {
 		/* Nothing that looks complete stays behind. */
-		remove_tree(staging);
-		remove_tree(final);
+		rune_remove_tree(staging, NULL);
+		rune_remove_tree(final, NULL);
 	}
 	if (rc == 0)
 		fill_result(&r, client, res);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs.h"
 #include "fsutil.h"
 #include "util.h"
 
@@ -143,18 +144,18 @@ static int apply_whiteout(struct unpacker *u, const char *parent, const char *na
 	cleanup_free char *victim = xasprintf("%s%s%s", parent, *parent ? "/" : "", name);
 	if (nameset_has(&u->seen, victim))
 		return 0;
-	cleanup_close int pfd = open_under(u->rootfd, parent, O_RDONLY | O_DIRECTORY, false);
+	cleanup_close int pfd = rune_open_in_root(u->rootfd, parent, O_RDONLY | O_DIRECTORY, false);
 	if (pfd < 0)
 		return errno == ENOENT || errno == ENOTDIR ? 0
 		                                           : rune_error(err, errno, "%s: whiteout %s", u->what, victim);
-	if (remove_tree_at(pfd, name) < 0 && errno != ENOENT)
-		return rune_error(err, errno, "%s: whiteout: remove %s", u->what, victim);
+	if (rune_remove_tree_at(pfd, name, err) < 0)
+		return rune_error_wrap(err, "%s: whiteout %s", u->what, victim);
 	return 0;
 }
 
 static int apply_opaque(struct unpacker *u, const char *parent, rune_error_t *err)
 {
-	cleanup_close int pfd = open_under(u->rootfd, parent, O_RDONLY | O_DIRECTORY, false);
+	cleanup_close int pfd = rune_open_in_root(u->rootfd, parent, O_RDONLY | O_DIRECTORY, false);
 	if (pfd < 0)
 		return errno == ENOENT ? 0 : rune_error(err, errno, "%s: opaque directory %s", u->what, parent);
 	int dfd = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
@@ -179,13 +180,14 @@ static int record_whiteout(struct unpacker *u, const char *parent, const char *n
 	if (pfd < 0)
 		return rune_error_wrap(err, "%s", u->what);
 	if (opaque) {
-		cleanup_close int dfd = open_under(pfd, ".", O_RDONLY | O_DIRECTORY, true);
+		cleanup_close int dfd = rune_open_in_root(pfd, ".", O_RDONLY | O_DIRECTORY, true);
 		if (dfd < 0 || fsetxattr(dfd, "trusted.overlay.opaque", "y", 1, 0) < 0)
 			return rune_error(err, errno, "%s: mark %s opaque (trusted.overlay.opaque needs root)", u->what,
 			                  *parent ? parent : "/");
 		return 0;
 	}
-	remove_tree_at(pfd, name);
+	/* An entry this layer wrote earlier gives way; mknod reports what cannot. */
+	rune_remove_tree_at(pfd, name, NULL);
 	if (mknodat(pfd, name, S_IFCHR | 0, makedev(0, 0)) < 0)
 		return rune_error(err, errno, "%s: whiteout %s/%s (a 0:0 device node needs root)", u->what, parent,
 		                  name);
@@ -210,12 +212,12 @@ static int handle_whiteout(struct unpacker *u, const char *path, rune_error_t *e
 /* Find a hardlink target: in this layer, or (overlay) in a lower layer, copied up. */
 static int hardlink_target(struct unpacker *u, const char *target, rune_error_t *err)
 {
-	int fd = open_under(u->rootfd, target, O_PATH | O_NOFOLLOW, true);
+	int fd = rune_open_in_root(u->rootfd, target, O_PATH | O_NOFOLLOW, true);
 	if (fd >= 0 || u->mode != UNPACK_OVERLAY || errno != ENOENT)
 		return fd >= 0 ? fd : rune_error(err, errno, "%s: hardlink target \"%s\"", u->what, target);
 	for (char *const *l = u->lowers; l && *l; l++) {
 		cleanup_close int lroot = open(*l, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		cleanup_close int src = lroot < 0 ? -1 : open_under(lroot, target, O_RDONLY | O_NOFOLLOW, true);
+		cleanup_close int src = lroot < 0 ? -1 : rune_open_in_root(lroot, target, O_RDONLY | O_NOFOLLOW, true);
 		if (src < 0)
 			continue;
 		struct stat st;
@@ -237,7 +239,7 @@ static int hardlink_target(struct unpacker *u, const char *target, rune_error_t 
 		}
 		if (u->root)
 			(void) !fchown(dst, st.st_uid, st.st_gid);
-		return open_under(u->rootfd, target, O_PATH | O_NOFOLLOW, true);
+		return rune_open_in_root(u->rootfd, target, O_PATH | O_NOFOLLOW, true);
 	}
 	return rune_error(err, ENOENT, "%s: hardlink target \"%s\" is in no layer", u->what, target);
 }
@@ -306,7 +308,7 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive *w,
 	const char *base;
 	split(path, &parent, &base);
 	if (*parent) {
-		int pfd = open_under(u->rootfd, parent, O_PATH | O_DIRECTORY, true);
+		int pfd = rune_open_in_root(u->rootfd, parent, O_PATH | O_DIRECTORY, true);
 		if (pfd < 0 && errno != ENOENT)
 			return rune_error(err, errno == ELOOP ? EPERM : errno,
 			                  "%s: entry \"%s\": its path goes through a symlink or a non-directory",

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "json.h"
+#include "mountinfo.h"
 #include "util.h"
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
@@ -79,31 +80,26 @@ static char *v1_controllers(const char *superopts)
 	return out;
 }
 
+static int add_hierarchy(const struct rune_mount_entry *e, void *data)
+{
+	struct rune_cgroup *cg = data;
+	bool v2 = strcmp(e->fstype, "cgroup2") == 0;
+	if ((!v2 && strcmp(e->fstype, "cgroup") != 0) || strcmp(e->root, "/") != 0
+	    || !rune_path_within(e->mountpoint, CGROUP_ROOT))
+		return 0;
+	cg->h = xrealloc(cg->h, (cg->n + 1) * sizeof(*cg->h));
+	struct cgroup_hier *h = &cg->h[cg->n++];
+	memset(h, 0, sizeof(*h));
+	h->mountpoint = xstrdup(e->mountpoint);
+	h->v2 = v2;
+	h->controllers = v2 ? xstrdup("") : v1_controllers(e->superopts);
+	return 0;
+}
+
 static int discover(struct rune_cgroup *cg, rune_error_t *err)
 {
-	cleanup_file FILE *f = fopen("/proc/self/mountinfo", "re");
-	cleanup_free char *line = NULL;
-	size_t cap = 0;
-
-	if (f == NULL)
-		return rune_error(err, errno, "open /proc/self/mountinfo");
-	while (getline(&line, &cap, f) > 0) {
-		char root[4096], mnt[4096], fstype[64], superopts[1024];
-		char *dash = strstr(line, " - ");
-		if (dash == NULL || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2
-		    || sscanf(dash + 3, "%63s %*s %1023s", fstype, superopts) != 2)
-			continue;
-		bool v2 = strcmp(fstype, "cgroup2") == 0;
-		if ((!v2 && strcmp(fstype, "cgroup") != 0) || strcmp(root, "/") != 0
-		    || strncmp(mnt, CGROUP_ROOT, strlen(CGROUP_ROOT)) != 0)
-			continue;
-		cg->h = xrealloc(cg->h, (cg->n + 1) * sizeof(*cg->h));
-		struct cgroup_hier *h = &cg->h[cg->n++];
-		memset(h, 0, sizeof(*h));
-		h->mountpoint = xstrdup(mnt);
-		h->v2 = v2;
-		h->controllers = v2 ? xstrdup("") : v1_controllers(superopts);
-	}
+	if (rune_mountinfo_each(add_hierarchy, cg, err) < 0)
+		return -1;
 	if (cg->n == 0)
 		return rune_error(err, ENOENT, "no cgroup hierarchy is mounted under %s", CGROUP_ROOT);
 	return 0;
@@ -198,9 +194,10 @@ int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup *
 		struct cgroup_hier *h = &cg->h[i];
 		cleanup_free char *base = path[0] == '/' ? xstrdup("") : cgroup_of(0, h);
 		h->dir = xasprintf("%s%s%s%s", h->mountpoint, base, path[0] == '/' ? "" : "/", path);
+		h->created = access(h->dir, F_OK) != 0;
 		if (mkdir_p(h->dir, 0755, err) < 0
 		    || (has_controller(h->controllers, "cpuset") && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
-			cgroup_destroy(cg, NULL);
+			cgroup_undo_create(cg);
 			cgroup_free(cg);
 			return rune_error_wrap(err, "create cgroup");
 		}
@@ -231,6 +228,71 @@ int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err)
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg_write(cg->h[i].dir, "cgroup.procs", buf, err) < 0)
 			return rune_error_wrap(err, "join cgroup");
+	return 0;
+}
+
+/* A sub-cgroup path, cleaned: "" for the cgroup itself; NULL if it leaves it. */
+static char *clean_sub_path(const char *path)
+{
+	cleanup_free char *copy = xstrdup(path);
+	char *out = xstrdup(""), *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			char *slash = strrchr(out, '/');
+			if (*out == '\0') {
+				free(out);
+				return NULL;
+			}
+			*(slash ? slash : out) = '\0';
+			continue;
+		}
+		char *n = xasprintf("%s/%s", out, c);
+		free(out);
+		out = n;
+	}
+	return out;
+}
+
+int cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err)
+{
+	cleanup_free char **subs = xcalloc(cg->n + 1, sizeof(char *)); /* borrowed from owned below */
+	cleanup_strv char **owned = xcalloc(1, sizeof(char *));
+	for (char *const *s = specs; s && *s; s++) {
+		const char *colon = strchr(*s, ':');
+		const char *path = colon ? colon + 1 : *s;
+		char *clean = clean_sub_path(path);
+		if (clean == NULL)
+			return rune_error(err, EINVAL, "exec --cgroup %s: %s is not a sub cgroup path", *s, path);
+		strv_append(&owned, clean);
+		free(clean);
+		const char *sub = owned[strv_len(owned) - 1];
+		if (colon == NULL) {
+			for (size_t i = 0; i < cg->n; i++)
+				subs[i] = (char *) sub;
+			continue;
+		}
+		cleanup_free char *ctrls = strndup(*s, colon - *s);
+		char *save = NULL;
+		for (char *c = strtok_r(ctrls, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+			bool found = false;
+			for (size_t i = 0; i < cg->n; i++)
+				if (!cg->h[i].v2 && has_controller(cg->h[i].controllers, c)) {
+					subs[i] = (char *) sub;
+					found = true;
+				}
+			if (!found)
+				return rune_error(err, EINVAL, "exec --cgroup %s: unknown controller %s", *s, c);
+		}
+	}
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int) pid);
+	for (size_t i = 0; i < cg->n; i++) {
+		cleanup_free char *dir = xasprintf("%s%s", cg->h[i].dir, subs[i] ? subs[i] : "");
+		if (cg_write(dir, "cgroup.procs", buf, err) < 0)
+			return rune_error_wrap(err, "adding pid %d to cgroups", (int) pid);
+	}
 	return 0;
 }
 
@@ -297,23 +359,32 @@ int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err)
 	return rune_error(err, ETIMEDOUT, "the cgroup did not become %s", freeze ? "frozen" : "thawed");
 }
 
+/* rmdir, waiting briefly for tasks that are still exiting (EBUSY). */
+static int remove_dir(const char *dir, rune_error_t *err)
+{
+	for (int tries = 0;; tries++) {
+		if (rmdir(dir) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || tries > 400)
+			return rune_error(err, errno, "remove cgroup %s", dir);
+		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+	}
+}
+
 int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
 {
 	int ret = 0;
-	for (size_t i = 0; cg && i < cg->n; i++) {
-		if (cg->h[i].dir == NULL)
-			continue;
-		for (int tries = 0;; tries++) {
-			if (rmdir(cg->h[i].dir) == 0 || errno == ENOENT)
-				break;
-			if (errno != EBUSY || tries > 400) {
-				ret = rune_error(err, errno, "remove cgroup %s", cg->h[i].dir);
-				break;
-			}
-			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
-		}
-	}
+	for (size_t i = 0; cg && i < cg->n; i++)
+		if (cg->h[i].dir && remove_dir(cg->h[i].dir, ret < 0 ? NULL : err) < 0)
+			ret = -1;
 	return ret;
+}
+
+void cgroup_undo_create(const struct rune_cgroup *cg)
+{
+	for (size_t i = 0; cg && i < cg->n; i++)
+		if (cg->h[i].created && cg->h[i].dir)
+			remove_dir(cg->h[i].dir, NULL);
 }
 
 static long long read_ll(const struct cgroup_hier *h, const char *file)

@@ -9,12 +9,16 @@
 #include <yajl/yajl_tree.h>
 
 #include "error.h"
+#include "resources.h"
+
+struct rune_device;
 
 struct cgroup_hier {
 	char *mountpoint;  /* e.g. /sys/fs/cgroup/memory */
 	char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
 	bool v2;
-	char *dir; /* this container's directory in the hierarchy */
+	char *dir;    /* this container's directory in the hierarchy */
+	bool created; /* made by this create (not saved: only for undoing it) */
 };
 
 struct rune_cgroup {
@@ -37,13 +41,19 @@ int cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, st
                          rune_error_t *err);
 /* Move pid into every hierarchy of the cgroup. */
 int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
+/* The same, into sub-cgroups: each spec is "path" (every hierarchy) or
+ * "controller[,controller]:path", the path below the container's cgroup. */
+int cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err);
+/* Before anything exists: refuse resources whose controller this host lacks
+ * (and the unified map anywhere but on a cgroup v2 host), naming the field. */
+int cgroup_check_resources(const struct rune_resources *res, rune_error_t *err);
 /* Apply linux.resources (or an update's LinuxResources) to the cgroup
- * (cgroup_resources.c); devices are those of linux.devices, allowed too. */
-int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val resources, rune_error_t *err);
+ * (cgroup_resources.c). NULL applies nothing. */
+int cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resources *res, rune_error_t *err);
 /* Program the devices controller (v1 lists, v2 eBPF) from linux.resources.devices
- * plus the devices every container gets and extra (type, major, minor) nodes. */
-int cgroup_apply_devices(const struct rune_cgroup *cg, yajl_val rules, const char *extra_types,
-                         const long long *extra_major, const long long *extra_minor, size_t n_extra, rune_error_t *err);
+ * plus the devices every container gets and the nodes of linux.devices. */
+int cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resources *res,
+                         const struct rune_device *nodes, size_t n_nodes, rune_error_t *err);
 /* Pids of every process in the container's cgroup. */
 int cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err);
 /* Freeze (true) or thaw (false), waiting until the kernel reports the new state. */
@@ -52,6 +62,8 @@ int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err);
 bool cgroup_is_frozen(const struct rune_cgroup *cg);
 /* Remove the cgroup directories (waiting briefly for exiting tasks). */
 int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err);
+/* Undo cgroup_create: remove only the directories it made. */
+void cgroup_undo_create(const struct rune_cgroup *cg);
 /* How many processes the kernel OOM-killed in the cgroup so far (-1: unknown). */
 long long cgroup_oom_kills(const struct rune_cgroup *cg);
 /* Write the runc-style "stats" object for `events`. */

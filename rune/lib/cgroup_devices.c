@@ -12,76 +12,46 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
-#include "json.h"
+#include "config.h"
 #include "util.h"
 
-enum { ACC_MKNOD = BPF_DEVCG_ACC_MKNOD, ACC_READ = BPF_DEVCG_ACC_READ, ACC_WRITE = BPF_DEVCG_ACC_WRITE };
+/* The kernel's access bits are the ones resources.h names. */
+_Static_assert((int) DEV_ACC_MKNOD == (int) BPF_DEVCG_ACC_MKNOD && (int) DEV_ACC_READ == (int) BPF_DEVCG_ACC_READ
+                   && (int) DEV_ACC_WRITE == (int) BPF_DEVCG_ACC_WRITE,
+               "device access bits");
 
-struct dev_rule {
-	bool allow;
-	char type;              /* 'a', 'c', 'b' */
-	long long major, minor; /* -1: any */
-	unsigned access;
+/* The devices every container may use, as runc allows them; one whose path
+ * linux.devices names again gives way to that entry (which the rules of
+ * linux.resources.devices then govern, as with runc). */
+static const struct {
+	const char *path;
+	struct rune_device_rule rule;
+} defaults[] = {
+	{ NULL, { true, 'c', -1, -1, DEV_ACC_MKNOD } },    { NULL, { true, 'b', -1, -1, DEV_ACC_MKNOD } },
+	{ "/dev/null", { true, 'c', 1, 3, DEV_ACC_ALL } }, { "/dev/random", { true, 'c', 1, 8, DEV_ACC_ALL } },
+	{ "/dev/full", { true, 'c', 1, 7, DEV_ACC_ALL } }, { "/dev/tty", { true, 'c', 5, 0, DEV_ACC_ALL } },
+	{ "/dev/zero", { true, 'c', 1, 5, DEV_ACC_ALL } }, { "/dev/urandom", { true, 'c', 1, 9, DEV_ACC_ALL } },
+	{ NULL, { true, 'c', 136, -1, DEV_ACC_ALL } }, /* /dev/pts/N */
+	{ NULL, { true, 'c', 5, 2, DEV_ACC_ALL } },    /* /dev/ptmx */
+	{ NULL, { true, 'c', 10, 200, DEV_ACC_ALL } }, /* tun/tap */
 };
 
-/* runc's implicit allow-list: device nodes any container needs. */
-static const struct dev_rule defaults[] = {
-	{ true, 'c', -1, -1, ACC_MKNOD }, { true, 'b', -1, -1, ACC_MKNOD }, { true, 'c', 1, 3, 7 },
-	{ true, 'c', 1, 5, 7 },           { true, 'c', 1, 7, 7 },           { true, 'c', 1, 8, 7 },
-	{ true, 'c', 1, 9, 7 },           { true, 'c', 5, 0, 7 },           { true, 'c', 5, 1, 7 },
-	{ true, 'c', 5, 2, 7 },           { true, 'c', 136, -1, 7 },
-};
-
-static int parse_rule(yajl_val v, size_t i, struct dev_rule *d, rune_error_t *err)
-{
-	cleanup_free char *w = xasprintf("linux.resources.devices[%zu]", i);
-	cleanup_free char *type = NULL, *access = NULL;
-	int64_t maj = -1, min = -1;
-	bool allow = false;
-	if (json_expect_object(v, w, err) < 0 || json_read_bool(json_get(v, "allow"), "allow", &allow, err) < 0
-	    || json_read_string(json_get(v, "type"), "type", &type, err) < 0
-	    || json_read_int64(json_get(v, "major"), "major", &maj, err) < 0
-	    || json_read_int64(json_get(v, "minor"), "minor", &min, err) < 0
-	    || json_read_string(json_get(v, "access"), "access", &access, err) < 0)
-		return rune_error_wrap(err, "%s", w);
-	if (json_get(v, "allow") == NULL)
-		return rune_error(err, EINVAL, "%s.allow: missing", w);
-	d->allow = allow;
-	d->type = type && *type ? type[0] : 'a';
-	if ((d->type != 'a' && d->type != 'c' && d->type != 'b') || (type && strlen(type) > 1))
-		return rune_error(err, EINVAL, "%s.type: \"%s\", want a, c or b", w, type);
-	d->major = maj;
-	d->minor = min;
-	d->access = 0;
-	for (const char *p = access && *access ? access : "rwm"; *p; p++) {
-		if (*p == 'r')
-			d->access |= ACC_READ;
-		else if (*p == 'w')
-			d->access |= ACC_WRITE;
-		else if (*p == 'm')
-			d->access |= ACC_MKNOD;
-		else
-			return rune_error(err, EINVAL, "%s.access: \"%s\", want letters of rwm", w, access);
-	}
-	return 0;
-}
-
-static void format_rule(const struct dev_rule *d, char *buf, size_t n)
+static void format_rule(const struct rune_device_rule *d, char *buf, size_t n)
 {
 	char maj[24] = "*", min[24] = "*";
 	if (d->major >= 0)
-		snprintf(maj, sizeof(maj), "%lld", d->major);
+		snprintf(maj, sizeof(maj), "%lld", (long long) d->major);
 	if (d->minor >= 0)
-		snprintf(min, sizeof(min), "%lld", d->minor);
+		snprintf(min, sizeof(min), "%lld", (long long) d->minor);
 	if (d->type == 'a') {
 		snprintf(buf, n, "a");
 		return;
 	}
-	snprintf(buf, n, "%c %s:%s %s%s%s", d->type, maj, min, d->access & ACC_READ ? "r" : "",
-	         d->access & ACC_WRITE ? "w" : "", d->access & ACC_MKNOD ? "m" : "");
+	snprintf(buf, n, "%c %s:%s %s%s%s", d->type, maj, min, d->access & DEV_ACC_READ ? "r" : "",
+	         d->access & DEV_ACC_WRITE ? "w" : "", d->access & DEV_ACC_MKNOD ? "m" : "");
 }
 
-static int apply_v1(const struct cgroup_hier *h, const struct dev_rule *rules, size_t n, rune_error_t *err)
+static int apply_v1(const struct cgroup_hier *h, const struct rune_device_rule *rules, size_t n, rune_error_t *err)
 {
 	for (size_t i = 0; i < n; i++) {
 		char line[96];
@@ -95,10 +65,10 @@ static int apply_v1(const struct cgroup_hier *h, const struct dev_rule *rules, s
 #define INSN(c, d, s, o, i) ((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
 
 /* One rule: checks that jump to the next rule on mismatch, then the verdict. */
-static size_t emit_rule(struct bpf_insn *p, const struct dev_rule *d)
+static size_t emit_rule(struct bpf_insn *p, const struct rune_device_rule *d)
 {
 	size_t n = 0, len = 2; /* verdict: mov r0, exit */
-	bool t = d->type != 'a', a = (d->access & 7) != 7, ma = d->major >= 0, mi = d->minor >= 0;
+	bool t = d->type != 'a', a = (d->access & DEV_ACC_ALL) != DEV_ACC_ALL, ma = d->major >= 0, mi = d->minor >= 0;
 	len += t + (a ? 2 : 0) + ma + mi;
 	if (t)
 		p[n] = INSN(BPF_JMP | BPF_JNE | BPF_K, 2, 0, len - n - 1,
@@ -106,7 +76,7 @@ static size_t emit_rule(struct bpf_insn *p, const struct dev_rule *d)
 		n++;
 	if (a) {
 		p[n++] = INSN(BPF_ALU64 | BPF_MOV | BPF_X, 6, 3, 0, 0);
-		p[n] = INSN(BPF_JMP | BPF_JSET | BPF_K, 6, 0, len - n - 1, (int) (~d->access & 7)), n++;
+		p[n] = INSN(BPF_JMP | BPF_JSET | BPF_K, 6, 0, len - n - 1, (int) (~d->access & DEV_ACC_ALL)), n++;
 	}
 	if (ma)
 		p[n] = INSN(BPF_JMP | BPF_JNE | BPF_K, 4, 0, len - n - 1, (int) d->major), n++;
@@ -117,7 +87,7 @@ static size_t emit_rule(struct bpf_insn *p, const struct dev_rule *d)
 	return n;
 }
 
-static int apply_v2(const struct cgroup_hier *h, const struct dev_rule *rules, size_t n, rune_error_t *err)
+static int apply_v2(const struct cgroup_hier *h, const struct rune_device_rule *rules, size_t n, rune_error_t *err)
 {
 	struct bpf_insn *prog = xcalloc(8 * n + 16, sizeof(*prog));
 	size_t k = 0;
@@ -133,9 +103,9 @@ static int apply_v2(const struct cgroup_hier *h, const struct dev_rule *rules, s
 	 * code it can never reach). */
 	bool open_end = true;
 	for (size_t i = n; i-- > 0 && open_end;) {
-		const struct dev_rule *d = &rules[i];
+		const struct rune_device_rule *d = &rules[i];
 		k += emit_rule(prog + k, d);
-		open_end = d->type != 'a' || (d->access & 7) != 7 || d->major >= 0 || d->minor >= 0;
+		open_end = d->type != 'a' || (d->access & DEV_ACC_ALL) != DEV_ACC_ALL || d->major >= 0 || d->minor >= 0;
 	}
 	if (open_end) {
 		prog[k++] = INSN(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);
@@ -172,24 +142,26 @@ static int apply_v2(const struct cgroup_hier *h, const struct dev_rule *rules, s
 	return 0;
 }
 
-int cgroup_apply_devices(const struct rune_cgroup *cg, yajl_val list, const char *types, const long long *majors,
-                         const long long *minors, size_t n_extra, rune_error_t *err)
+static bool named_by(const char *path, const struct rune_device *nodes, size_t n)
 {
-	if (list == NULL)
+	for (size_t i = 0; path && i < n; i++)
+		if (strcmp(nodes[i].path, path) == 0)
+			return true;
+	return false;
+}
+
+int cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resources *res,
+                         const struct rune_device *nodes, size_t n_nodes, rune_error_t *err)
+{
+	if (res == NULL || !res->has_devices)
 		return 0; /* nothing asked: the devices controller stays as inherited */
-	if (json_expect_array(list, "linux.resources.devices", err) < 0)
-		return -1;
-	size_t n = list->u.array.len;
-	size_t total = n + sizeof(defaults) / sizeof(defaults[0]) + n_extra;
-	cleanup_free struct dev_rule *rules = xcalloc(total + 1, sizeof(*rules));
-	for (size_t i = 0; i < n; i++)
-		if (parse_rule(list->u.array.values[i], i, &rules[i], err) < 0)
-			return -1;
-	memcpy(rules + n, defaults, sizeof(defaults));
-	size_t k = n + sizeof(defaults) / sizeof(defaults[0]);
-	for (size_t i = 0; i < n_extra; i++)
-		if (types[i] == 'c' || types[i] == 'b')
-			rules[k++] = (struct dev_rule){ true, types[i], majors[i], minors[i], 7 };
+	size_t n = res->n_devices;
+	cleanup_free struct rune_device_rule *rules = xcalloc(n + ARRAY_SIZE(defaults) + 1, sizeof(*rules));
+	memcpy(rules, res->devices, n * sizeof(*rules));
+	size_t k = n;
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
+		if (!named_by(defaults[i].path, nodes, n_nodes))
+			rules[k++] = defaults[i].rule;
 	const struct cgroup_hier *h = cgroup_find(cg, "devices");
 	if (h == NULL)
 		return rune_error(err, ENOTSUP, "linux.resources.devices: no devices controller on this host");

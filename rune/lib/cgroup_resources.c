@@ -1,5 +1,6 @@
 /* linux.resources onto cgroupfs, v1 and v2: memory, cpu, pids, blockIO,
- * hugepageLimits, network, rdma and the unified map. Every field either takes
+ * hugepageLimits, network, rdma and the unified map. The values were checked
+ * when the config was read (resources.c); here every field either takes
  * effect or fails naming itself and why the host cannot do it. */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,7 +11,6 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
-#include "json.h"
 #include "log.h"
 #include "util.h"
 
@@ -29,26 +29,6 @@ static const struct cgroup_hier *need(struct res *r, const char *ctrl, const cha
 	return h;
 }
 
-/* An integer member, if present: 1 and its value, 0 if absent, -1 on a type error. */
-static int get(yajl_val obj, const char *key, const char *where, long long *out, rune_error_t *err)
-{
-	yajl_val v = json_get(obj, key);
-	if (v == NULL || YAJL_IS_NULL(v))
-		return 0;
-	if (!YAJL_IS_INTEGER(v)) {
-		if (YAJL_IS_NUMBER(v) && v->u.number.flags & YAJL_NUMBER_DOUBLE_VALID)
-			return rune_error(err, EINVAL, W "%s.%s: not an integer", where, key);
-		/* beyond int64: an unsigned "unlimited" from some clients */
-		if (YAJL_IS_NUMBER(v)) {
-			*out = -1;
-			return 1;
-		}
-		return rune_error(err, EINVAL, W "%s.%s: not a number", where, key);
-	}
-	*out = YAJL_GET_INTEGER(v);
-	return 1;
-}
-
 static int wr(struct res *r, const struct cgroup_hier *h, const char *file, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static int wr(struct res *r, const struct cgroup_hier *h, const char *file, const char *field, const char *fmt, ...)
@@ -57,8 +37,10 @@ static int wr(struct res *r, const struct cgroup_hier *h, const char *file, cons
 	char *v;
 	va_start(ap, fmt);
 	if (vasprintf(&v, fmt, ap) < 0)
-		oom();
+		v = NULL;
 	va_end(ap);
+	if (v == NULL)
+		return rune_error(r->err, ENOMEM, W "%s", field);
 	cleanup_free char *val = v;
 	cleanup_free char *path = xasprintf("%s/%s", h->dir, file);
 	if (access(path, F_OK) < 0)
@@ -77,228 +59,194 @@ static const char *lim(long long v, bool v2, char *buf, size_t n)
 	return buf;
 }
 
-static int memory_v1(struct res *r, const struct cgroup_hier *h, yajl_val m)
+static int memory_v1(struct res *r, const struct cgroup_hier *h, const struct rune_resources *res)
 {
-	long long limit = 0, swap = 0, v;
+	const struct res_int *limit = &res->memory.limit, *swap = &res->memory.swap;
 	char b1[32], b2[32];
-	int has_limit = get(m, "limit", "memory", &limit, r->err), has_swap = get(m, "swap", "memory", &swap, r->err);
-	if (has_limit < 0 || has_swap < 0)
-		return -1;
 	/* memory.memsw must stay >= memory.limit: order the writes so each one is valid. */
-	if (has_limit && has_swap) {
+	if (limit->set && swap->set) {
 		rune_error_t e = NULL;
-		if (cg_write(h->dir, "memory.memsw.limit_in_bytes", lim(swap, false, b2, 32), &e) == 0) {
-			if (wr(r, h, "memory.limit_in_bytes", "memory.limit", "%s", lim(limit, false, b1, 32)) < 0)
-				return -1;
-		} else if (wr(r, h, "memory.limit_in_bytes", "memory.limit", "%s", lim(limit, false, b1, 32)) < 0
-		           || wr(r, h, "memory.memsw.limit_in_bytes", "memory.swap", "%s", lim(swap, false, b2, 32))
-		                  < 0) {
-			rune_error_release(&e);
-			return -1;
-		}
+		bool swap_first = cg_write(h->dir, "memory.memsw.limit_in_bytes", lim(swap->v, false, b2, 32), &e) == 0;
 		rune_error_release(&e);
-	} else if (has_limit) {
-		if (wr(r, h, "memory.limit_in_bytes", "memory.limit", "%s", lim(limit, false, b1, 32)) < 0)
+		if (wr(r, h, "memory.limit_in_bytes", "memory.limit", "%s", lim(limit->v, false, b1, 32)) < 0
+		    || (!swap_first
+		        && wr(r, h, "memory.memsw.limit_in_bytes", "memory.swap", "%s", lim(swap->v, false, b2, 32))
+		               < 0))
 			return -1;
-	} else if (has_swap) {
-		if (wr(r, h, "memory.memsw.limit_in_bytes", "memory.swap", "%s", lim(swap, false, b2, 32)) < 0)
+	} else if (limit->set) {
+		if (wr(r, h, "memory.limit_in_bytes", "memory.limit", "%s", lim(limit->v, false, b1, 32)) < 0)
+			return -1;
+	} else if (swap->set) {
+		if (wr(r, h, "memory.memsw.limit_in_bytes", "memory.swap", "%s", lim(swap->v, false, b2, 32)) < 0)
 			return -1;
 	}
-	int k;
-	if ((k = get(m, "reservation", "memory", &v, r->err)) < 0
-	    || (k && wr(r, h, "memory.soft_limit_in_bytes", "memory.reservation", "%s", lim(v, false, b1, 32)) < 0))
+	const struct res_int *resv = &res->memory.reservation, *tcp = &res->memory.kernel_tcp;
+	if (resv->set
+	    && wr(r, h, "memory.soft_limit_in_bytes", "memory.reservation", "%s", lim(resv->v, false, b1, 32)) < 0)
 		return -1;
-	if ((k = get(m, "kernelTCP", "memory", &v, r->err)) < 0
-	    || (k && wr(r, h, "memory.kmem.tcp.limit_in_bytes", "memory.kernelTCP", "%s", lim(v, false, b1, 32)) < 0))
+	if (tcp->set
+	    && wr(r, h, "memory.kmem.tcp.limit_in_bytes", "memory.kernelTCP", "%s", lim(tcp->v, false, b1, 32)) < 0)
 		return -1;
-	if ((k = get(m, "swappiness", "memory", &v, r->err)) < 0)
+	if (res->memory.swappiness.set
+	    && wr(r, h, "memory.swappiness", "memory.swappiness", "%lld", (long long) res->memory.swappiness.v) < 0)
 		return -1;
-	if (k && (v < 0 || v > 100))
-		return rune_error(r->err, EINVAL, W "memory.swappiness: %lld, want 0 to 100", v);
-	if (k && wr(r, h, "memory.swappiness", "memory.swappiness", "%lld", v) < 0)
-		return -1;
-	if ((k = get(m, "kernel", "memory", &v, r->err)) < 0)
-		return -1;
-	if (k)
+	if (res->memory.kernel.set)
 		log_debug(W "memory.kernel is deprecated and ignored (as runc does)");
-	bool b = false;
-	if (json_read_bool(json_get(m, "disableOOMKiller"), W "memory.disableOOMKiller", &b, r->err) < 0)
-		return -1;
-	if (b && wr(r, h, "memory.oom_control", "memory.disableOOMKiller", "1") < 0)
+	if (res->memory.disable_oom_killer && wr(r, h, "memory.oom_control", "memory.disableOOMKiller", "1") < 0)
 		return -1;
 	return 0;
 }
 
-static int memory_v2(struct res *r, const struct cgroup_hier *h, yajl_val m)
+static int memory_v2(struct res *r, const struct cgroup_hier *h, const struct rune_resources *res)
 {
-	long long limit = 0, swap = 0, v;
+	const struct res_int *limit = &res->memory.limit, *swap = &res->memory.swap;
 	char b[32];
-	int has_limit = get(m, "limit", "memory", &limit, r->err), has_swap = get(m, "swap", "memory", &swap, r->err);
-	if (has_limit < 0 || has_swap < 0)
-		return -1;
-	bool check = false, nooom = false;
-	if (json_read_bool(json_get(m, "checkBeforeUpdate"), W "memory.checkBeforeUpdate", &check, r->err) < 0
-	    || json_read_bool(json_get(m, "disableOOMKiller"), W "memory.disableOOMKiller", &nooom, r->err) < 0)
-		return -1;
-	if (nooom)
+	if (res->memory.disable_oom_killer)
 		return rune_error(r->err, ENOTSUP, W "memory.disableOOMKiller: cgroup v2 has no such knob");
-	if (has_limit && check && limit > 0) {
+	if (res->memory.swappiness.set)
+		return rune_error(r->err, ENOTSUP, W "memory.swappiness: cgroup v2 has no per-cgroup swappiness");
+	if (res->memory.kernel_tcp.set)
+		return rune_error(r->err, ENOTSUP, W "memory.kernelTCP: cgroup v2 has no TCP memory limit");
+	if (limit->set && res->memory.check_before_update && limit->v > 0) {
 		cleanup_free char *cur = cg_read(h->dir, "memory.current");
-		if (cur && strtoll(cur, NULL, 10) > limit)
-			return rune_error(r->err, EBUSY, W "memory.limit: %lld is below the current usage %lld", limit,
-			                  strtoll(cur, NULL, 10));
+		if (cur && strtoll(cur, NULL, 10) > limit->v)
+			return rune_error(r->err, EBUSY, W "memory.limit: %lld is below the current usage %lld",
+			                  (long long) limit->v, strtoll(cur, NULL, 10));
 	}
-	if (has_limit && wr(r, h, "memory.max", "memory.limit", "%s", lim(limit, true, b, 32)) < 0)
+	if (limit->set && wr(r, h, "memory.max", "memory.limit", "%s", lim(limit->v, true, b, 32)) < 0)
 		return -1;
 	/* The spec's swap is memory+swap; v2 counts swap alone. */
-	if (has_swap) {
-		if (swap >= 0 && has_limit && limit >= 0 && swap < limit)
+	if (swap->set) {
+		bool limited = limit->set && limit->v >= 0;
+		if (swap->v >= 0 && limited && swap->v < limit->v)
 			return rune_error(r->err, EINVAL,
-			                  W "memory.swap: %lld is below memory.limit %lld (swap is memory+swap)", swap,
-			                  limit);
-		long long s = swap < 0 || !has_limit || limit < 0 ? swap : swap - limit;
+			                  W "memory.swap: %lld is below memory.limit %lld (swap is memory+swap)",
+			                  (long long) swap->v, (long long) limit->v);
+		long long s = swap->v < 0 || !limited ? swap->v : swap->v - limit->v;
 		if (wr(r, h, "memory.swap.max", "memory.swap", "%s", lim(s, true, b, 32)) < 0)
 			return -1;
 	}
-	int k;
-	if ((k = get(m, "reservation", "memory", &v, r->err)) < 0
-	    || (k && wr(r, h, "memory.low", "memory.reservation", "%s", lim(v, true, b, 32)) < 0))
+	const struct res_int *resv = &res->memory.reservation;
+	if (resv->set && wr(r, h, "memory.low", "memory.reservation", "%s", lim(resv->v, true, b, 32)) < 0)
 		return -1;
-	if ((k = get(m, "swappiness", "memory", &v, r->err)) < 0)
-		return -1;
-	if (k)
-		return rune_error(r->err, ENOTSUP, W "memory.swappiness: cgroup v2 has no per-cgroup swappiness");
-	if ((k = get(m, "kernelTCP", "memory", &v, r->err)) < 0)
-		return -1;
-	if (k)
-		return rune_error(r->err, ENOTSUP, W "memory.kernelTCP: cgroup v2 has no TCP memory limit");
 	return 0;
 }
 
-static int apply_memory(struct res *r, yajl_val m)
+static int apply_memory(struct res *r, const struct rune_resources *res)
 {
-	if (m == NULL)
-		return 0;
-	if (json_expect_object(m, W "memory", r->err) < 0)
-		return -1;
-	if (m->u.object.len == 0)
+	if (!res->memory.any)
 		return 0;
 	const struct cgroup_hier *h = need(r, "memory", "memory");
 	if (h == NULL)
 		return -1;
-	return h->v2 ? memory_v2(r, h, m) : memory_v1(r, h, m);
+	return h->v2 ? memory_v2(r, h, res) : memory_v1(r, h, res);
 }
 
-static int apply_cpu(struct res *r, yajl_val c)
+static int cpu_bandwidth(struct res *r, const struct cgroup_hier *h, const struct rune_resources *res)
 {
-	long long v, quota = 0, period = 0, burst = 0;
-	int k;
-	if (c == NULL)
+	const struct res_int *quota = &res->cpu.quota, *period = &res->cpu.period, *burst = &res->cpu.burst;
+	if (h->v2) {
+		char b[32];
+		cleanup_free char *cur = cg_read(h->dir, "cpu.max");
+		long long cur_period = cur && strchr(cur, ' ') ? strtoll(strchr(cur, ' ') + 1, NULL, 10) : 100000;
+		if ((quota->set || period->set)
+		    && wr(r, h, "cpu.max", "cpu.quota", "%s %lld", quota->set ? lim(quota->v, true, b, 32) : "max",
+		          period->set ? (long long) period->v : cur_period)
+		           < 0)
+			return -1;
+		return burst->set ? wr(r, h, "cpu.max.burst", "cpu.burst", "%lld", (long long) burst->v) : 0;
+	}
+	/* A period below the current one can make old quota / new period exceed
+	 * the parent's limit (EINVAL): then the quota goes first, the period after. */
+	bool period_after = false;
+	if (period->set) {
+		rune_error_t e = NULL;
+		char v[32];
+		snprintf(v, sizeof(v), "%lld", (long long) period->v);
+		if (cg_write(h->dir, "cpu.cfs_period_us", v, &e) < 0) {
+			period_after = quota->set && e->status == EINVAL;
+			if (!period_after) {
+				rune_error_move(r->err, &e);
+				return rune_error_wrap(r->err, W "cpu.period");
+			}
+		}
+		rune_error_release(&e);
+	}
+	if (quota->set
+	    && wr(r, h, "cpu.cfs_quota_us", "cpu.quota", "%lld", quota->v < 0 ? -1LL : (long long) quota->v) < 0)
+		return -1;
+	if (period_after && wr(r, h, "cpu.cfs_period_us", "cpu.period", "%lld", (long long) period->v) < 0)
+		return -1;
+	return burst->set ? wr(r, h, "cpu.cfs_burst_us", "cpu.burst", "%lld", (long long) burst->v) : 0;
+}
+
+static int cpu_realtime(struct res *r, const struct rune_resources *res)
+{
+	const struct res_int *rt = &res->cpu.realtime_runtime, *rp = &res->cpu.realtime_period;
+	const struct cgroup_hier *h;
+	if (!(rt->set && rt->v) && !(rp->set && rp->v))
 		return 0;
-	if (json_expect_object(c, W "cpu", r->err) < 0)
+	if (!(h = need(r, "cpu", "cpu.realtimeRuntime")))
 		return -1;
-	int hq = get(c, "quota", "cpu", &quota, r->err), hp = get(c, "period", "cpu", &period, r->err);
-	int hb = get(c, "burst", "cpu", &burst, r->err);
-	if (hq < 0 || hp < 0 || hb < 0)
+	if (h->v2)
+		return rune_error(r->err, ENOTSUP,
+		                  W "cpu.realtimeRuntime: cgroup v2 has no realtime scheduling limits");
+	if (rp->set && wr(r, h, "cpu.rt_period_us", "cpu.realtimePeriod", "%lld", (long long) rp->v) < 0)
 		return -1;
+	return rt->set ? wr(r, h, "cpu.rt_runtime_us", "cpu.realtimeRuntime", "%lld", (long long) rt->v) : 0;
+}
+
+static int apply_cpu(struct res *r, const struct rune_resources *res)
+{
 	const struct cgroup_hier *h = NULL;
-	if ((k = get(c, "shares", "cpu", &v, r->err)) < 0)
-		return -1;
-	if (k && v > 0) {
+	const struct res_int *shares = &res->cpu.shares;
+	if (shares->set && shares->v > 0) {
 		if (!(h = need(r, "cpu", "cpu.shares")))
 			return -1;
 		/* v2 weight from v1 shares, as runc and crun convert them. */
+		long long v = shares->v;
 		if (h->v2 ? wr(r, h, "cpu.weight", "cpu.shares", "%lld", 1 + ((v - 2) * 9999) / 262142)
 		          : wr(r, h, "cpu.shares", "cpu.shares", "%lld", v))
 			return -1;
 	}
-	if (hq || hp || hb) {
-		if (!(h = need(r, "cpu", "cpu.quota")))
-			return -1;
-		if (h->v2) {
-			cleanup_free char *cur = cg_read(h->dir, "cpu.max");
-			long long cur_period =
-			    cur && strchr(cur, ' ') ? strtoll(strchr(cur, ' ') + 1, NULL, 10) : 100000;
-			char b[32];
-			if ((hq || hp)
-			    && wr(r, h, "cpu.max", "cpu.quota", "%s %lld", hq ? lim(quota, true, b, 32) : "max",
-			          hp ? period : cur_period)
-			           < 0)
-				return -1;
-			if (hb && wr(r, h, "cpu.max.burst", "cpu.burst", "%lld", burst) < 0)
-				return -1;
-		} else {
-			if (hp && wr(r, h, "cpu.cfs_period_us", "cpu.period", "%lld", period) < 0)
-				return -1;
-			if (hq && wr(r, h, "cpu.cfs_quota_us", "cpu.quota", "%lld", quota < 0 ? -1 : quota) < 0)
-				return -1;
-			if (hb && wr(r, h, "cpu.cfs_burst_us", "cpu.burst", "%lld", burst) < 0)
-				return -1;
-		}
-	}
-	long long rt_runtime = 0, rt_period = 0;
-	int hrr = get(c, "realtimeRuntime", "cpu", &rt_runtime, r->err);
-	int hrp = get(c, "realtimePeriod", "cpu", &rt_period, r->err);
-	if (hrr < 0 || hrp < 0)
-		return -1;
-	if ((hrr && rt_runtime) || (hrp && rt_period)) {
-		if (!(h = need(r, "cpu", "cpu.realtimeRuntime")))
-			return -1;
-		if (h->v2)
-			return rune_error(r->err, ENOTSUP,
-			                  W "cpu.realtimeRuntime: cgroup v2 has no realtime scheduling limits");
-		if ((hrp && wr(r, h, "cpu.rt_period_us", "cpu.realtimePeriod", "%lld", rt_period) < 0)
-		    || (hrr && wr(r, h, "cpu.rt_runtime_us", "cpu.realtimeRuntime", "%lld", rt_runtime) < 0))
+	if (res->cpu.quota.set || res->cpu.period.set || res->cpu.burst.set) {
+		if (!(h = need(r, "cpu", "cpu.quota")) || cpu_bandwidth(r, h, res) < 0)
 			return -1;
 	}
-	if ((k = get(c, "idle", "cpu", &v, r->err)) < 0)
+	if (cpu_realtime(r, res) < 0)
 		return -1;
-	if (k && (!(h = need(r, "cpu", "cpu.idle")) || wr(r, h, "cpu.idle", "cpu.idle", "%lld", v) < 0))
+	if (res->cpu.idle.set
+	    && (!(h = need(r, "cpu", "cpu.idle"))
+	        || wr(r, h, "cpu.idle", "cpu.idle", "%lld", (long long) res->cpu.idle.v) < 0))
 		return -1;
-	static const char *const sets[][2] = { { "cpus", "cpuset.cpus" }, { "mems", "cpuset.mems" } };
-	for (size_t i = 0; i < 2; i++) {
-		yajl_val s = json_get(c, sets[i][0]);
-		cleanup_free char *field = xasprintf("cpu.%s", sets[i][0]);
-		if (s && !YAJL_IS_STRING(s))
-			return rune_error(r->err, EINVAL, W "%s: not a string", field);
-		if (s && s->u.string[0]
-		    && (!(h = need(r, "cpuset", field)) || wr(r, h, sets[i][1], field, "%s", s->u.string) < 0))
-			return -1;
-	}
+	if (res->cpu.cpus && *res->cpu.cpus
+	    && (!(h = need(r, "cpuset", "cpu.cpus")) || wr(r, h, "cpuset.cpus", "cpu.cpus", "%s", res->cpu.cpus) < 0))
+		return -1;
+	if (res->cpu.mems && *res->cpu.mems
+	    && (!(h = need(r, "cpuset", "cpu.mems")) || wr(r, h, "cpuset.mems", "cpu.mems", "%s", res->cpu.mems) < 0))
+		return -1;
 	return 0;
 }
 
-static int apply_pids(struct res *r, yajl_val p)
+static int apply_pids(struct res *r, const struct rune_resources *res)
 {
-	long long v;
-	int k;
-	if (p == NULL)
-		return 0;
-	if (json_expect_object(p, W "pids", r->err) < 0 || (k = get(p, "limit", "pids", &v, r->err)) < 0)
-		return -1;
 	const struct cgroup_hier *h;
-	if (k
-	    && (!(h = need(r, "pids", "pids.limit"))
-	        || wr(r, h, "pids.max", "pids.limit", v <= 0 ? "max" : "%lld", v) < 0))
+	long long v = res->pids_limit.v;
+	if (!res->pids_limit.set)
+		return 0;
+	if (!(h = need(r, "pids", "pids.limit")))
 		return -1;
-	return 0;
+	return v <= 0 ? wr(r, h, "pids.max", "pids.limit", "max") : wr(r, h, "pids.max", "pids.limit", "%lld", v);
 }
 
-/* weightDevice and throttle lists: [{major, minor, weight|rate}]. */
-static int device_list(struct res *r, const struct cgroup_hier *h, yajl_val list, const char *field, const char *key,
-                       const char *v1file, const char *v2key)
+/* weightDevice or a throttle list onto the v1 file or v2 io.max / io.weight. */
+static int device_list(struct res *r, const struct cgroup_hier *h, const struct rune_blkio_device *list, size_t n,
+                       const char *field, const char *v1file, const char *v2key)
 {
-	if (list == NULL)
-		return 0;
-	if (json_expect_array(list, field, r->err) < 0)
-		return -1;
-	for (size_t i = 0; i < list->u.array.len; i++) {
-		yajl_val d = list->u.array.values[i];
-		cleanup_free char *w = xasprintf("%s[%zu]", field, i);
-		long long maj = 0, min = 0, val = 0;
-		if (get(d, "major", w, &maj, r->err) <= 0 || get(d, "minor", w, &min, r->err) <= 0
-		    || get(d, key, w, &val, r->err) <= 0)
-			return *r->err ? -1 : rune_error(r->err, EINVAL, W "%s: needs major, minor and %s", w, key);
+	for (size_t i = 0; i < n; i++) {
+		const struct rune_blkio_device *d = &list[i];
+		cleanup_free char *w = xasprintf("blockIO.%s[%zu]", field, i);
+		long long maj = d->major, min = d->minor, val = d->value;
 		int rc;
 		if (!h->v2)
 			rc = wr(r, h, v1file, w, "%lld:%lld %lld", maj, min, val);
@@ -314,160 +262,148 @@ static int device_list(struct res *r, const struct cgroup_hier *h, yajl_val list
 	return 0;
 }
 
-static int apply_blkio(struct res *r, yajl_val b)
+static int apply_blkio(struct res *r, const struct rune_resources *res)
 {
-	long long v;
-	int k;
-	if (b == NULL)
-		return 0;
-	if (json_expect_object(b, W "blockIO", r->err) < 0)
-		return -1;
-	if (b->u.object.len == 0)
+	static const char *const v1files[THROTTLES] = { "blkio.throttle.read_bps_device",
+		                                        "blkio.throttle.write_bps_device",
+		                                        "blkio.throttle.read_iops_device",
+		                                        "blkio.throttle.write_iops_device" };
+	static const char *const v2keys[THROTTLES] = { "rbps", "wbps", "riops", "wiops" };
+	if (!res->blkio.any)
 		return 0;
 	const struct cgroup_hier *h = need(r, "blkio", "blockIO");
 	if (h == NULL)
 		return -1;
-	if ((k = get(b, "weight", "blockIO", &v, r->err)) < 0)
-		return -1;
-	if (k) {
+	if (res->blkio.weight.set) {
 		cleanup_free char *bfq = xasprintf("%s/%s", h->dir, h->v2 ? "io.bfq.weight" : "blkio.bfq.weight");
 		const char *file = access(bfq, F_OK) == 0 ? strrchr(bfq, '/') + 1
 		                   : h->v2                ? "io.weight"
 		                                          : "blkio.weight";
-		if (wr(r, h, file, "blockIO.weight", h->v2 && strcmp(file, "io.weight") == 0 ? "default %lld" : "%lld",
-		       v)
+		bool v2_default = h->v2 && strcmp(file, "io.weight") == 0;
+		if (wr(r, h, file, "blockIO.weight", v2_default ? "default %lld" : "%lld",
+		       (long long) res->blkio.weight.v)
 		    < 0)
 			return -1;
 	}
-	if ((k = get(b, "leafWeight", "blockIO", &v, r->err)) < 0
-	    || (k && wr(r, h, "blkio.leaf_weight", "blockIO.leafWeight", "%lld", v) < 0))
+	if (res->blkio.leaf_weight.set
+	    && wr(r, h, "blkio.leaf_weight", "blockIO.leafWeight", "%lld", (long long) res->blkio.leaf_weight.v) < 0)
 		return -1;
 	cleanup_free char *bfqd = xasprintf("%s/blkio.bfq.weight_device", h->dir);
 	const char *wdev = access(bfqd, F_OK) == 0 ? "blkio.bfq.weight_device" : "blkio.weight_device";
-	return device_list(r, h, json_get(b, "weightDevice"), W "blockIO.weightDevice", "weight", wdev, "weight") < 0
-	               || device_list(r, h, json_get(b, "throttleReadBpsDevice"), W "blockIO.throttleReadBpsDevice",
-	                              "rate", "blkio.throttle.read_bps_device", "rbps")
-	                      < 0
-	               || device_list(r, h, json_get(b, "throttleWriteBpsDevice"), W "blockIO.throttleWriteBpsDevice",
-	                              "rate", "blkio.throttle.write_bps_device", "wbps")
-	                      < 0
-	               || device_list(r, h, json_get(b, "throttleReadIOPSDevice"), W "blockIO.throttleReadIOPSDevice",
-	                              "rate", "blkio.throttle.read_iops_device", "riops")
-	                      < 0
-	               || device_list(r, h, json_get(b, "throttleWriteIOPSDevice"), W "blockIO.throttleWriteIOPSDevice",
-	                              "rate", "blkio.throttle.write_iops_device", "wiops")
-	                      < 0
-	           ? -1
-	           : 0;
+	if (device_list(r, h, res->blkio.weight_device, res->blkio.n_weight_device, "weightDevice", wdev, "weight") < 0)
+		return -1;
+	for (int t = 0; t < THROTTLES; t++)
+		if (device_list(r, h, res->blkio.throttle[t], res->blkio.n_throttle[t], blkio_throttle_names[t],
+		                v1files[t], v2keys[t])
+		    < 0)
+			return -1;
+	return 0;
 }
 
-static int apply_hugetlb(struct res *r, yajl_val l)
+static int apply_hugetlb(struct res *r, const struct rune_resources *res)
 {
-	if (l == NULL)
-		return 0;
-	if (json_expect_array(l, W "hugepageLimits", r->err) < 0)
-		return -1;
-	for (size_t i = 0; i < l->u.array.len; i++) {
-		yajl_val e = l->u.array.values[i];
+	for (size_t i = 0; i < res->n_hugepages; i++) {
+		const struct rune_hugepage_limit *l = &res->hugepages[i];
 		cleanup_free char *w = xasprintf("hugepageLimits[%zu]", i);
-		cleanup_free char *size = NULL;
-		long long limit = 0;
-		if (json_read_string(json_get(e, "pageSize"), "pageSize", &size, r->err) < 0
-		    || get(e, "limit", w, &limit, r->err) < 0)
-			return rune_error_wrap(r->err, W "%s", w);
-		if (size == NULL || strspn(size, "0123456789") == 0)
-			return rune_error(r->err, EINVAL, W "%s.pageSize: want a size like 2MB or 1GB", w);
 		const struct cgroup_hier *h = need(r, "hugetlb", w);
-		cleanup_free char *file = xasprintf(h && h->v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", size);
-		if (h == NULL || wr(r, h, file, w, "%lld", limit) < 0)
+		if (h == NULL)
+			return -1;
+		cleanup_free char *file =
+		    xasprintf(h->v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", l->page_size);
+		if (wr(r, h, file, w, "%lld", (long long) l->limit) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int apply_unified(struct res *r, yajl_val u)
+/* The cgroup v2 hierarchy of a pure v2 host, or NULL. */
+static const struct cgroup_hier *unified_hierarchy(const struct rune_cgroup *cg)
 {
-	if (u == NULL)
+	for (size_t i = 0; cg && i < cg->n; i++)
+		if (!cg->h[i].v2)
+			return NULL;
+	return cg && cg->n ? &cg->h[0] : NULL;
+}
+
+static int apply_unified(struct res *r, const struct rune_resources *res)
+{
+	if (res->unified_keys == NULL || res->unified_keys[0] == NULL)
 		return 0;
-	if (json_expect_object(u, W "unified", r->err) < 0)
-		return -1;
-	if (u->u.object.len == 0)
-		return 0;
-	const struct cgroup_hier *h = NULL;
-	for (size_t i = 0; i < r->cg->n; i++)
-		if (r->cg->h[i].v2)
-			h = &r->cg->h[i];
-	for (size_t i = 0; i < u->u.object.len; i++) {
-		const char *key = u->u.object.keys[i];
-		yajl_val v = u->u.object.values[i];
-		cleanup_free char *field = xasprintf("unified[\"%s\"]", key);
-		if (h == NULL)
-			return rune_error(r->err, ENOTSUP, W "%s: this host has no cgroup v2 hierarchy", field);
-		if (strchr(key, '/') || key[0] == '.' || !strchr(key, '.'))
-			return rune_error(r->err, EINVAL, W "%s: not a cgroup v2 interface file name", field);
-		if (!YAJL_IS_STRING(v))
-			return rune_error(r->err, EINVAL, W "%s: the value must be a string", field);
-		if (wr(r, h, key, field, "%s", v->u.string) < 0)
+	const struct cgroup_hier *h = unified_hierarchy(r->cg);
+	if (h == NULL)
+		return rune_error(r->err, ENOTSUP, "invalid configuration: " W "unified needs a cgroup v2 host");
+	for (size_t i = 0; res->unified_keys[i]; i++) {
+		cleanup_free char *field = xasprintf("unified[\"%s\"]", res->unified_keys[i]);
+		if (wr(r, h, res->unified_keys[i], field, "%s", res->unified_values[i]) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /* Controllers this host does not offer fail only when actually asked for. */
-static int apply_network_rdma(struct res *r, yajl_val res)
+static int apply_network_rdma(struct res *r, const struct rune_resources *res)
 {
-	yajl_val net = json_get(res, "network"), rdma = json_get(res, "rdma");
-	long long v;
-	int k;
-	if (net && json_expect_object(net, W "network", r->err) < 0)
+	const struct cgroup_hier *h;
+	char b1[32], b2[32];
+	if (res->network.class_id.set
+	    && (!(h = need(r, "net_cls", "network.classID"))
+	        || wr(r, h, "net_cls.classid", "network.classID", "%lld", (long long) res->network.class_id.v) < 0))
 		return -1;
-	if (net && (k = get(net, "classID", "network", &v, r->err)) != 0) {
-		const struct cgroup_hier *h;
-		if (k < 0 || !(h = need(r, "net_cls", "network.classID"))
-		    || wr(r, h, "net_cls.classid", "network.classID", "%lld", v) < 0)
+	for (size_t i = 0; i < res->network.n_priorities; i++) {
+		const struct rune_net_priority *p = &res->network.priorities[i];
+		if (!(h = need(r, "net_prio", "network.priorities"))
+		    || wr(r, h, "net_prio.ifpriomap", "network.priorities", "%s %lld", p->name, (long long) p->priority)
+		           < 0)
 			return -1;
 	}
-	yajl_val prios = net ? json_get(net, "priorities") : NULL;
-	for (size_t i = 0; YAJL_IS_ARRAY(prios) && i < prios->u.array.len; i++) {
-		yajl_val p = prios->u.array.values[i];
-		yajl_val name = json_get(p, "name");
-		const struct cgroup_hier *h;
-		if (get(p, "priority", "network.priorities", &v, r->err) < 0 || !YAJL_IS_STRING(name)
-		    || !(h = need(r, "net_prio", "network.priorities"))
-		    || wr(r, h, "net_prio.ifpriomap", "network.priorities", "%s %lld", name->u.string, v) < 0)
-			return *r->err
-			           ? -1
-			           : rune_error(r->err, EINVAL, W "network.priorities[%zu]: want name and priority", i);
-	}
-	if (rdma && json_expect_object(rdma, W "rdma", r->err) < 0)
-		return -1;
-	for (size_t i = 0; rdma && i < rdma->u.object.len; i++) {
-		const struct cgroup_hier *h = need(r, "rdma", "rdma");
-		yajl_val d = rdma->u.object.values[i];
-		long long hh = -1, ho = -1;
-		if (h == NULL || get(d, "hcaHandles", "rdma", &hh, r->err) < 0
-		    || get(d, "hcaObjects", "rdma", &ho, r->err) < 0)
-			return -1;
-		char b1[32], b2[32];
-		if (wr(r, h, "rdma.max", "rdma", "%s hca_handle=%s hca_object=%s", rdma->u.object.keys[i],
-		       lim(hh, true, b1, 32), lim(ho, true, b2, 32))
-		    < 0)
+	for (size_t i = 0; i < res->n_rdma; i++) {
+		const struct rune_rdma_limit *l = &res->rdma[i];
+		long long hh = l->hca_handles.set ? l->hca_handles.v : -1,
+		          ho = l->hca_objects.set ? l->hca_objects.v : -1;
+		if (!(h = need(r, "rdma", "rdma"))
+		    || wr(r, h, "rdma.max", "rdma", "%s hca_handle=%s hca_object=%s", l->device, lim(hh, true, b1, 32),
+		          lim(ho, true, b2, 32))
+		           < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int cgroup_apply_resources(const struct rune_cgroup *cg, yajl_val res, rune_error_t *err)
+int cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resources *res, rune_error_t *err)
 {
 	struct res r = { .cg = cg, .err = err };
 	if (res == NULL)
 		return 0;
-	if (json_expect_object(res, "linux.resources", err) < 0)
+	if (apply_memory(&r, res) < 0 || apply_cpu(&r, res) < 0 || apply_pids(&r, res) < 0 || apply_blkio(&r, res) < 0
+	    || apply_hugetlb(&r, res) < 0 || apply_network_rdma(&r, res) < 0 || apply_unified(&r, res) < 0)
 		return -1;
-	return apply_memory(&r, json_get(res, "memory")) < 0 || apply_cpu(&r, json_get(res, "cpu")) < 0
-	               || apply_pids(&r, json_get(res, "pids")) < 0 || apply_blkio(&r, json_get(res, "blockIO")) < 0
-	               || apply_hugetlb(&r, json_get(res, "hugepageLimits")) < 0 || apply_network_rdma(&r, res) < 0
-	               || apply_unified(&r, json_get(res, "unified")) < 0
-	           ? -1
-	           : 0;
+	return 0;
+}
+
+int cgroup_check_resources(const struct rune_resources *res, rune_error_t *err)
+{
+	struct rune_cgroup *host = NULL;
+	if (res == NULL)
+		return 0;
+	if (cgroup_adopt(0, &host, err) < 0)
+		return -1;
+	struct res r = { .cg = host, .err = err };
+	/* The controllers asked for, checked on the hierarchies this host has;
+	 * what each controller's files accept is learnt when they are written. */
+	int rc = 0;
+	if ((res->memory.any && !need(&r, "memory", "memory"))
+	    || (res->pids_limit.set && !need(&r, "pids", "pids.limit"))
+	    || (res->blkio.any && !need(&r, "blkio", "blockIO"))
+	    || (res->n_hugepages && !need(&r, "hugetlb", "hugepageLimits[0]"))
+	    || (res->network.class_id.set && !need(&r, "net_cls", "network.classID"))
+	    || (res->network.n_priorities && !need(&r, "net_prio", "network.priorities"))
+	    || (res->n_rdma && !need(&r, "rdma", "rdma")))
+		rc = -1;
+	else if (res->unified_keys && res->unified_keys[0] && unified_hierarchy(host) == NULL)
+		rc = rune_error(err, ENOTSUP,
+		                "invalid configuration: " W
+		                "unified needs a cgroup v2 host (this host's controllers are "
+		                "on cgroup v1)");
+	cgroup_free(host);
+	return rc;
 }

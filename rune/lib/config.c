@@ -13,9 +13,8 @@
 #include "enclave.h"
 #include "seccomp_filter.h"
 #include "json.h"
+#include "resources.h"
 #include "util.h"
-
-#define CONFIG_MAX_BYTES (4 * 1024 * 1024)
 
 static const struct {
 	const char *name, *proc;
@@ -469,7 +468,6 @@ static int parse_mounts(yajl_val v, struct rune_config *c, rune_error_t *err)
 			return -1;
 		if (m->type == NULL && !m->bind)
 			return rune_error(err, EINVAL, "%s: missing (and the mount is not a bind mount)", wt);
-		m->idmap_fd = -1;
 		cleanup_free char *wu = xasprintf("%s.uidMappings", w), *wg = xasprintf("%s.gidMappings", w);
 		if (parse_idmaps(json_get(mv, "uidMappings"), wu, &m->uid_map, &m->n_uid_map, err) < 0
 		    || parse_idmaps(json_get(mv, "gidMappings"), wg, &m->gid_map, &m->n_gid_map, err) < 0)
@@ -712,15 +710,10 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 	    || json_read_strv(json_get(l, "maskedPaths"), "linux.maskedPaths", &c->masked_paths, NULL, err) < 0
 	    || json_read_strv(json_get(l, "readonlyPaths"), "linux.readonlyPaths", &c->readonly_paths, NULL, err) < 0
 	    || json_read_string(json_get(l, "mountLabel"), "linux.mountLabel", &c->mount_label, err) < 0
-	    || json_expect_object(json_get(l, "resources"), "linux.resources", err) < 0
-	    || json_expect_object(json_get(l, "seccomp"), "linux.seccomp", err) < 0)
-		return -1;
-	c->resources = json_get(l, "resources");
-	c->seccomp = json_get(l, "seccomp");
-	if (parse_personality(json_get(l, "personality"), c, err) < 0
+	    || resources_parse(json_get(l, "resources"), "linux.resources", &c->resources, err) < 0
+	    || seccomp_parse(json_get(l, "seccomp"), &c->seccomp_filter, err) < 0
+	    || parse_personality(json_get(l, "personality"), c, err) < 0
 	    || parse_time_offsets(json_get(l, "timeOffsets"), c, err) < 0)
-		return -1;
-	if (seccomp_parse(c->seccomp, &c->seccomp_filter, err) < 0)
 		return -1;
 	yajl_val s = json_get(l, "sysctl");
 	if (json_expect_object(s, "linux.sysctl", err) < 0)
@@ -853,6 +846,7 @@ void config_free(struct rune_config *c)
 	enclave_free(c->enclave);
 	free(c->time_offsets);
 	seccomp_free(c->seccomp_filter);
+	resources_free(c->resources);
 	if (c->tree)
 		yajl_tree_free(c->tree);
 	free(c);

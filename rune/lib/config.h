@@ -21,7 +21,6 @@ struct rune_mount {
 	int idmap;                            /* 0, 1 ("idmap"), 2 ("ridmap": recursive) */
 	struct rune_idmap *uid_map, *gid_map; /* the mount's mappings (else the container's) */
 	size_t n_uid_map, n_gid_map;
-	int idmap_fd; /* the prepared idmapped mount, made by rune before the init runs; -1 */
 };
 
 struct rune_rlimit {
@@ -130,7 +129,7 @@ struct rune_config {
 	unsigned long rootfs_propagation; /* 0 = default */
 	char **masked_paths, **readonly_paths;
 	char **sysctl_keys, **sysctl_values;
-	yajl_val seccomp, resources; /* point into tree */
+	struct rune_resources *resources; /* linux.resources parsed (resources.h), or NULL */
 	char *mount_label;
 	struct rune_enclave *enclave;        /* NULL for a plain container (enclave.h) */
 	struct rune_seccomp *seccomp_filter; /* linux.seccomp parsed (seccomp.h), or NULL */
@@ -138,6 +137,8 @@ struct rune_config {
 	unsigned long personality; /* PER_LINUX or PER_LINUX32 */
 	char *time_offsets;        /* linux.timeOffsets as /proc/PID/timens_offsets text, or NULL */
 };
+
+#define CONFIG_MAX_BYTES (4 * 1024 * 1024) /* the largest config.json read */
 
 /* Parse config.json text; `where` names the file in errors. */
 int config_parse(const char *text, const char *where, struct rune_config **out, rune_error_t *err);
@@ -149,14 +150,16 @@ int config_parse_process(yajl_val v, const char *where, struct rune_process *p, 
 void config_free(struct rune_config *c);
 /* Free what a process owns (not p itself). */
 void process_release(struct rune_process *p);
-struct rune_config;
-/* In rune, before the init is spawned: detached idmapped mounts for the mounts
- * that ask for one, their fds in idmap_fd (the init inherits them). */
-int idmap_mounts_prepare(struct rune_config *c, rune_error_t *err);
+/* In rune, before the init is spawned (mount_sources.c): a detached
+ * idmapped mount for each mount that asks for one, and the source of every
+ * bind mount of a user-namespaced container, opened with the host's
+ * credentials. *fds gets one entry per mount (-1: none; NULL when no mount
+ * needs one), inherited by the init; runtime state, not config. */
+int mount_sources_prepare(const struct rune_config *c, int **fds, rune_error_t *err);
+/* Close what mount_sources_prepare opened (in rune, once the init has them). */
+void mount_sources_close(int *fds, size_t n);
 /* Write mappings ("cid hid size" lines) to /proc/<pid>/<file> (uid_map or gid_map). */
 int idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err);
-/* Close what idmap_mounts_prepare opened (in rune, once the init has them). */
-void idmap_mounts_close(struct rune_config *c);
 /* Parse mount options into flags, propagation, recursive attrs and data. */
 int mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *err);
 /* The canonical spec name of a namespace kind ("pid", "network", ...). */
@@ -169,6 +172,12 @@ const char *ns_kind_proc_name(enum rune_ns_kind k);
 const char *hook_kind_name(enum rune_hook_kind k);
 /* Capability number of "CAP_FOO", or -1. */
 int capability_from_name(const char *name);
+
+/* Does the container get a new namespace of kind k (rather than none, or joining one)? */
+static inline bool config_ns_new(const struct rune_config *c, enum rune_ns_kind k)
+{
+	return c->ns[k].present && c->ns[k].path == NULL;
+}
 
 static inline void config_freep(struct rune_config **c)
 {

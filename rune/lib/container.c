@@ -16,9 +16,13 @@
 
 #include "cleanup.h"
 #include "enclave.h"
+#include "fs.h"
 #include "hooks.h"
 #include "json.h"
+#include "loader.h"
 #include "log.h"
+#include "pidfd.h"
+#include "sync.h"
 #include "util.h"
 
 #define STATE_FILE "state.json"
@@ -69,14 +73,9 @@ int write_pid_file(const char *path, pid_t pid, rune_error_t *err)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-	cleanup_free char *abs = NULL;
-	if (path[0] != '/') {
-		char cwd[4096];
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return rune_error(err, errno, "getcwd");
-		abs = xasprintf("%s/%s", cwd, path);
-	}
-	return write_file_atomic(abs ? abs : path, buf, n, 0644, err);
+	if (write_file_atomic(path, buf, n, 0644, err) < 0)
+		return rune_error_wrap(err, "--pid-file");
+	return 0;
 }
 
 const char *status_name(enum rune_status s)
@@ -93,11 +92,12 @@ enum rune_status container_status(const struct rune_container *c)
 	unsigned long long t = proc_start_time(c->pid, &st);
 	if (t == 0 || t != c->start_time || st == 'Z' || st == 'X')
 		return STATUS_STOPPED;
+	/* A frozen cgroup wins over a created one, as runc reports it. */
+	if (c->cgroup && cgroup_is_frozen(c->cgroup))
+		return STATUS_PAUSED;
 	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
 	if (access(fifo, F_OK) == 0)
 		return STATUS_CREATED;
-	if (c->cgroup && cgroup_is_frozen(c->cgroup))
-		return STATUS_PAUSED;
 	return STATUS_RUNNING;
 }
 
@@ -118,18 +118,26 @@ static int lock_dir(const char *dir, int *fd_out, rune_error_t *err)
 	return 0;
 }
 
+int container_new(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
+{
+	if (container_validate_id(id, err) < 0)
+		return -1;
+	struct rune_container *c = xcalloc(1, sizeof(*c));
+	c->lock_fd = -1;
+	c->root = xstrdup(root);
+	c->id = xstrdup(id);
+	c->dir = xasprintf("%s/%s", root, id);
+	*out = c;
+	return 0;
+}
+
 int container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
 {
 	cleanup_container struct rune_container *c = NULL;
 	yajl_val tree = NULL;
 
-	if (container_validate_id(id, err) < 0)
+	if (container_new(root, id, &c, err) < 0)
 		return -1;
-	c = xcalloc(1, sizeof(*c));
-	c->lock_fd = -1;
-	c->root = xstrdup(root);
-	c->id = xstrdup(id);
-	c->dir = xasprintf("%s/%s", root, id);
 	cleanup_free char *state = xasprintf("%s/" STATE_FILE, c->dir);
 	if (access(state, F_OK) < 0)
 		return rune_error(err, 0, "container does not exist");
@@ -173,6 +181,12 @@ int container_load(const char *root, const char *id, struct rune_container **out
 		return -1;
 	*out = take_ptr(c);
 	return 0;
+}
+
+void container_unlock(struct rune_container *c)
+{
+	if (c->lock_fd >= 0)
+		flock(c->lock_fd, LOCK_UN);
 }
 
 int container_save(struct rune_container *c, rune_error_t *err)
@@ -342,18 +356,26 @@ int container_list_ids(const char *root, char ***ids, rune_error_t *err)
 int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err)
 {
 	enum rune_status s = container_status(c);
-	if (s == STATUS_STOPPED)
+	if (s == STATUS_STOPPED && !all)
 		return rune_error(err, 0, "container not running");
 	if (!all) {
 		if (kill(c->pid, sig) < 0)
 			return rune_error(err, errno, "kill container init %d", (int) c->pid);
 		return 0;
 	}
-	/* Freeze first so nothing forks between listing and signalling. */
-	bool froze = s != STATUS_PAUSED && cgroup_freeze(c->cgroup, true, NULL) == 0;
+	/* Freeze first so nothing forks between listing and signalling. A
+	 * stopped container's cgroup may still hold processes (a shared pid
+	 * namespace); they are signalled too, as runc does. */
+	bool froze = s == STATUS_RUNNING && cgroup_freeze(c->cgroup, true, NULL) == 0;
 	cleanup_free pid_t *pids = NULL;
 	size_t n = 0;
-	int r = cgroup_pids(c->cgroup, &pids, &n, err);
+	rune_error_t e = NULL;
+	int r = cgroup_pids(c->cgroup, &pids, &n, &e);
+	if (r < 0 && s == STATUS_STOPPED && e->status == ENOENT)
+		r = 0; /* nothing left, not even the cgroup */
+	else if (r < 0)
+		rune_error_move(err, &e);
+	rune_error_release(&e);
 	for (size_t i = 0; r == 0 && i < n; i++)
 		if (kill(pids[i], sig) < 0 && errno != ESRCH)
 			r = rune_error(err, errno, "kill %d", (int) pids[i]);
@@ -365,33 +387,12 @@ int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *er
 /* Wait for pid (not our child) to go away, via a pidfd; up to timeout_ms. */
 static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
 {
-	cleanup_close int pfd = syscall(SYS_pidfd_open, pid, 0);
-	if (pfd >= 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		if (poll(&p, 1, timeout_ms) > 0)
-			return true;
-	}
+	cleanup_close int pfd = rune_pidfd_open(pid);
+	if (pfd >= 0 && rune_pidfd_wait(pfd, timeout_ms))
+		return true;
 	char st = 0;
 	unsigned long long t = proc_start_time(pid, &st);
 	return t != start_time || st == 'Z' || st == 'X';
-}
-
-static int remove_tree(int parent, const char *name)
-{
-	cleanup_close int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		DIR *d = fdopendir(fd);
-		if (d) {
-			fd = -1;
-			struct dirent *e;
-			while ((e = readdir(d)) != NULL)
-				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-					if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno == EISDIR)
-						remove_tree(dirfd(d), e->d_name);
-			closedir(d);
-		}
-	}
-	return unlinkat(parent, name, AT_REMOVEDIR);
 }
 
 int container_delete(struct rune_container *c, bool force, rune_error_t *err)
@@ -421,20 +422,20 @@ int container_delete(struct rune_container *c, bool force, rune_error_t *err)
 		log_warning("%s", herr->msg);
 		rune_error_release(&herr);
 	}
-	if (container_remove_state(c->root, c->id) < 0)
-		return rune_error(err, errno, "remove %s", c->dir);
+	if (container_remove_state(c->root, c->id, err) < 0)
+		return rune_error_wrap(err, "remove the state of %s", c->id);
 	return 0;
 }
 
-int container_remove_state(const char *root, const char *id)
+int container_remove_state(const char *root, const char *id, rune_error_t *err)
 {
 	cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return -1;
+		return rune_error(err, errno, "open %s", root);
 	/* state.json goes first, so a half-removed directory never looks like a container. */
 	cleanup_free char *statefile = xasprintf("%s/" STATE_FILE, id);
 	unlinkat(rootfd, statefile, 0);
-	return remove_tree(rootfd, id);
+	return rune_remove_tree_at(rootfd, id, err);
 }
 
 int container_start(struct rune_container *c, rune_error_t *err)
@@ -442,31 +443,29 @@ int container_start(struct rune_container *c, rune_error_t *err)
 	enum rune_status s = container_status(c);
 	if (s == STATUS_STOPPED)
 		return rune_error(err, 0, "cannot start a container that has stopped");
-	if (s != STATUS_CREATED)
+	if (s == STATUS_RUNNING)
 		return rune_error(err, 0, "cannot start an already running container");
+	if (s != STATUS_CREATED)
+		return rune_error(err, 0, "cannot start a container in the %s state", status_name(s));
 	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
 	cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return rune_error(err, errno, "open %s", fifo);
-	cleanup_close int pfd = syscall(SYS_pidfd_open, c->pid, 0);
-	struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = pfd, .events = POLLIN } };
+	/* The init writes one byte once our open lets its own open return. */
+	const struct sync_peer init = { .name = "container init", .pid = c->pid, .cgroup = c->cgroup };
 	for (;;) {
-		int r = poll(p, pfd >= 0 ? 2 : 1, -1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return rune_error(err, errno, "wait for the container init");
-		if (p[0].revents & POLLIN)
+		char b;
+		if (sync_wait_peer(fd, &init, err) < 0)
+			return -1;
+		ssize_t n = read(fd, &b, 1);
+		if (n == 1)
 			break;
-		if ((p[1].revents & POLLIN) || (p[0].revents & POLLHUP))
-			return rune_error(err, 0, "cannot start a container that has stopped");
-	}
-	char b;
-	if (read(fd, &b, 1) != 1)
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		return rune_error(err, 0, "cannot start a container that has stopped");
+	}
 	unlink(fifo);
+	log_debug("start %s: init %d released", c->id, (int) c->pid);
 	cleanup_free char *state = container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
-	if (hooks_run(c->config->hooks, HOOK_POSTSTART, state, err) < 0)
-		return -1;
-	return 0;
+	return hooks_run(c->config->hooks, HOOK_POSTSTART, state, err);
 }

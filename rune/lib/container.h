@@ -41,16 +41,22 @@ struct create_opts {
 struct exec_opts {
 	struct rune_process *process;
 	const char *console_socket, *pid_file;
-	bool detach;
+	bool detach, ignore_paused;
 	int preserve_fds;
+	char **cgroup_paths;  /* --cgroup: "path" or "controller[,controller]:path", below the container's */
 	bool personality_set; /* from the container's linux.personality */
 	unsigned long personality;
 };
 
 /* runc's rule for ids: letters, digits, '_', '+', '-', '.'; not "." or "..". */
 int container_validate_id(const char *id, rune_error_t *err);
+/* A container object for id under root, nothing on disk yet (id checked). */
+int container_new(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
 /* Load the state of `id` under root, holding its lock until freed. */
 int container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
+/* Let other commands on the container proceed (pause, resume, kill, delete)
+ * while this one waits; the state directory stays open. */
+void container_unlock(struct rune_container *c);
 /* Persist the state atomically. */
 int container_save(struct rune_container *c, rune_error_t *err);
 /* Free (and unlock). */
@@ -70,7 +76,7 @@ int container_list_ids(const char *root, char ***ids, rune_error_t *err);
 /* Send a signal to the init or, with all, to every process of the container. */
 int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err);
 /* Remove root/id and everything in it, state.json first. */
-int container_remove_state(const char *root, const char *id);
+int container_remove_state(const char *root, const char *id, rune_error_t *err);
 /* The exit code an enclave workload ended with, or -1 if unknown. */
 int container_enclave_exit_code(const struct rune_container *c);
 /* `exec` into an enclave container: a new process in the same enclave. */

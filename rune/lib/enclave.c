@@ -5,14 +5,16 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "json.h"
+#include "resources.h"
+#include "loader.h"
 #include "log.h"
+#include "unixsock.h"
 #include "util.h"
 
 struct enclave_key {
@@ -40,18 +42,13 @@ static int lookup(const struct rune_config *c, const struct enclave_key *k, char
 	return json_read_string(a, where, out, err);
 }
 
-static void strip_enclave_env(struct rune_process *p)
+char **enclave_workload_env(char *const *env)
 {
-	size_t j = 0;
-	for (size_t i = 0; p->env && p->env[i]; i++) {
-		if (strncmp(p->env[i], "ENCLAVE_", 8) == 0) {
-			free(p->env[i]);
-			continue;
-		}
-		p->env[j++] = p->env[i];
-	}
-	if (p->env)
-		p->env[j] = NULL;
+	char **out = xcalloc(1, sizeof(char *));
+	for (size_t i = 0; env && env[i]; i++)
+		if (strncmp(env[i], "ENCLAVE_", 8) != 0)
+			strv_append(&out, env[i]);
+	return out;
 }
 
 void enclave_free(struct rune_enclave *e)
@@ -73,8 +70,6 @@ int enclave_config_parse(struct rune_config *c, rune_error_t *err)
 	if (lookup(c, &KEY_TYPE, &type, err) < 0 || lookup(c, &KEY_PATH, &path, err) < 0
 	    || lookup(c, &KEY_ARGS, &args, err) < 0 || lookup(c, &KEY_LOGLEVEL, &level, err) < 0)
 		return -1;
-	if (c->has_process)
-		strip_enclave_env(&c->process);
 	if (type == NULL || type[0] == '\0') {
 		if (path && path[0])
 			return rune_error(err, EINVAL,
@@ -82,10 +77,10 @@ int enclave_config_parse(struct rune_config *c, rune_error_t *err)
 		return 0;
 	}
 	size_t i;
-	for (i = 0; i < sizeof(KNOWN_TYPES) / sizeof(KNOWN_TYPES[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(KNOWN_TYPES); i++)
 		if (strcmp(type, KNOWN_TYPES[i]) == 0)
 			break;
-	if (i == sizeof(KNOWN_TYPES) / sizeof(KNOWN_TYPES[0]))
+	if (i == ARRAY_SIZE(KNOWN_TYPES))
 		return rune_error(err, EINVAL,
 		                  "enclave.type \"%s\": unknown (known: sim, intelSgx, AwsNitroEnclaves, Jailhouse)",
 		                  type);
@@ -130,6 +125,14 @@ static void add_device(struct rune_config *c, const char *path, const struct sta
 		                                           .minor = minor(st->st_rdev),
 		                                           .has_mode = true,
 		                                           .mode = st->st_mode & 0777 };
+	/* A config that programs the devices controller gets the device allowed
+	 * too: the enclave cannot run without it. */
+	struct rune_resources *r = c->resources;
+	if (r && r->has_devices) {
+		r->devices = xrealloc(r->devices, (r->n_devices + 1) * sizeof(*r->devices));
+		r->devices[r->n_devices++] =
+		    (struct rune_device_rule){ true, 'c', major(st->st_rdev), minor(st->st_rdev), DEV_ACC_ALL };
+	}
 }
 
 static int add_aesmd_mount(struct rune_config *c, rune_error_t *err)
@@ -144,7 +147,6 @@ static int add_aesmd_mount(struct rune_config *c, rune_error_t *err)
 	c->mounts = xrealloc(c->mounts, (c->n_mounts + 1) * sizeof(*c->mounts));
 	struct rune_mount *m = &c->mounts[c->n_mounts];
 	memset(m, 0, sizeof(*m));
-	m->idmap_fd = -1;
 	m->destination = xstrdup(aesmd);
 	m->source = xstrdup(aesmd);
 	m->type = xstrdup("bind");
@@ -156,39 +158,41 @@ static int add_aesmd_mount(struct rune_config *c, rune_error_t *err)
 	return 0;
 }
 
-int enclave_prepare_host(struct rune_config *c, rune_error_t *err)
+int enclave_check_host(const struct rune_enclave *e, rune_error_t *err)
 {
-	struct rune_enclave *e = c->enclave;
 	static const char *const nitro[] = { "/dev/nitro_enclaves" };
 	static const char *const jailhouse[] = { "/dev/jailhouse" };
 
 	if (e == NULL)
 		return 0;
-	if (strcmp(e->type, "intelSgx") == 0 && !host_has(SGX_DEVICES, 6))
+	if (strcmp(e->type, "intelSgx") == 0 && !host_has(SGX_DEVICES, ARRAY_SIZE(SGX_DEVICES)))
 		return rune_error(err, ENODEV,
 		                  "enclave.type intelSgx: this host has no SGX device (/dev/sgx_enclave, "
 		                  "/dev/sgx/enclave, /dev/isgx); use enclave.type sim to run without protection");
-	if (strcmp(e->type, "AwsNitroEnclaves") == 0 && !host_has(nitro, 1))
+	if (strcmp(e->type, "AwsNitroEnclaves") == 0 && !host_has(nitro, ARRAY_SIZE(nitro)))
 		return rune_error(err, ENODEV, "enclave.type AwsNitroEnclaves: this host has no /dev/nitro_enclaves");
-	if (strcmp(e->type, "Jailhouse") == 0 && !host_has(jailhouse, 1))
+	if (strcmp(e->type, "Jailhouse") == 0 && !host_has(jailhouse, ARRAY_SIZE(jailhouse)))
 		return rune_error(err, ENODEV, "enclave.type Jailhouse: this host has no /dev/jailhouse");
 	if (pal_check_file(e->path, err) < 0)
 		return rune_error_wrap(err, "enclave.runtime.path");
-	if (strcmp(e->type, "intelSgx") == 0) {
-		for (size_t i = 0; i < 6; i++) {
-			struct stat st;
-			if (stat(SGX_DEVICES[i], &st) == 0 && S_ISCHR(st.st_mode))
-				add_device(c, SGX_DEVICES[i], &st);
-		}
-		if (add_aesmd_mount(c, err) < 0)
-			return -1;
-	}
 	if (e->simulation)
 		rune_log(RUNE_LOG_WARNING, "enclave type sim: %s", ENCLAVE_SIMULATION_WARNING);
 	return 0;
 }
 
-int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, int nfds)
+int enclave_add_host_devices(struct rune_config *c, rune_error_t *err)
+{
+	if (c->enclave == NULL || strcmp(c->enclave->type, "intelSgx") != 0)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(SGX_DEVICES); i++) {
+		struct stat st;
+		if (stat(SGX_DEVICES[i], &st) == 0 && S_ISCHR(st.st_mode))
+			add_device(c, SGX_DEVICES[i], &st);
+	}
+	return add_aesmd_mount(c, err);
+}
+
+int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, size_t nfds, rune_error_t *err)
 {
 	size_t tlen = text ? strlen(text) : 0;
 	cleanup_free char *buf = xmalloc(8 + tlen);
@@ -196,72 +200,33 @@ int enclave_msg_send(int sock, int type, int value, const char *text, const int 
 	memcpy(buf + 4, &value, 4);
 	if (tlen)
 		memcpy(buf + 8, text, tlen);
-	struct iovec iov = { .iov_base = buf, .iov_len = 8 + tlen };
-	union {
-		char b[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	if (nfds > 0) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.b;
-		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
-		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
-	}
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n < 0 ? -1 : 0;
+	return rune_send_msg(sock, buf, 8 + tlen, fds, nfds, "a message on the enclave socket", err);
 }
 
-int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, int *nfds, rune_error_t *err)
+int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, size_t *nfds, rune_error_t *err)
 {
-	ssize_t size;
-	/* Size the buffer to the message waiting (SEQPACKET keeps boundaries). */
-	do
-		size = recv(sock, NULL, 0, MSG_PEEK | MSG_TRUNC);
-	while (size < 0 && errno == EINTR);
-	if (size < 0)
-		return rune_error(err, errno, "enclave connection: receive");
-	if (size > ENCLAVE_MSG_MAX)
-		size = ENCLAVE_MSG_MAX + 1; /* read it and fail below as truncated */
-	cleanup_free char *buf = xmalloc(size + 1);
-	struct iovec iov = { .iov_base = buf, .iov_len = size };
-	union {
-		char b[CMSG_SPACE(3 * sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof(u.b) };
-	ssize_t n;
+	size_t size, n;
 	*nfds = 0;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return rune_error(err, errno, "enclave connection: receive");
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-			int k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			memcpy(fds, CMSG_DATA(cm), k * sizeof(int));
-			*nfds = k;
-		}
-	if (n == 0) {
+	/* Size the buffer to the message waiting (SEQPACKET keeps boundaries). */
+	if (rune_peek_msg_size(sock, &size, "the enclave socket", err) < 0)
+		return -1;
+	if (size > ENCLAVE_MSG_MAX)
+		size = ENCLAVE_MSG_MAX + 1; /* received and refused as too long below */
+	cleanup_free char *buf = xmalloc(size + 1);
+	if (rune_recv_msg(sock, buf, size, &n, fds, nfds, "a message on the enclave socket", err) < 0)
+		return -1;
+	if (n == 0 && *nfds == 0) {
 		*type = 0;
 		*value = 0;
 		if (text)
 			*text = NULL;
 		return 0;
 	}
-	if (n < 8 || n > ENCLAVE_MSG_MAX || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		for (int i = 0; i < *nfds; i++)
+	if (n < 8 || n > ENCLAVE_MSG_MAX) {
+		for (size_t i = 0; i < *nfds; i++)
 			close(fds[i]);
 		*nfds = 0;
-		return rune_error(err, EPROTO, "enclave connection: malformed message (%zd bytes)", n);
+		return rune_error(err, EPROTO, "enclave connection: malformed message (%zu bytes)", n);
 	}
 	memcpy(type, buf, 4);
 	memcpy(value, buf + 4, 4);

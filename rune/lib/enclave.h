@@ -10,7 +10,6 @@
 
 #include "config.h"
 #include "error.h"
-#include "loader.h"
 
 /* What the config asks for (ENCLAVE_* in process.env first, then the
  * enclave.* annotations). */
@@ -22,14 +21,18 @@ struct rune_enclave {
 	bool simulation;
 };
 
-/* Read the enclave settings into c->enclave (NULL for a plain container) and
- * drop the ENCLAVE_* variables from process.env. */
+/* Read the enclave settings into c->enclave (NULL for a plain container);
+ * the rest of the config is left as it was. */
 int enclave_config_parse(struct rune_config *c, rune_error_t *err);
 /* Free settings. */
 void enclave_free(struct rune_enclave *e);
-/* At create, in rune: refuse a type the host cannot back, check the PAL file,
- * and add the host's enclave devices and services to the config. */
-int enclave_prepare_host(struct rune_config *c, rune_error_t *err);
+/* process.env as the workload sees it: without the ENCLAVE_* settings. */
+char **enclave_workload_env(char *const *env);
+/* At create, in rune: refuse a type the host cannot back, check the PAL file. */
+int enclave_check_host(const struct rune_enclave *e, rune_error_t *err);
+/* At create, a step of its own: add the host's enclave devices (SGX) and
+ * services (aesmd) to the config of an enclave container. */
+int enclave_add_host_devices(struct rune_config *c, rune_error_t *err);
 /* The warning every simulated enclave carries, in logs and state. */
 #define ENCLAVE_SIMULATION_WARNING                                                                                     \
 	"simulation: no TEE hardware, the workload's memory and code are not protected from the host"
@@ -42,17 +45,17 @@ struct enclave_info {
 	bool debug;           /* the report says the enclave is debuggable (no confidentiality) */
 };
 
-/* In the init, before pivot_root: load the PAL from its host path. */
-int enclave_init_load(const struct rune_enclave *e, struct pal_runtime *rt, rune_error_t *err);
-/* In the init, inside the rootfs and before dropping privileges: pal_init, then
- * what state.json should show. */
-int enclave_init_create(const struct rune_enclave *e, struct pal_runtime *rt, struct enclave_info *info,
-                        rune_error_t *err);
+/* In the init, before pivot_root: load the PAL from its host path (the
+ * init's one enclave runtime, kept by enclave_init.c). */
+int enclave_init_load(const struct rune_enclave *e, rune_error_t *err);
+/* In the init, inside the rootfs, in process.cwd and before dropping
+ * privileges: pal_init, then what state.json should show. */
+int enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err);
 /* In the init, after `start`: run the workload through the PAL, serve `exec`
  * requests on exec_listen_fd, forward signals; write the wait status to
  * status_fd and exit with the workload's code. fds 3..3+preserve_fds-1 stay open. */
-void enclave_init_run(struct pal_runtime *rt, const struct rune_enclave *e, const struct rune_process *p,
-                      int exec_listen_fd, int status_fd, int preserve_fds) __attribute__((noreturn));
+void enclave_init_run(const struct rune_enclave *e, const struct rune_process *p, int exec_listen_fd, int status_fd,
+                      int preserve_fds) __attribute__((noreturn));
 
 /* Messages on an exec connection (SOCK_SEQPACKET). */
 enum enclave_msg {
@@ -67,8 +70,8 @@ enum enclave_msg {
 #define ENCLAVE_STATUS  "enclave.status"
 
 /* Send one message with up to 3 fds. */
-int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, int nfds);
+int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, size_t nfds, rune_error_t *err);
 /* Receive one message (text NUL-terminated, fds up to 3 received); EOF is type 0. */
-int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, int *nfds, rune_error_t *err);
+int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, size_t *nfds, rune_error_t *err);
 
 #endif

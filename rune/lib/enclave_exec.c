@@ -21,6 +21,7 @@
 #include "container.h"
 #include "enclave.h"
 #include "json.h"
+#include "loader.h"
 #include "sync.h"
 #include "util.h"
 
@@ -40,6 +41,7 @@ static int connect_enclave(struct rune_container *c, int *fd, rune_error_t *err)
 
 static char *exec_request_json(const struct rune_process *p)
 {
+	cleanup_strv char **env = enclave_workload_env(p->env);
 	yajl_gen g = json_gen_new(false, NULL);
 	const unsigned char *buf;
 	size_t len;
@@ -51,7 +53,7 @@ static char *exec_request_json(const struct rune_process *p)
 	yajl_gen_array_close(g);
 	json_gen_key(g, "env");
 	yajl_gen_array_open(g);
-	for (char **e = p->env; e && *e; e++)
+	for (char **e = env; *e; e++)
 		yajl_gen_string(g, (const unsigned char *) *e, strlen(*e));
 	yajl_gen_array_close(g);
 	json_gen_kv_bool(g, "terminal", p->terminal);
@@ -65,19 +67,25 @@ static char *exec_request_json(const struct rune_process *p)
 }
 
 /* Send the request; on success the enclave pid and (terminal) the pty master. */
-static int request_exec(int sock, const struct rune_process *p, int *master, rune_error_t *err)
+static int request_exec(const struct rune_container *c, int sock, const struct exec_opts *o, int *master,
+                        rune_error_t *err)
 {
 	static const int stdio[3] = { 0, 1, 2 };
+	const struct rune_process *p = o->process;
+	const struct sync_peer init = {
+		.name = "enclave's init", .pid = c->pid, .cgroup = c->cgroup, .wait_if_frozen = o->ignore_paused
+	};
 	cleanup_free char *req = exec_request_json(p);
 	cleanup_free char *text = NULL;
-	int type, value, fds[3], nfds;
+	int type, value, fds[3];
+	size_t nfds;
 
 	if (strlen(req) + 8 > ENCLAVE_MSG_MAX)
 		return rune_error(err, E2BIG, "exec: arguments and environment exceed %d bytes", ENCLAVE_MSG_MAX);
-	if (enclave_msg_send(sock, ENCLAVE_EXEC, 0, req, stdio, p->terminal ? 0 : 3) < 0)
-		return rune_error(err, errno, "send the exec request to the enclave");
-	if (enclave_msg_recv(sock, &type, &value, &text, fds, &nfds, err) < 0)
-		return -1;
+	if (enclave_msg_send(sock, ENCLAVE_EXEC, 0, req, stdio, p->terminal ? 0 : 3, err) < 0)
+		return rune_error_wrap(err, "exec in the enclave");
+	if (sync_wait_peer(sock, &init, err) < 0 || enclave_msg_recv(sock, &type, &value, &text, fds, &nfds, err) < 0)
+		return rune_error_wrap(err, "exec in the enclave");
 	if (type == ENCLAVE_ERROR)
 		return rune_error(err, 0, "exec in the enclave: %s", text); /* text carries the cause */
 	if (type != ENCLAVE_STARTED)
@@ -113,10 +121,11 @@ static void proxy_main(int sock)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD
 			    && si.ssi_signo != SIGWINCH && si.ssi_signo != SIGURG)
-				enclave_msg_send(sock, ENCLAVE_SIGNAL, si.ssi_signo, NULL, NULL, 0);
+				enclave_msg_send(sock, ENCLAVE_SIGNAL, si.ssi_signo, NULL, NULL, 0, NULL);
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-			int type, value, fds[3], nfds;
+			int type, value, fds[3];
+			size_t nfds;
 			rune_error_t err = NULL;
 			if (enclave_msg_recv(sock, &type, &value, NULL, fds, &nfds, &err) < 0 || type == 0)
 				_exit(255);
@@ -150,7 +159,8 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 		                  "cannot allocate tty if rune will detach without setting console socket");
 	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
-	if (connect_enclave(c, &sock, err) < 0 || request_exec(sock, p, &master, err) < 0)
+	container_unlock(c); /* as for a plain exec: resume, kill and delete stay possible */
+	if (connect_enclave(c, &sock, err) < 0 || request_exec(c, sock, o, &master, err) < 0)
 		return -1;
 	/* Signals meant for the process queue until the proxy relays them. */
 	sigset_t all, old;
@@ -172,16 +182,12 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, pid, err);
 	if (r == 0 && master >= 0 && console_fd >= 0) {
-		r = send_fd(console_fd, master, "/dev/ptmx", err);
+		r = console_send_master(console_fd, master, err);
 		close(master);
 		master = -1;
 	}
 	close(sock);
 	sock = -1;
-	if (c->lock_fd >= 0) {
-		close(c->lock_fd);
-		c->lock_fd = -1;
-	}
 	if (r < 0 && pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -19,29 +19,32 @@
 #include "cleanup.h"
 #include "enclave.h"
 #include "json.h"
+#include "loader.h"
 #include "log.h"
 #include "process.h"
 #include "util.h"
 
-int enclave_init_load(const struct rune_enclave *e, struct pal_runtime *rt, rune_error_t *err)
+/* The init hosts one enclave runtime for its whole life. */
+static struct pal_runtime init_rt;
+
+int enclave_init_load(const struct rune_enclave *e, rune_error_t *err)
 {
-	return pal_runtime_open(e->path, rt, err);
+	return pal_runtime_open(e->path, &init_rt, err);
 }
 
-int enclave_init_create(const struct rune_enclave *e, struct pal_runtime *rt, struct enclave_info *info,
-                        rune_error_t *err)
+int enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err)
 {
 	unsigned char mr[32];
 	unsigned long long flags = 0;
 
 	memset(info, 0, sizeof(*info));
-	if (pal_runtime_init(rt, e->args, e->loglevel, err) < 0)
+	if (pal_runtime_init(&init_rt, e->args, e->loglevel, err) < 0)
 		return -1;
-	info->pal_version = rt->version;
-	if (rt->version < 3)
+	info->pal_version = init_rt.version;
+	if (init_rt.version < 3)
 		return 0;
 	rune_error_t rerr = NULL;
-	if (pal_runtime_measurement(rt, mr, &flags, &rerr) < 0) {
+	if (pal_runtime_measurement(&init_rt, mr, &flags, &rerr) < 0) {
 		log_warning("%s", rerr->msg);
 		rune_error_release(&rerr);
 		return 0;
@@ -220,11 +223,12 @@ static void *exec_conn_reader(void *arg)
 {
 	struct exec_conn *c = arg;
 	for (;;) {
-		int type, value, fds[3], nfds;
+		int type, value, fds[3];
+		size_t nfds;
 		rune_error_t err = NULL;
 		int r = enclave_msg_recv(c->fd, &type, &value, NULL, fds, &nfds, &err);
 		rune_error_release(&err);
-		for (int i = 0; i < nfds; i++)
+		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
 		pthread_mutex_lock(&c->lock);
 		bool done = c->done;
@@ -242,7 +246,8 @@ static void *exec_conn_reader(void *arg)
 
 static int start_exec(int fd, struct exec_request *req, int stdio[3], int *master, int *pid, rune_error_t *err)
 {
-	int type, value, nfds;
+	int type, value;
+	size_t nfds;
 	cleanup_free char *text = NULL;
 	if (enclave_msg_recv(fd, &type, &value, &text, stdio, &nfds, err) < 0)
 		return -1;
@@ -254,7 +259,7 @@ static int start_exec(int fd, struct exec_request *req, int stdio[3], int *maste
 	if (parse_exec_request(text, req, err) < 0)
 		return -1;
 	if (req->terminal) {
-		for (int i = 0; i < nfds; i++)
+		for (size_t i = 0; i < nfds; i++)
 			close(stdio[i]);
 		int slave = -1;
 		if (open_pty(req, master, &slave, err) < 0) {
@@ -266,9 +271,9 @@ static int start_exec(int fd, struct exec_request *req, int stdio[3], int *maste
 		stdio[1] = dup(slave);
 		stdio[2] = dup(slave);
 	} else if (nfds != 3) {
-		for (int i = 0; i < nfds; i++)
+		for (size_t i = 0; i < nfds; i++)
 			close(stdio[i]);
-		return rune_error(err, EPROTO, "exec request: want 3 stdio fds, got %d", nfds);
+		return rune_error(err, EPROTO, "exec request: want 3 stdio fds, got %zu", nfds);
 	}
 	return pal_runtime_create(E.rt, req->args, req->env, stdio, pid, err);
 }
@@ -281,11 +286,13 @@ static void *exec_conn_thread(void *arg)
 	rune_error_t err = NULL;
 	pthread_t reader;
 
+	/* Sends to a rune that went away fail; the process it asked for then
+	 * ends with its connection (exec_conn_reader). */
 	if (start_exec(c.fd, &req, stdio, &master, &c.pid, &err) < 0) {
-		enclave_msg_send(c.fd, ENCLAVE_ERROR, err->status, err->msg, NULL, 0);
+		enclave_msg_send(c.fd, ENCLAVE_ERROR, err->status, err->msg, NULL, 0, NULL);
 		goto out;
 	}
-	enclave_msg_send(c.fd, ENCLAVE_STARTED, c.pid, NULL, &master, master >= 0 ? 1 : 0);
+	enclave_msg_send(c.fd, ENCLAVE_STARTED, c.pid, NULL, &master, master >= 0 ? 1 : 0, NULL);
 	if (master >= 0) {
 		close(master);
 		master = -1;
@@ -298,7 +305,7 @@ static void *exec_conn_thread(void *arg)
 	pthread_mutex_lock(&c.lock);
 	c.done = true;
 	pthread_mutex_unlock(&c.lock);
-	enclave_msg_send(c.fd, ENCLAVE_EXITED, status, NULL, NULL, 0);
+	enclave_msg_send(c.fd, ENCLAVE_EXITED, status, NULL, NULL, 0, NULL);
 	shutdown(c.fd, SHUT_RDWR);
 	if (have_reader)
 		pthread_join(reader, NULL);
@@ -345,10 +352,11 @@ static void spawn_thread(void *(*fn)(void *), void *arg)
 	pthread_attr_destroy(&attr);
 }
 
-void enclave_init_run(struct pal_runtime *rt, const struct rune_enclave *e, const struct rune_process *p,
-                      int exec_listen_fd, int status_fd, int preserve_fds)
+void enclave_init_run(const struct rune_enclave *e, const struct rune_process *p, int exec_listen_fd, int status_fd,
+                      int preserve_fds)
 {
 	static const int stdio[3] = { 0, 1, 2 };
+	struct pal_runtime *rt = &init_rt;
 	rune_error_t err = NULL;
 	int status = 0;
 
@@ -361,13 +369,14 @@ void enclave_init_run(struct pal_runtime *rt, const struct rune_enclave *e, cons
 		spawn_thread(accept_thread, (void *) (intptr_t) exec_listen_fd);
 	process_prepare_fds(preserve_fds);
 	/* PAL v1 passes no environment: a runtime that reads environ must see the
-	 * workload's, never rune's. */
+	 * workload's, never rune's (nor the enclave settings). */
+	char **env = enclave_workload_env(p->env);
 	clearenv();
-	for (char **v = p->env; v && *v; v++)
+	for (char **v = env; *v; v++)
 		putenv(*v);
 	if (e->simulation)
 		log_debug("enclave type sim: %s", ENCLAVE_SIMULATION_WARNING);
-	if (pal_runtime_run(rt, p->args, p->env, stdio, on_created, NULL, &status, &err) < 0) {
+	if (pal_runtime_run(rt, p->args, env, stdio, on_created, NULL, &status, &err) < 0) {
 		rune_log_fatal(err);
 		rune_error_release(&err);
 		status = 127 << 8;

@@ -1,4 +1,7 @@
-/* `exec`: a new process in a running container's namespaces and cgroup. */
+/* `exec`: a new process in a running container's namespaces and cgroup. rune
+ * joins the namespaces through a helper (spawn.c), places the child in the
+ * cgroup and lets it go; the child sets itself up step by step, in the same
+ * order as the container's init (init.c), and execs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,63 +11,96 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "container.h"
-#include "process.h"
+#include "log.h"
 #include "lsm.h"
+#include "process.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "sync.h"
 #include "util.h"
 
-static void exec_child(struct exec_opts *o, const struct rune_seccomp *sc, int sync_fd, int console_fd)
-    __attribute__((noreturn));
-static void exec_child(struct exec_opts *o, const struct rune_seccomp *sc, int sync_fd, int console_fd)
+struct exec_child_args {
+	const struct exec_opts *o;
+	const struct rune_config *config;
+	int sync_fd, console_fd;
+};
+
+static int set_up_session(const struct exec_child_args *a, rune_error_t *err)
 {
-	const struct rune_process *p = o->process;
-	rune_error_t err = NULL;
+	if (setsid() < 0)
+		return rune_error(err, errno, "setsid");
+	if (a->console_fd < 0)
+		return 0;
+	int r = console_setup(a->console_fd, a->o->process, false, err);
+	close(a->console_fd);
+	return r;
+}
+
+static int set_personality(const struct rune_config *c, rune_error_t *err)
+{
+	if (c->has_personality && personality(c->personality) < 0)
+		return rune_error(err, errno, "linux.personality");
+	return 0;
+}
+
+static int report_ready(const struct exec_child_args *a, rune_error_t *err)
+{
+	if (sync_report(a->sync_fd, SYNC_READY, 0, NULL, -1, err) < 0)
+		return -1;
+	/* The death signal guarded the set-up; it survives execve, and a process
+	 * started with --detach must outlive the rune that started it. */
+	prctl(PR_SET_PDEATHSIG, 0);
+	return 0;
+}
+
+static void exec_child(const struct exec_child_args *a) __attribute__((noreturn));
+static void exec_child(const struct exec_child_args *a)
+{
+	static const struct sync_peer rune = { .name = "rune" };
+	const struct rune_process *p = a->o->process;
 	cleanup_free char *exe = NULL;
+	rune_error_t err = NULL;
+	struct sync_msg go;
+	bool cwd_entered = false;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (sync_expect(sync_fd, SYNC_GO, "rune", &err) < 0)
+	if (sync_expect(a->sync_fd, &rune, SYNC_GO, &go, &err) < 0)
 		_exit(1);
-	if (setsid() < 0) {
-		rune_error(&err, errno, "setsid");
-		sync_fail(sync_fd, err);
-	}
-	if (console_fd >= 0) {
-		if (console_setup(console_fd, o->process, false, &err) < 0)
-			sync_fail(sync_fd, err);
-		close(console_fd);
-	}
-	if (o->personality_set && personality(o->personality) < 0) {
-		rune_error(&err, errno, "linux.personality");
-		sync_fail(sync_fd, err);
-	}
+	if (set_up_session(a, &err) < 0)
+		goto fail;
+	if (set_personality(a->config, &err) < 0)
+		goto fail;
+	if (process_enter_cwd(p, true, &cwd_entered, &err) < 0)
+		goto fail;
+	if (process_find_executable(p, &exe, &err) < 0)
+		goto fail;
 	/* The container's filter applies to exec'd processes too, in runc's order. */
-	if (process_find_executable(p, &exe, &err) < 0
-	    || (sc && !p->no_new_privileges && seccomp_load_and_hand_over(sc, sync_fd, &err) < 0)
-	    || process_apply(p, &err) < 0 || process_apply_nnp(p, &err) < 0
-	    || (sc && p->no_new_privileges && seccomp_load_and_hand_over(sc, sync_fd, &err) < 0))
-		sync_fail(sync_fd, err);
+	if (process_drop_privileges(p, a->config->seccomp_filter, a->sync_fd, cwd_entered, a->o->preserve_fds, &err)
+	    < 0)
+		goto fail;
 	if (lsm_apply_on_exec(p, &err) < 0)
-		sync_fail(sync_fd, err);
-	sync_send(sync_fd, SYNC_READY, 0, NULL);
+		goto fail;
+	if (report_ready(a, &err) < 0)
+		_exit(1);
+	log_debug("exec: process %d about to exec %s", (int) go.value, exe);
 	/* sync_fd is close-on-exec: rune reads EOF once execve succeeded. */
-	process_exec(exe, o->process, o->preserve_fds, &err);
-	sync_fail(sync_fd, err);
+	process_exec(exe, p, a->o->preserve_fds, &err);
+fail:
+	sync_fail(a->sync_fd, err);
 }
 
 static int open_ns_fds(pid_t pid, int fds[NS_KINDS], rune_error_t *err)
 {
+	for (int k = 0; k < NS_KINDS; k++)
+		fds[k] = -1;
 	for (int k = 0; k < NS_KINDS; k++) {
 		struct stat mine, theirs;
 		char self[64], other[64];
-		fds[k] = -1;
 		snprintf(self, sizeof(self), "/proc/self/ns/%s", ns_kind_proc_name(k));
 		snprintf(other, sizeof(other), "/proc/%d/ns/%s", (int) pid, ns_kind_proc_name(k));
 		if (stat(other, &theirs) < 0) {
@@ -82,78 +118,92 @@ static int open_ns_fds(pid_t pid, int fds[NS_KINDS], rune_error_t *err)
 	return 0;
 }
 
-/* Until the child is ready to exec; a seccomp listener fd is passed on. */
-static int wait_ready(struct rune_container *c, int sync_fd, pid_t pid, rune_error_t *err)
+static void close_ns_fds(int fds[NS_KINDS])
 {
+	for (int k = 0; k < NS_KINDS; k++)
+		if (fds[k] >= 0)
+			close(fds[k]);
+}
+
+/* Until the child is ready to exec, then until execve (EOF) or its error; a
+ * seccomp listener fd is passed on to the agent on the way. */
+static int drive_child(struct rune_container *c, const struct exec_opts *o, int sync_fd, pid_t pid, rune_error_t *err)
+{
+	const struct sync_peer child = {
+		.name = "exec'd process", .pid = pid, .cgroup = c->cgroup, .wait_if_frozen = o->ignore_paused
+	};
 	struct sync_msg m;
+
+	if (cgroup_enter_sub(c->cgroup, pid, o->cgroup_paths, err) < 0
+	    || sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
+		return -1;
 	for (;;) {
-		if (sync_recv(sync_fd, &m, "exec'd process", err) < 0)
+		if (sync_recv(sync_fd, &child, &m, err) < 0)
 			return -1;
 		if (m.type == SYNC_READY)
-			return 0;
+			break;
 		if (m.type == SYNC_ERROR)
 			return rune_error(err, m.value, "%s", m.text);
-		if (m.type != SYNC_SECCOMP)
+		cleanup_close int listener = m.fd;
+		if (m.type != SYNC_SECCOMP || listener < 0)
 			return rune_error(err, EPROTO, "exec'd process: unexpected message %d", m.type);
 		cleanup_free char *state = container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
-		if (seccomp_forward_listener(c->config->seccomp_filter, sync_fd, pid, state, err) < 0)
+		if (seccomp_forward_listener(c->config->seccomp_filter, listener, pid, state, err) < 0)
 			return -1;
 	}
+	/* EOF when execve worked; an error message when it did not. */
+	rune_error_t eof = NULL;
+	int r = sync_recv(sync_fd, &child, &m, &eof);
+	rune_error_release(&eof);
+	if (r == 0 && m.type == SYNC_ERROR)
+		return rune_error(err, m.value, "%s", m.text);
+	return 0;
 }
 
 static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS_KINDS], pid_t *pid_out,
                     int *master_out, rune_error_t *err)
 {
-	int sv[2], con[2] = { -1, -1 };
-	cleanup_close int console_fd = -1;
+	int sv[2];
+	cleanup_close int console_fd = -1, console_rune = -1;
 
 	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
 	if (o->process->terminal && !o->console_socket) {
+		int con[2];
 		if (o->detach)
 			return rune_error(err, EINVAL,
 			                  "cannot allocate tty if rune will detach without setting console socket");
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0)
 			return rune_error(err, errno, "socketpair");
+		console_rune = con[0];
 		console_fd = con[1];
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
 	pid_t pid = spawn_in_namespaces(ns_fds, 0, false, NULL, err);
 	if (pid == 0) {
+		struct exec_child_args a = { .o = o, .config = c->config, .sync_fd = sv[1], .console_fd = console_fd };
 		close(sv[0]);
 		close(c->lock_fd);
-		if (con[0] >= 0)
-			close(con[0]);
-		o->personality_set = c->config->has_personality;
-		o->personality = c->config->personality;
-		exec_child(o, c->config->seccomp_filter, sv[1], console_fd);
+		if (console_rune >= 0)
+			close(console_rune);
+		exec_child(&a);
 	}
 	close(sv[1]);
-	int r = pid < 0 ? -1 : 0;
-	if (r == 0
-	    && (cgroup_enter(c->cgroup, pid, err) < 0 || sync_send(sv[0], SYNC_GO, pid, NULL) < 0
-	        || wait_ready(c, sv[0], pid, err) < 0))
-		r = -1;
-	if (r == 0) {
-		/* Either EOF (execve worked) or an error from the child. */
-		struct sync_msg m;
-		rune_error_t e2 = NULL;
-		if (sync_recv(sv[0], &m, "exec'd process", &e2) == 0 && m.type == SYNC_ERROR)
-			r = rune_error(err, m.value, "%s", m.text);
-		rune_error_release(&e2);
-	}
+	int r = pid < 0 ? -1 : drive_child(c, o, sv[0], pid, err);
 	close(sv[0]);
-	if (r == 0 && con[0] >= 0)
-		r = recv_fd(con[0], master_out, err);
-	if (con[0] >= 0)
-		close(con[0]);
+	if (r == 0 && console_rune >= 0)
+		r = console_recv_master(console_rune, master_out, err);
 	if (r < 0 && pid > 0) {
+		/* In a frozen cgroup even SIGKILL waits for the thaw, which is the
+		 * user's to give: the process is then reaped by whoever inherits it. */
 		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
+		if (!cgroup_is_frozen(c->cgroup))
+			waitpid(pid, NULL, 0);
 		return -1;
 	}
 	*pid_out = pid;
+	log_debug("exec %s: process %d started", c->id, (int) pid);
 	return r;
 }
 
@@ -166,30 +216,28 @@ int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code
 
 	if (s == STATUS_STOPPED)
 		return rune_error(err, 0, "cannot exec in a stopped container");
-	if (s == STATUS_PAUSED)
-		return rune_error(err, 0, "cannot exec in a paused container");
+	if (s == STATUS_PAUSED && !o->ignore_paused)
+		return rune_error(err, 0, "cannot exec in a paused container (use --ignore-paused to wait for it)");
 	if (lsm_check(o->process, NULL, "exec", err) < 0)
 		return -1;
 	if (c->config->enclave)
 		return enclave_exec(c, o, exit_code, err);
-	if (open_ns_fds(c->pid, ns_fds, err) < 0)
+	if (open_ns_fds(c->pid, ns_fds, err) < 0) {
+		close_ns_fds(ns_fds);
 		return -1;
+	}
+	/* exec changes no state: resume (for --ignore-paused), kill and delete
+	 * must stay possible while it waits. */
+	container_unlock(c);
 	/* Signals meant for the process must queue until we forward them. */
 	sigset_t all, old;
 	sigfillset(&all);
 	if (!o->detach)
 		sigprocmask(SIG_BLOCK, &all, &old);
 	int r = run_exec(c, o, ns_fds, &pid, &master, err);
-	for (int k = 0; k < NS_KINDS; k++)
-		if (ns_fds[k] >= 0)
-			close(ns_fds[k]);
+	close_ns_fds(ns_fds);
 	if (r == 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, pid, err);
-	/* exec holds no lock while the process runs: kill and delete stay possible. */
-	if (c->lock_fd >= 0) {
-		close(c->lock_fd);
-		c->lock_fd = -1;
-	}
 	if (r == 0 && !o->detach)
 		r = wait_foreground(pid, master, exit_code, err);
 	if (!o->detach)

@@ -2,21 +2,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "pidfd.h"
 #include "util.h"
-
-static int pidfd_open_(pid_t pid)
-{
-	return syscall(SYS_pidfd_open, pid, 0);
-}
 
 static int run_one(const struct rune_hook *h, const char *kind, size_t idx, const char *state_json, rune_error_t *err)
 {
@@ -49,31 +43,26 @@ static int run_one(const struct rune_hook *h, const char *kind, size_t idx, cons
 	close(in[1]);
 	signal(SIGPIPE, old);
 
-	cleanup_close int pfd = pidfd_open_(pid);
+	cleanup_close int pfd = rune_pidfd_open(pid);
 	if (pfd >= 0 && h->timeout > 0) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		int r;
-		do
-			r = poll(&p, 1, h->timeout * 1000);
-		while (r < 0 && errno == EINTR);
-		if (r == 0) {
+		if (!rune_pidfd_wait(pfd, h->timeout * 1000)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			return rune_error(err, ETIMEDOUT, "%s hook #%zu (%s) did not finish within %d s", kind, idx,
-			                  h->path, h->timeout);
+			return rune_error(err, ETIMEDOUT, "error running %s hook #%zu (%s): did not finish within %d s",
+			                  kind, idx, h->path, h->timeout);
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return rune_error(err, errno, "wait for %s hook %s", kind, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
-		return rune_error(err, errno, "%s hook #%zu: cannot execute %s", kind, idx, h->path);
+		return rune_error(err, errno, "error running %s hook #%zu: cannot execute %s", kind, idx, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		return rune_error(err, 0, "%s hook #%zu (%s) failed: exit status %d", kind, idx, h->path,
+		return rune_error(err, 0, "error running %s hook #%zu (%s): exit status %d", kind, idx, h->path,
 		                  WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
-		return rune_error(err, 0, "%s hook #%zu (%s) killed by signal %d", kind, idx, h->path,
-		                  WTERMSIG(status));
+		return rune_error(err, 0, "error running %s hook #%zu (%s): killed by signal %d (%s)", kind, idx,
+		                  h->path, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	return 0;
 }
 

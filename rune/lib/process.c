@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs.h"
+#include "seccomp_filter.h"
 #include "sync.h"
 #include "util.h"
 
@@ -180,14 +182,34 @@ static int apply_sched_io(const struct rune_process *p, rune_error_t *err)
 	return 0;
 }
 
-int process_apply(const struct rune_process *p, rune_error_t *err)
+int process_enter_cwd(const struct rune_process *p, bool may_defer, bool *entered, rune_error_t *err)
 {
-	bool cwd_done = false;
+	/* CVE-2024-21626: a cwd like /proc/self/fd/N could name a host directory
+	 * through an fd still open here. process.cwd is resolved inside the root
+	 * this process now has, never through a magic link, and entered with
+	 * fchdir on exactly what was resolved: nothing is left to verify, so no
+	 * syscall the container's own seccomp filter may deny (getcwd) is needed. */
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return rune_error(err, errno, "process.cwd: open /");
+	cleanup_close int fd = rune_open_in_root(root, p->cwd, O_PATH | O_DIRECTORY, false);
+	if (fd >= 0 && fchdir(fd) == 0) {
+		*entered = true;
+		return 0;
+	}
+	/* As root first, so a directory only root may enter works; a root the
+	 * file system refuses (root-squashed mounts) tries again as the user. */
+	*entered = false;
+	if ((errno == EACCES || errno == EPERM) && may_defer)
+		return 0;
+	if (errno == ELOOP || errno == EXDEV)
+		return rune_error(err, EPERM, "process.cwd: \"%s\" is outside the container's root", p->cwd);
+	return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
+}
 
-	if (apply_sched_io(p, err) < 0)
-		return -1;
-
-	if (apply_rlimits(p, err) < 0)
+int process_apply(const struct rune_process *p, bool cwd_entered, rune_error_t *err)
+{
+	if (apply_sched_io(p, err) < 0 || apply_rlimits(p, err) < 0)
 		return -1;
 	if (p->has_oom_score_adj) {
 		char buf[16];
@@ -198,12 +220,6 @@ int process_apply(const struct rune_process *p, rune_error_t *err)
 	}
 	if (p->caps.present && apply_caps_bounding(&p->caps, err) < 0)
 		return -1;
-	/* chdir as root first, so a directory only root may enter still works; retry
-	 * after the user switch if root was refused (e.g. on a root-squashed mount). */
-	if (chdir(p->cwd) == 0)
-		cwd_done = true;
-	else if (errno != EACCES && errno != EPERM)
-		return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
 		return rune_error(err, errno, "prctl(PR_SET_KEEPCAPS)");
 	if (apply_user(p, err) < 0)
@@ -212,13 +228,10 @@ int process_apply(const struct rune_process *p, rune_error_t *err)
 		return rune_error(err, errno, "prctl(PR_SET_KEEPCAPS)");
 	if (p->caps.present && apply_caps_sets(&p->caps, err) < 0)
 		return -1;
-	if (!cwd_done && chdir(p->cwd) < 0)
-		return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
-	/* CVE-2024-21626: a cwd like /proc/self/fd/N could name a host directory
-	 * through an fd still open here; the kernel then reports it unreachable. */
-	char here[4096];
-	if (getcwd(here, sizeof(here)) == NULL || here[0] != '/')
-		return rune_error(err, EPERM, "process.cwd: \"%s\" is outside the container's root", p->cwd);
+	/* Root was refused the cwd: the second and last try, as the user. */
+	bool entered;
+	if (!cwd_entered && process_enter_cwd(p, false, &entered, err) < 0)
+		return -1;
 	umask(p->has_umask ? p->umask : 0022);
 	return 0;
 }
@@ -227,6 +240,25 @@ int process_apply_nnp(const struct rune_process *p, rune_error_t *err)
 {
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return rune_error(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
+	return 0;
+}
+
+int process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd, bool cwd_entered,
+                            int preserve_fds, rune_error_t *err)
+{
+	/* runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
+	 * so it goes in before the capabilities are dropped; with it, as late as
+	 * possible, so the fewest syscalls run under it. */
+	bool filter_first = sc && !p->no_new_privileges;
+	/* Nothing of ours may reach the program (CVE-2024-21626), even when the
+	 * filter denies close_range or fcntl: settle it before any filter. */
+	process_prepare_fds(preserve_fds);
+	if (filter_first && seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
+		return -1;
+	if (process_apply(p, cwd_entered, err) < 0 || process_apply_nnp(p, err) < 0)
+		return -1;
+	if (sc && !filter_first && seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
+		return -1;
 	return 0;
 }
 
@@ -257,7 +289,7 @@ int console_setup(int console_sock, const struct rune_process *p, bool bind_cons
 		if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
 			return rune_error(err, errno, "bind %s on /dev/console", slave_path);
 	}
-	if (send_fd(console_sock, master, "/dev/ptmx", err) < 0)
+	if (console_send_master(console_sock, master, err) < 0)
 		return -1;
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)

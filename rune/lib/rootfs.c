@@ -15,13 +15,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs.h"
+#include "mountinfo.h"
 #include "util.h"
-
-static int openat2_(int dirfd, const char *path, int flags, unsigned long long resolve)
-{
-	struct open_how how = { .flags = flags, .resolve = resolve };
-	return syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
-}
 
 /* Resolve a dangling symlink at the component p (which ends at p+i) into the
  * path it names inside the root, followed by the rest of the original path. */
@@ -42,8 +38,7 @@ static char *follow_dangling(int pfd, const char *p, const char *rest)
 static int open_in_root_depth(int rootfd, const char *path, bool create, bool as_file, int *out, int depth,
                               rune_error_t *err)
 {
-	const unsigned long long resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	int fd = openat2_(rootfd, path, O_PATH | O_CLOEXEC, resolve);
+	int fd = rune_open_in_root(rootfd, path, O_PATH, false);
 	if (fd >= 0 || errno != ENOENT || !create) {
 		if (fd < 0)
 			return rune_error(err, errno, "open %s in the container", path);
@@ -61,11 +56,11 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool as
 		bool last = p[i] == '\0' || p[i + 1] == '\0';
 		char saved = p[i];
 		p[i] = '\0';
-		cleanup_close int probe = openat2_(rootfd, p, O_PATH | O_CLOEXEC, resolve);
+		cleanup_close int probe = rune_open_in_root(rootfd, p, O_PATH, false);
 		if (probe < 0 && errno == ENOENT) {
 			char *slash = strrchr(p, '/');
 			cleanup_free char *parent = slash == p ? xstrdup("/") : strndup(p, slash - p);
-			cleanup_close int pfd = openat2_(rootfd, parent, O_PATH | O_DIRECTORY | O_CLOEXEC, resolve);
+			cleanup_close int pfd = rune_open_in_root(rootfd, parent, O_PATH | O_DIRECTORY, false);
 			if (pfd < 0)
 				return rune_error(err, errno, "open %s in the container", parent);
 			/* A symlink to something missing: create what it names, inside the root. */
@@ -89,7 +84,7 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool as
 		if (saved == '\0')
 			break;
 	}
-	fd = openat2_(rootfd, path, O_PATH | O_CLOEXEC, resolve);
+	fd = rune_open_in_root(rootfd, path, O_PATH, false);
 	if (fd < 0)
 		return rune_error(err, errno, "open %s in the container", path);
 	*out = fd;
@@ -156,23 +151,24 @@ static int remount_bind_at(int rootfd, const char *dest, unsigned long flags, ru
 	return 0;
 }
 
-static int mount_bind(const struct rune_mount *m, int rootfd, rune_error_t *err)
+/* source_fd: a detached mount rune prepared for this one (an idmapped clone,
+ * or the source tree of a user-namespaced container's bind mount), else -1. */
+static int mount_bind(const struct rune_mount *m, int source_fd, int rootfd, rune_error_t *err)
 {
 	struct stat st;
 	char buf[64];
 	cleanup_close int fd = -1;
 	const char *src = m->source ? m->source : "";
 
-	if (stat(src, &st) < 0)
+	if ((source_fd >= 0 ? fstat(source_fd, &st) : stat(src, &st)) < 0)
 		return rune_error(err, errno, "mount source %s for %s", src, m->destination);
 	if (open_in_root(rootfd, m->destination, true, !S_ISDIR(st.st_mode), &fd, err) < 0)
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
-	if (m->idmap_fd >= 0) {
-		/* Prepared by rune: an idmapped clone of the source, moved into place. */
-		if (syscall(SYS_move_mount, m->idmap_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+	if (source_fd >= 0) {
+		if (syscall(SYS_move_mount, source_fd, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
 		    < 0)
-			return rune_error(err, errno, "move the idmapped mount of %s onto %s", src, m->destination);
+			return rune_error(err, errno, "move the prepared mount of %s onto %s", src, m->destination);
 	} else if (mount(src, target, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
 		return rune_error(err, errno, "bind mount %s on %s", src, m->destination);
 	unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
@@ -259,29 +255,41 @@ static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct 
 static int check_kernel_fs_target(const struct rune_mount *m, int rootfd, rune_error_t *err)
 {
 	struct stat st;
-	const char *rel = m->destination + strspn(m->destination, "/");
-	cleanup_close int fd =
-	    openat2_(rootfd, *rel ? rel : ".", O_PATH | O_NOFOLLOW | O_CLOEXEC, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+	cleanup_close int fd = rune_open_in_root(rootfd, m->destination, O_PATH | O_NOFOLLOW, true);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0 && errno == ELOOP)
-		return rune_error(err, ELOOP, "mount %s on %s: the path goes through a symlink in the rootfs", m->type,
-		                  m->destination);
+		return rune_error(err, ELOOP,
+		                  "mount %s on %s: %s must be mounted on ordinary directory (the path goes through a "
+		                  "symlink in the rootfs)",
+		                  m->type, m->destination, m->type);
 	if (fd < 0)
 		return rune_error(err, errno, "mount %s on %s", m->type, m->destination);
 	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode))
-		return rune_error(err, ENOTDIR, "mount %s on %s: not a directory in the rootfs (%s)", m->type,
-		                  m->destination, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
+		return rune_error(err, ENOTDIR, "mount %s on %s: %s must be mounted on ordinary directory (it is %s)",
+		                  m->type, m->destination, m->type, S_ISLNK(st.st_mode) ? "a symlink" : "a file");
 	return 0;
 }
 
-static int mount_one(const struct rune_mount *m, int rootfd, const struct rootfs_ctx *ctx, rune_error_t *err)
+/* A read-only tmpfs or /dev is mounted writable and remounted read-only at the end. */
+static bool read_only_later(const struct rune_mount *m)
 {
+	if (!(m->flags & MS_RDONLY) || m->bind)
+		return false;
+	size_t n = strlen(m->destination);
+	while (n > 1 && m->destination[n - 1] == '/')
+		n--;
+	return (m->type && strcmp(m->type, "tmpfs") == 0) || (n == 4 && strncmp(m->destination, "/dev", 4) == 0);
+}
+
+static int mount_one(const struct rootfs_ctx *ctx, size_t i, int rootfd, rune_error_t *err)
+{
+	const struct rune_mount *m = &ctx->config->mounts[i];
 	char buf[64];
 	cleanup_close int fd = -1;
 
 	if (m->bind)
-		return mount_bind(m, rootfd, err);
+		return mount_bind(m, ctx->mount_fds ? ctx->mount_fds[i] : -1, rootfd, err);
 	if (strcmp(m->type, "cgroup") == 0 || strcmp(m->type, "cgroup2") == 0)
 		return mount_cgroup(m, rootfd, ctx->cgroup, err);
 	if ((strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0)
@@ -291,6 +299,9 @@ static int mount_one(const struct rune_mount *m, int rootfd, const struct rootfs
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
 	unsigned long flags = m->flags & ~MS_REMOUNT;
+	/* Filled in first (/dev gets its nodes), made read-only by rootfs_finalize. */
+	if (read_only_later(m))
+		flags &= ~MS_RDONLY;
 	if (mount(m->source ? m->source : m->type, target, m->type, flags, m->data) < 0) {
 		int e = errno;
 		/* sysfs may not be mounted in a user namespace without its own netns: bind it. */
@@ -379,6 +390,35 @@ static int populate_dev(const struct rootfs_ctx *ctx, int rootfd, rune_error_t *
 	return 0;
 }
 
+struct mount_search {
+	const char *path;
+	char *best; /* the longest mount point path lies within */
+};
+
+static int find_parent_mount(const struct rune_mount_entry *e, void *data)
+{
+	struct mount_search *s = data;
+	if (rune_path_within(s->path, e->mountpoint) && (s->best == NULL || strlen(e->mountpoint) >= strlen(s->best))) {
+		free(s->best);
+		s->best = xstrdup(e->mountpoint);
+	}
+	return 0;
+}
+
+/* The mount the rootfs lies on, made private: pivot_root refuses a new root
+ * whose parent mount is shared, and an unbindable one cannot be bound (both
+ * follow from linux.rootfsPropagation). Only that mount changes. */
+static int make_parent_mount_private(const char *rootfs, rune_error_t *err)
+{
+	struct mount_search s = { .path = rootfs };
+	if (rune_mountinfo_each(find_parent_mount, &s, err) < 0)
+		return -1;
+	cleanup_free char *parent = s.best;
+	if (parent && mount(NULL, parent, NULL, MS_PRIVATE, NULL) < 0)
+		return rune_error(err, errno, "make %s (the mount under the rootfs) private", parent);
+	return 0;
+}
+
 int rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err)
 {
 	const struct rune_config *c = ctx->config;
@@ -387,20 +427,62 @@ int rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err)
 	/* Keep our mounts from propagating back to the host (or as asked). */
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return rune_error(err, errno, "set propagation of / in the container's mount namespace");
+	if (make_parent_mount_private(ctx->rootfs, err) < 0)
+		return -1;
 	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rune_error(err, errno, "bind the rootfs %s onto itself", ctx->rootfs);
 	cleanup_close int rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return rune_error(err, errno, "open rootfs %s", ctx->rootfs);
 	for (size_t i = 0; i < c->n_mounts; i++)
-		if (mount_one(&c->mounts[i], rootfd, ctx, err) < 0)
+		if (mount_one(ctx, i, rootfd, err) < 0)
 			return rune_error_wrap(err, "mounts[%zu]", i);
 	return populate_dev(ctx, rootfd, err);
+}
+
+struct kernel_fs_list {
+	const char *rootfs;
+	char **mountpoints;
+};
+
+static int collect_host_kernel_fs(const struct rune_mount_entry *e, void *data)
+{
+	struct kernel_fs_list *l = data;
+	if (strcmp(e->root, "/") == 0 && (strcmp(e->fstype, "proc") == 0 || strcmp(e->fstype, "sysfs") == 0)
+	    && !rune_path_within(e->mountpoint, l->rootfs))
+		strv_append(&l->mountpoints, e->mountpoint);
+	return 0;
+}
+
+/* With --no-pivot the host's procfs and sysfs mounts stay in the container's
+ * mount namespace (chroot only hides them), and the kernel lets a nested user
+ * namespace mount a fresh procfs wherever a full one is still mounted. So
+ * every full procfs and sysfs outside the rootfs is detached, or covered
+ * where it cannot be. */
+static int hide_host_kernel_fs(const char *rootfs, rune_error_t *err)
+{
+	struct kernel_fs_list l = { .rootfs = rootfs, .mountpoints = xcalloc(1, sizeof(char *)) };
+	int r = rune_mountinfo_each(collect_host_kernel_fs, &l, err);
+	cleanup_strv char **mps = l.mountpoints;
+	for (size_t i = 0; r == 0 && mps[i]; i++) {
+		if (mount(NULL, mps[i], NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+			if (errno == ENOENT)
+				continue; /* below one detached already */
+			return rune_error(err, errno, "--no-pivot: make %s a slave", mps[i]);
+		}
+		if (umount2(mps[i], MNT_DETACH) == 0)
+			continue;
+		if ((errno != EINVAL && errno != EPERM) || mount("tmpfs", mps[i], "tmpfs", 0, NULL) < 0)
+			return rune_error(err, errno, "--no-pivot: hide the host's %s", mps[i]);
+	}
+	return r;
 }
 
 int rootfs_pivot(const char *rootfs, bool no_pivot, rune_error_t *err)
 {
 	if (no_pivot) {
+		if (hide_host_kernel_fs(rootfs, err) < 0)
+			return -1;
 		if (chdir(rootfs) < 0)
 			return rune_error(err, errno, "chdir %s", rootfs);
 		if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
@@ -464,11 +546,31 @@ static int write_sysctl(const char *key, const char *value, rune_error_t *err)
 	return 0;
 }
 
+static int remount_read_only(const struct rune_mount *m, rune_error_t *err)
+{
+	char buf[64];
+	cleanup_close int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int fd = root < 0 ? -1 : rune_open_in_root(root, m->destination, O_PATH, false);
+	if (fd < 0)
+		return rune_error(err, errno, "open %s", m->destination);
+	const char *target = fdpath(fd, buf, sizeof(buf));
+	if (mount(NULL, target, NULL, MS_REMOUNT | m->flags | locked_flags(target), m->data) < 0)
+		return rune_error(err, errno, "remount %s read-only", m->destination);
+	return 0;
+}
+
 int rootfs_finalize(const struct rune_config *c, rune_error_t *err)
 {
+	/* linux.rootfsPropagation on the root we now have, not on the host's. */
+	unsigned long prop = c->rootfs_propagation;
+	if (prop && !(prop & MS_PRIVATE) && mount(NULL, "/", NULL, prop, NULL) < 0)
+		return rune_error(err, errno, "linux.rootfsPropagation: set it on /");
 	for (size_t i = 0; c->sysctl_keys && c->sysctl_keys[i]; i++)
 		if (write_sysctl(c->sysctl_keys[i], c->sysctl_values[i], err) < 0)
 			return -1;
+	for (size_t i = 0; i < c->n_mounts; i++)
+		if (read_only_later(&c->mounts[i]) && remount_read_only(&c->mounts[i], err) < 0)
+			return rune_error_wrap(err, "mounts[%zu]", i);
 	for (char **p = c->readonly_paths; p && *p; p++)
 		if (readonly_path(*p, err) < 0)
 			return -1;

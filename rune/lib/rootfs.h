@@ -14,7 +14,8 @@ struct rootfs_ctx {
 	const struct rune_config *config;
 	const char *rootfs; /* absolute host path */
 	const struct rune_cgroup *cgroup;
-	bool userns; /* a new user namespace: devices are bind-mounted, not created */
+	const int *mount_fds; /* per mount: what rune opened for it (mount_sources_prepare), or -1; may be NULL */
+	bool userns;          /* a new user namespace: devices are bind-mounted, not created */
 };
 
 /* Make the rootfs a mount point, then mount everything config.json asks for

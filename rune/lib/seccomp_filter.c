@@ -160,6 +160,12 @@ static int parse_syscalls(yajl_val v, struct rune_seccomp *s, rune_error_t *err)
 		/* A rule's errno defaults to EPERM; defaultErrnoRet is the default action's. */
 		if (parse_action(action, json_get(sc, "errnoRet"), EPERM, wa, &r->action, &s->notify, err) < 0)
 			return -1;
+		/* The container's own set-up writes to rune before the agent is
+		 * told of the filter: a notified write would never return. */
+		for (size_t k = 0; r->action == SCMP_ACT_NOTIFY && r->names[k]; k++)
+			if (strcmp(r->names[k], "write") == 0)
+				return rune_error(err, EINVAL,
+				                  "%s: SCMP_ACT_NOTIFY cannot be used for the write syscall", wa);
 		cleanup_free char *wargs = xasprintf("%s.args", w);
 		if (parse_args(json_get(sc, "args"), wargs, r, err) < 0)
 			return -1;
@@ -175,6 +181,8 @@ int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
 	*out = NULL;
 	if (v == NULL)
 		return 0;
+	if (json_expect_object(v, "linux.seccomp", err) < 0)
+		return -1;
 	struct rune_seccomp *s = xcalloc(1, sizeof(*s));
 	int r = json_read_string(json_get(v, "defaultAction"), "linux.seccomp.defaultAction", &def, err);
 	if (r == 0)
@@ -219,8 +227,6 @@ int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
 	if (r == 0 && s->notify && (s->listener_path == NULL || s->listener_path[0] != '/'))
 		r = rune_error(err, EINVAL,
 		               "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs an absolute listenerPath");
-	if (r == 0 && !s->notify && s->listener_path)
-		r = rune_error(err, EINVAL, "linux.seccomp.listenerPath: set, but no rule uses SCMP_ACT_NOTIFY");
 	if (r == 0 && s->notify && s->flag_tsync)
 		r = rune_error(err, EINVAL,
 		               "linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC cannot be used with SCMP_ACT_NOTIFY");
@@ -245,11 +251,6 @@ void seccomp_free(struct rune_seccomp *s)
 	free(s->listener_path);
 	free(s->listener_metadata);
 	free(s);
-}
-
-bool seccomp_wants_listener(const struct rune_seccomp *s)
-{
-	return s && s->notify;
 }
 
 const char *seccomp_listener_path(const struct rune_seccomp *s)

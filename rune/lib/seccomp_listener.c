@@ -2,8 +2,6 @@
  * process to rune, and from rune to the seccomp agent at listenerPath. */
 #include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -11,22 +9,17 @@
 #include "json.h"
 #include "seccomp_filter.h"
 #include "sync.h"
+#include "unixsock.h"
 #include "util.h"
 
 int seccomp_load_and_hand_over(const struct rune_seccomp *s, int sync_fd, rune_error_t *err)
 {
-	int fd = -1;
+	cleanup_close int fd = -1;
 	if (seccomp_install(s, &fd, err) < 0)
 		return -1;
-	if (fd < 0)
-		return 0;
-	int r = 0;
-	if (sync_send(sync_fd, SYNC_SECCOMP, 0, NULL) < 0)
-		r = rune_error(err, errno, "talk to rune");
-	else if (send_fd(sync_fd, fd, "seccompFd", err) < 0)
-		r = -1;
-	close(fd);
-	return r;
+	if (fd >= 0 && sync_report(sync_fd, SYNC_SECCOMP, 0, NULL, fd, err) < 0)
+		return rune_error_wrap(err, "hand the seccomp listener to rune");
+	return 0;
 }
 
 static char *process_state(const struct rune_seccomp *s, int pid, const char *state)
@@ -56,22 +49,16 @@ static char *process_state(const struct rune_seccomp *s, int pid, const char *st
 	return out;
 }
 
-int seccomp_forward_listener(const struct rune_seccomp *s, int sync_fd, int pid, const char *state, rune_error_t *err)
+int seccomp_forward_listener(const struct rune_seccomp *s, int listener_fd, int pid, const char *state,
+                             rune_error_t *err)
 {
-	cleanup_close int fd = -1, sock = -1;
+	cleanup_close int sock = -1;
 	const char *path = seccomp_listener_path(s);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (recv_fd(sync_fd, &fd, err) < 0)
-		return rune_error_wrap(err, "seccomp listener fd");
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return rune_error(err, ENAMETOOLONG, "linux.seccomp.listenerPath %s", path);
-	strcpy(sa.sun_path, path);
-	sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (sock < 0 || connect(sock, (struct sockaddr *) &sa, sizeof(sa)) < 0)
-		return rune_error(err, errno, "linux.seccomp.listenerPath: connect to the seccomp agent at %s", path);
+	if (rune_connect_unix(path, &sock, "the seccomp agent at", err) < 0)
+		return rune_error_wrap(err, "linux.seccomp.listenerPath: failed to connect with seccomp agent");
 	cleanup_free char *msg = process_state(s, pid, state);
-	/* The state as the message, the fd alongside (send_fd's payload is the name). */
-	if (send_fd(sock, fd, msg, err) < 0)
-		return rune_error_wrap(err, "send the seccomp fd to %s", path);
+	/* The container process state is the message, the fd rides along. */
+	if (rune_send_msg(sock, msg, strlen(msg), &listener_fd, 1, "the seccomp fd to the agent", err) < 0)
+		return rune_error_wrap(err, "linux.seccomp.listenerPath %s", path);
 	return 0;
 }

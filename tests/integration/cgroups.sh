@@ -16,11 +16,18 @@ test_devices_cgroup_denies_and_allows() {
 	# allowed by a rule...
 	jq_edit "$T/b" '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "w"}]'
 	assert_contains "$(r run -b "$T/b" d2)" "kmsg-ok"
-	# ...or by being one of linux.devices
-	jq_edit "$T/b" '.linux.resources.devices = [{"allow": false, "access": "rwm"}] | .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]'
-	assert_contains "$(r run -b "$T/b" d3)" "kmsg-ok"
+	# a node of linux.devices is created but, as with runc, only the rules allow it
+	jq_edit "$T/b" '.linux.resources.devices = [{"allow": false, "access": "rwm"}] | .linux.devices = [{"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11}]
+		| .process.args = ["sh", "-c", "ls /dev/kmsg && (echo rune-test >/dev/kmsg) 2>&1 && echo kmsg-ok"]'
+	out=$(r run -b "$T/b" d3 || true)
+	assert_contains "$out" "/dev/kmsg"
+	assert_contains "$out" "Operation not permitted"
+	assert_not_contains "$out" "kmsg-ok"
+	jq_edit "$T/b" '.linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 11, "access": "rwa"}]'
+	assert_contains "$(r run -b "$T/b" d3b)" "kmsg-ok"
 	# without any rule the container inherits an open devices cgroup: the test can fail
-	jq_edit "$T/b" 'del(.linux.resources.devices) | del(.linux.devices)'
+	jq_edit "$T/b" 'del(.linux.resources.devices) | del(.linux.devices)
+		| .process.args = ["sh", "-c", "mknod /tmp/kmsg c 1 11; (echo rune-test >/tmp/kmsg) 2>&1 && echo kmsg-ok"]'
 	assert_contains "$(r run -b "$T/b" d4)" "kmsg-ok"
 	jq_edit "$T/b" '.linux.resources.devices = [{"allow": false, "type": "x"}]'
 	expect_fail 1 r run -b "$T/b" d5
@@ -77,7 +84,7 @@ test_requests_this_host_cannot_satisfy_fail_clearly() {
 		'.linux.resources.network = {"classID": 1}|network.classID: the net_cls controller is not available'
 		'.linux.resources.blockIO = {"leafWeight": 500}|blockIO.leafWeight'
 		'.linux.resources.memory = {"swappiness": 200}|memory.swappiness: 200, want 0 to 100'
-		'.linux.resources.unified = {"memory.high": "1M"}|unified["memory.high"]'
+		'.linux.resources.unified = {"memory.high": "1M"}|invalid configuration: linux.resources.unified needs a cgroup v2 host'
 		'.linux.resources.unified = {"../escape": "1"}|not a cgroup v2 interface file name'
 		'.process.capabilities.bounding += ["CAP_SYS_RESOURCE"]|CAP_SYS_RESOURCE'
 	)
@@ -90,16 +97,15 @@ test_requests_this_host_cannot_satisfy_fail_clearly() {
 		[ ! -d /sys/fs/cgroup/memory/x ] || fail "cgroup left after: ${c%%|*}"
 		cp "$T/config.orig" "$T/b/config.json"
 	done
-	# the unified map works where the file exists (cgroup v2 core files)
-	jq_edit "$T/b" '.linux.resources.unified = {"cgroup.max.descendants": "7"} | .process.args = ["sleep", "10"]'
-	r run -d -b "$T/b" u1
-	assert_eq 7 "$(cat /sys/fs/cgroup/unified/u1/cgroup.max.descendants)" "unified write"
+	# refused before anything exists: no cgroup in the v2 hierarchy either
+	[ ! -d /sys/fs/cgroup/unified/x ] || fail "cgroup left in the unified hierarchy"
 }
 
 test_pure_cgroup_v2_host() {
 	# A host with only cgroup2 at /sys/fs/cgroup, in a private mount namespace.
 	make_bundle "$T/b" sh -c 'cat /proc/self/cgroup; mknod /tmp/kmsg c 1 11; (echo v2 >/tmp/kmsg) 2>&1; sleep 30'
-	jq_edit "$T/b" '.root.readonly = false | .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]'
+	jq_edit "$T/b" '.root.readonly = false | .process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] | .process.capabilities.permitted += ["CAP_MKNOD"]
+		| .linux.resources.unified = {"cgroup.max.descendants": "7"}'
 	cat >"$T/v2.sh" <<S
 set -e
 umount -R /sys/fs/cgroup
@@ -108,6 +114,7 @@ R="$RUNE --root $ROOT"
 \$R run -d -b "$T/b" v2a >"$T/out"
 for _ in \$(seq 100); do grep -q Operation "$T/out" && break; sleep 0.05; done
 \$R pause v2a
+echo "unified: \$(cat /sys/fs/cgroup/v2a/cgroup.max.descendants)"
 echo "paused: \$(\$R state v2a | jq -r .status) \$(cat /sys/fs/cgroup/v2a/cgroup.freeze)"
 \$R resume v2a
 echo "resumed: \$(\$R state v2a | jq -r .status)"
@@ -118,6 +125,7 @@ S
 	out=$(unshare -m --propagation private bash "$T/v2.sh" 2>&1)
 	assert_contains "$(cat "$T/out")" "0::/v2a"
 	assert_contains "$(cat "$T/out")" "Operation not permitted"
+	assert_contains "$out" "unified: 7"
 	assert_contains "$out" "paused: paused 1"
 	assert_contains "$out" "resumed: running"
 	assert_contains "$out" "procs: 1"

@@ -100,7 +100,7 @@ test_annotations_and_env_precedence() {
 
 test_create_failures_are_clear_and_leave_nothing() {
 	local cases=(
-		"/nonexistent/liberpal.so|No such file or directory|/nonexistent/liberpal.so"
+		"/nonexistent/liberpal.so|no such file or directory|/nonexistent/liberpal.so"
 		"$T/notelf.so|not an ELF file|$T/notelf.so"
 		"/bin/busybox|not a shared object|/bin/busybox"
 		"pal.so|must be an absolute host path|pal.so"
@@ -121,14 +121,14 @@ test_create_failures_are_clear_and_leave_nothing() {
 	jq_edit "$T/b" --arg p "$PALS/liberpal-skeleton-v2.so" '.process.env |= map(if startswith("ENCLAVE_RUNTIME_PATH=") then "ENCLAVE_RUNTIME_PATH=" + $p else . end) | .process.env += ["ENCLAVE_RUNTIME_ARGS=fail-init"]'
 	expect_fail 1 r create -b "$T/b" bad
 	assert_contains "$ERR" "pal_init failed with -1"
-	assert_contains "$ERR" "Operation not permitted"
+	assert_contains "$ERR" "operation not permitted"
 	no_container_left bad
 	# a third-party runtime whose instance directory is missing (-1 and errno)
 	enclave_bundle "$T/t" "$THIRD" true
 	jq_edit "$T/t" '.process.env += ["ENCLAVE_RUNTIME_ARGS=occlum_instance"] | .process.cwd = "/"'
 	expect_fail 1 r create -b "$T/t" bad
 	assert_contains "$ERR" "pal_init failed with -1"
-	assert_contains "$ERR" "No such file or directory"
+	assert_contains "$ERR" "no such file or directory"
 	no_container_left bad
 	# types: unknown, and hardware this host does not have
 	jq_edit "$T/b" '.process.env |= map(if startswith("ENCLAVE_TYPE=") then "ENCLAVE_TYPE=quantum" else . end)'

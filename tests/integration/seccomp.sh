@@ -77,8 +77,12 @@ test_seccomp_notify_reaches_the_agent() {
 	sc_bundle "$T/c" "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$T/none.sock\",
 		\"syscalls\": [{\"names\": [\"mkdir\"], \"action\": \"SCMP_ACT_NOTIFY\"}]}" true
 	expect_fail 1 r run -b "$T/c" n2
+	assert_contains "$ERR" "failed to connect with seccomp agent"
 	assert_contains "$ERR" "connect to the seccomp agent at $T/none.sock"
 	assert_eq "" "$(r list -q)" "containers after the failure"
+	# a listenerPath no rule needs is no error (runc ignores it too)
+	sc_bundle "$T/d" "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"listenerPath\": \"$T/none.sock\"}" true
+	r run -b "$T/d" n3
 }
 
 test_seccomp_config_errors() {
@@ -86,7 +90,7 @@ test_seccomp_config_errors() {
 		'{"defaultAction": "SCMP_ACT_MAYBE"}|linux.seccomp.defaultAction: unknown action "SCMP_ACT_MAYBE"'
 		'{"defaultAction": "SCMP_ACT_NOTIFY", "listenerPath": "/x"}|cannot be the default action'
 		'{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}|needs an absolute listenerPath'
-		'{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x"}|no rule uses SCMP_ACT_NOTIFY'
+		'{"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/x", "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]}|SCMP_ACT_NOTIFY cannot be used for the write syscall'
 		'{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_TSYNC"], "listenerPath": "/x", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}|TSYNC cannot be used'
 		'{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_Z80"]}|architectures[0]: unknown "SCMP_ARCH_Z80"'
 		'{"defaultAction": "SCMP_ACT_ALLOW", "flags": ["SECCOMP_FILTER_FLAG_NOPE"]}|flags[0]: "SECCOMP_FILTER_FLAG_NOPE" is not supported'

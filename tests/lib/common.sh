@@ -110,6 +110,8 @@ wait_file() {
 cleanup_all() {
 	local rc=$?
 	set +e +o pipefail
+	# What a test file cleans up itself (it defines cleanup_extra).
+	if declare -F cleanup_extra >/dev/null; then cleanup_extra; fi
 	# Background servers a test started (registries, proxies).
 	if [ -f "$T/pids" ]; then
 		while read -r p; do kill "$p" 2>/dev/null; done <"$T/pids"

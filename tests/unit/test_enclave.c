@@ -7,9 +7,11 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "cleanup.h"
 #include "config.h"
 #include "enclave.h"
 #include "loader.h"
+#include "util.h"
 
 #include "check.h"
 
@@ -45,8 +47,11 @@ static void test_settings(void)
 		CHECK(strcmp(c->enclave->path, "/p.so") == 0);
 		CHECK(strcmp(c->enclave->args, "a b") == 0);
 		CHECK(strcmp(c->enclave->loglevel, "info") == 0); /* unknown level */
-		CHECK(c->process.env && strcmp(c->process.env[0], "A=1") == 0 && strcmp(c->process.env[1], "B=2") == 0
-		      && c->process.env[2] == NULL);
+		/* The config stays as written; the workload sees its env without the settings. */
+		CHECK(strv_len(c->process.env) == 5);
+		char **env = enclave_workload_env(c->process.env);
+		CHECK(strcmp(env[0], "A=1") == 0 && strcmp(env[1], "B=2") == 0 && env[2] == NULL);
+		cleanup_strvp(&env);
 	}
 	config_free(c);
 

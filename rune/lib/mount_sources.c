@@ -1,13 +1,18 @@
-/* Idmapped bind mounts (runtime-spec 1.2 mounts[].uidMappings/gidMappings,
- * options idmap and ridmap): rune clones the source tree with open_tree,
- * attaches a user namespace carrying the mappings with mount_setattr, and
- * hands the detached mount to the init, which moves it into place. */
+/* Bind-mount sources opened by rune, on the host, before the init exists:
+ * - idmapped bind mounts (runtime-spec 1.2 mounts[].uidMappings/gidMappings,
+ *   options idmap and ridmap): rune clones the source tree with open_tree,
+ *   attaches a user namespace carrying the mappings with mount_setattr, and
+ *   hands the detached mount to the init, which moves it into place;
+ * - every other bind mount of a container with its own user namespace: its
+ *   root may not be allowed to reach the source, so rune clones the tree
+ *   (detached, as above, without the idmap) and the init moves it in. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/mount.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -84,7 +89,7 @@ static int userns_with(const struct rune_mount *m, const struct rune_config *c, 
 	return r;
 }
 
-static int prepare_one(struct rune_mount *m, const struct rune_config *c, rune_error_t *err)
+static int prepare_idmapped(const struct rune_mount *m, const struct rune_config *c, int *out, rune_error_t *err)
 {
 	cleanup_close int userns = -1;
 	bool recursive = (m->flags & MS_REC) != 0;
@@ -102,23 +107,52 @@ static int prepare_one(struct rune_mount *m, const struct rune_config *c, rune_e
 		return rune_error(err, e, "mount %s: idmap %s (does its filesystem support idmapped mounts?)",
 		                  m->destination, m->source ? m->source : "");
 	}
-	m->idmap_fd = fd;
+	*out = fd;
 	return 0;
 }
 
-int idmap_mounts_prepare(struct rune_config *c, rune_error_t *err)
+/* A detached clone of the source tree (recursive for rbind), made here with
+ * the host's credentials. */
+static int clone_source(const struct rune_mount *m, int *out, rune_error_t *err)
 {
-	for (size_t i = 0; i < c->n_mounts; i++)
-		if (c->mounts[i].idmap && prepare_one(&c->mounts[i], c, err) < 0)
+	const char *src = m->source ? m->source : "";
+	bool recursive = (m->flags & MS_REC) != 0;
+	*out =
+	    syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (recursive ? AT_RECURSIVE : 0));
+	if (*out < 0)
+		return rune_error(err, errno, "mount source %s for %s", src, m->destination);
+	return 0;
+}
+
+int mount_sources_prepare(const struct rune_config *c, int **out, rune_error_t *err)
+{
+	bool userns = config_ns_new(c, NS_USER);
+	*out = NULL;
+	for (size_t i = 0; i < c->n_mounts; i++) {
+		const struct rune_mount *m = &c->mounts[i];
+		if (!m->idmap && !(m->bind && userns))
+			continue;
+		if (*out == NULL) {
+			*out = xcalloc(c->n_mounts, sizeof(int));
+			for (size_t k = 0; k < c->n_mounts; k++)
+				(*out)[k] = -1;
+		}
+		int r = m->idmap ? prepare_idmapped(m, c, &(*out)[i], err) : clone_source(m, &(*out)[i], err);
+		if (r < 0) {
+			mount_sources_close(*out, c->n_mounts);
+			free(*out);
+			*out = NULL;
 			return rune_error_wrap(err, "mounts[%zu]", i);
+		}
+	}
 	return 0;
 }
 
-void idmap_mounts_close(struct rune_config *c)
+void mount_sources_close(int *fds, size_t n)
 {
-	for (size_t i = 0; c && i < c->n_mounts; i++)
-		if (c->mounts[i].idmap_fd >= 0) {
-			close(c->mounts[i].idmap_fd);
-			c->mounts[i].idmap_fd = -1;
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0) {
+			close(fds[i]);
+			fds[i] = -1;
 		}
 }

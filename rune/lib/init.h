@@ -1,0 +1,26 @@
+/* The container's init: the process rune clones into the container's new
+ * namespaces. It sets the container up step by step under rune's eye (sync
+ * socket), reports READY, and waits for `start` on exec.fifo. */
+#ifndef RUNE_INIT_H
+#define RUNE_INIT_H
+
+#include "cgroup.h"
+#include "config.h"
+#include "container.h"
+
+struct init_args {
+	const struct create_opts *o;
+	const struct rune_config *config;
+	const char *rootfs;
+	const struct rune_cgroup *cgroup; /* NULL with --systemd-cgroup: placed after spawning */
+	const int *mount_fds;             /* per mount: what rune opened for it, or -1 */
+	int sync_fd, console_fd, fifo_fd;
+	int lock_fd; /* rune's flock on the state dir: must not stay held by the init */
+	/* Enclave containers only (else -1). */
+	int exec_listen_fd, status_fd;
+};
+
+/* The init's whole life; never returns. */
+void init_main(struct init_args *a) __attribute__((noreturn));
+
+#endif
