@@ -37,15 +37,23 @@ RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
 
 # Component boundaries: each compiles with only the headers it may use
 # (docs/architecture.md). common/ is everyone's; librune sees pal/ for its
-# loader; the rune CLI sees librune; libruneimage and rune-image see image/lib.
-$(COMMON_OBJ): INC := -Icommon
-$(filter $(BUILDDIR)/rune/lib/%,$(LIBRUNE_OBJ)): INC := -Icommon -Irune/lib -Ipal
-$(BUILDDIR)/pal/loader.o: INC := -Icommon -Ipal
-$(RUNE_OBJ): INC := -Icommon -Irune/lib
+# loader; the rune CLI sees librune; libruneimage and rune-image see image/lib;
+# the enclave runtimes see only pal/.
+COMMON_INC := -Icommon
+LIBRUNE_INC := -Icommon -Irune/lib -Ipal
+PAL_LOADER_INC := -Icommon -Ipal
+RUNE_CLI_INC := -Icommon -Irune/lib
+IMAGE_INC := -Icommon -Iimage/lib
+PAL_INC := -Ipal -Ipal/lib
+$(COMMON_OBJ): INC := $(COMMON_INC)
+$(filter $(BUILDDIR)/rune/lib/%,$(LIBRUNE_OBJ)): INC := $(LIBRUNE_INC)
+$(BUILDDIR)/pal/loader.o: INC := $(PAL_LOADER_INC)
+$(RUNE_OBJ): INC := $(RUNE_CLI_INC)
 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
 TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report $(BUILDDIR)/tests/seccomp-agent \
+	$(BUILDDIR)/tests/syscall-probe \
 	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
 BINARIES := $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image
@@ -55,13 +63,13 @@ IMAGE_LIB_SRC := $(wildcard image/lib/*.c)
 IMAGE_CLI_SRC := $(wildcard image/*.c)
 IMAGE_LIB_OBJ := $(IMAGE_LIB_SRC:%.c=$(BUILDDIR)/%.o)
 IMAGE_CLI_OBJ := $(IMAGE_CLI_SRC:%.c=$(BUILDDIR)/%.o)
-$(IMAGE_LIB_OBJ) $(IMAGE_CLI_OBJ): INC := -Icommon -Iimage/lib
+$(IMAGE_LIB_OBJ) $(IMAGE_CLI_OBJ): INC := $(IMAGE_INC)
 IMAGE_LIBS := -lcurl -larchive -lcrypto -lz -lzstd -lyajl -lpthread
 
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
 LIBDIR ?= $(PREFIX)/lib
 PALDIR ?= $(LIBDIR)/rune
-PAL_CFLAGS := -fPIC -fvisibility=hidden -Ipal -Ipal/lib
+PAL_CFLAGS := -fPIC -fvisibility=hidden $(PAL_INC)
 PAL_LDFLAGS := -shared -Wl,-z,relro,-z,now -Wl,-z,defs -Wl,--as-needed
 PALPROC_OBJ := $(BUILDDIR)/pic/pal/lib/palproc.o
 SIM_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(wildcard pal/sim/*.c))
@@ -69,7 +77,7 @@ PALS := $(BUILDDIR)/pal/liberpal-skeleton-v1.so $(BUILDDIR)/pal/liberpal-skeleto
 	$(BUILDDIR)/pal/liberpal-skeleton-v3.so $(BUILDDIR)/pal/liberpal-sim.so
 
 .PHONY: all install uninstall deps check check-asan test unit integration demo bench \
-	format format-check clean
+	format format-check clean check-structure runc-suite
 
 all: $(BINARIES) $(PALS) $(UNIT_BIN) $(TEST_HELPERS)
 
@@ -134,6 +142,11 @@ $(BUILDDIR)/tests/seccomp-agent: tests/helpers/seccomp-agent.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wall -Werror -o $@ $< -lseccomp
 
+# Runs inside containers whose rootfs has no libc: static.
+$(BUILDDIR)/tests/syscall-probe: tests/helpers/syscall-probe.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Werror -o $@ $<
+
 # Test PALs: built on their own, without rune's headers, as third parties build.
 $(BUILDDIR)/tests/pal-thirdparty.so: tests/helpers/pal-thirdparty.c
 	@mkdir -p $(dir $@)
@@ -181,6 +194,42 @@ demo: deps
 bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
 	tests/bench/enclave.sh $(BUILDDIR)
+
+# The structure the build promises (docs/architecture.md), checked: no
+# component resolves a header it may not use, no relative include reaches
+# around the include paths, and every function a library exports carries its
+# library's prefix (common: rune_ and the x-allocators; librune: librune_ and,
+# for the PAL loader, pal_runtime_; libruneimage: image_).
+define refuse_header # component-flags header
+	@printf '#include "%s"\n' $(2) | $(CC) $(CPPFLAGS_ALL) $(1) -x c -fsyntax-only - 2>/dev/null \
+		&& { echo "boundary broken: $(2) is visible with $(1)"; exit 1; } || true
+endef
+define exports_only # archive allowed-prefixes-regex
+	@bad=$$(nm -g --defined-only $(1) | awk '$$2 ~ /[TDBR]/ && $$3 !~ /^__/ {print $$3}' | grep -vE '$(2)'); \
+		[ -z "$$bad" ] || { echo "$(1) exports names without its prefix: $$bad"; exit 1; }
+endef
+check-structure: $(BUILDDIR)/libcommon.a $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a
+	$(call refuse_header,$(COMMON_INC),container.h)
+	$(call refuse_header,$(COMMON_INC),image.h)
+	$(call refuse_header,$(COMMON_INC),pal.h)
+	$(call refuse_header,$(IMAGE_INC),container.h)
+	$(call refuse_header,$(IMAGE_INC),loader.h)
+	$(call refuse_header,$(LIBRUNE_INC),image.h)
+	$(call refuse_header,$(RUNE_CLI_INC),image.h)
+	$(call refuse_header,$(RUNE_CLI_INC),loader.h)
+	$(call refuse_header,$(PAL_INC),util.h)
+	$(call refuse_header,$(PAL_INC),container.h)
+	@! git grep -nE '^#[[:space:]]*include[[:space:]]+"\.\./' -- '*.c' '*.h' || { echo "relative includes reach around the boundaries"; exit 1; }
+	$(call exports_only,$(BUILDDIR)/libcommon.a,^(rune_|x(malloc|calloc|realloc|strdup|asprintf)$$))
+	$(call exports_only,$(BUILDDIR)/librune.a,^(librune_|pal_runtime_))
+	$(call exports_only,$(BUILDDIR)/libruneimage.a,^image_)
+	@echo "structure: boundaries and exported names hold"
+
+# runc 1.1.5's own integration suite against rune (docs/runc-suite.md); not
+# part of `make check` (about 25 minutes, most of it the suite's own waits).
+RUNC_SUITE_OUT ?= $(BUILDDIR)/runc-suite
+runc-suite: all
+	../shared/suites/run-runc-suite.sh $(BUILDDIR)/bin/rune $(RUNC_SUITE_OUT)
 
 FORMAT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 format:

@@ -8,7 +8,7 @@
 #include "cleanup.h"
 #include "util.h"
 
-int json_parse(const char *buf, const char *what, yajl_val *out, rune_error_t *err)
+int rune_json_parse(const char *buf, const char *what, yajl_val *out, rune_error_t *err)
 {
 	char ebuf[512] = "";
 	yajl_val v = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
@@ -24,17 +24,17 @@ int json_parse(const char *buf, const char *what, yajl_val *out, rune_error_t *e
 	return 0;
 }
 
-int json_parse_file(const char *path, size_t max_bytes, yajl_val *out, rune_error_t *err)
+int rune_json_parse_file(const char *path, size_t max_bytes, yajl_val *out, rune_error_t *err)
 {
 	cleanup_free char *buf = NULL;
 	size_t len;
 
-	if (read_file(path, max_bytes, &buf, &len, err) < 0)
+	if (rune_read_file(path, max_bytes, &buf, &len, err) < 0)
 		return -1;
-	return json_parse(buf, path, out, err);
+	return rune_json_parse(buf, path, out, err);
 }
 
-yajl_val json_get(yajl_val obj, const char *key)
+yajl_val rune_json_get(yajl_val obj, const char *key)
 {
 	if (obj == NULL || !YAJL_IS_OBJECT(obj))
 		return NULL;
@@ -64,7 +64,7 @@ static int wrong_type(yajl_val v, const char *where, const char *want, rune_erro
 	return rune_error(err, EINVAL, "%s: expected %s, found %s", where, want, type_name(v));
 }
 
-int json_read_string(yajl_val v, const char *where, char **out, rune_error_t *err)
+int rune_json_read_string(yajl_val v, const char *where, char **out, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
@@ -75,7 +75,7 @@ int json_read_string(yajl_val v, const char *where, char **out, rune_error_t *er
 	return 0;
 }
 
-int json_read_bool(yajl_val v, const char *where, bool *out, rune_error_t *err)
+int rune_json_read_bool(yajl_val v, const char *where, bool *out, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
@@ -85,7 +85,7 @@ int json_read_bool(yajl_val v, const char *where, bool *out, rune_error_t *err)
 	return 0;
 }
 
-int json_read_int64(yajl_val v, const char *where, int64_t *out, rune_error_t *err)
+int rune_json_read_int64(yajl_val v, const char *where, int64_t *out, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
@@ -95,7 +95,7 @@ int json_read_int64(yajl_val v, const char *where, int64_t *out, rune_error_t *e
 	return 0;
 }
 
-int json_read_uint64(yajl_val v, const char *where, uint64_t *out, rune_error_t *err)
+int rune_json_read_uint64(yajl_val v, const char *where, uint64_t *out, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
@@ -112,21 +112,21 @@ int json_read_uint64(yajl_val v, const char *where, uint64_t *out, rune_error_t 
 	return 0;
 }
 
-int json_expect_object(yajl_val v, const char *where, rune_error_t *err)
+int rune_json_expect_object(yajl_val v, const char *where, rune_error_t *err)
 {
 	if (v != NULL && !YAJL_IS_OBJECT(v))
 		return wrong_type(v, where, "an object", err);
 	return 0;
 }
 
-int json_expect_array(yajl_val v, const char *where, rune_error_t *err)
+int rune_json_expect_array(yajl_val v, const char *where, rune_error_t *err)
 {
 	if (v != NULL && !YAJL_IS_ARRAY(v))
 		return wrong_type(v, where, "an array", err);
 	return 0;
 }
 
-int json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, rune_error_t *err)
+int rune_json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
@@ -149,11 +149,11 @@ int json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, rune_e
 	return 0;
 }
 
-yajl_gen json_gen_new(bool pretty, const char *indent)
+yajl_gen rune_json_gen_new(bool pretty, const char *indent)
 {
 	yajl_gen g = yajl_gen_alloc(NULL);
 	if (g == NULL)
-		oom();
+		rune_oom();
 	if (pretty) {
 		yajl_gen_config(g, yajl_gen_beautify, 1);
 		yajl_gen_config(g, yajl_gen_indent_string, indent ? indent : "  ");
@@ -163,7 +163,7 @@ yajl_gen json_gen_new(bool pretty, const char *indent)
 	return g;
 }
 
-void json_gen_str(yajl_gen g, const char *s)
+void rune_json_gen_str(yajl_gen g, const char *s)
 {
 	if (s == NULL) {
 		yajl_gen_null(g);
@@ -172,38 +172,38 @@ void json_gen_str(yajl_gen g, const char *s)
 	yajl_gen_string(g, (const unsigned char *) s, strlen(s));
 }
 
-void json_gen_key(yajl_gen g, const char *key)
+void rune_json_gen_key(yajl_gen g, const char *key)
 {
-	json_gen_str(g, key);
+	rune_json_gen_str(g, key);
 }
 
-void json_gen_kv_str(yajl_gen g, const char *key, const char *val)
+void rune_json_gen_kv_str(yajl_gen g, const char *key, const char *val)
 {
-	json_gen_key(g, key);
-	json_gen_str(g, val ? val : "");
+	rune_json_gen_key(g, key);
+	rune_json_gen_str(g, val ? val : "");
 }
 
-void json_gen_kv_int(yajl_gen g, const char *key, long long val)
+void rune_json_gen_kv_int(yajl_gen g, const char *key, long long val)
 {
-	json_gen_key(g, key);
+	rune_json_gen_key(g, key);
 	yajl_gen_integer(g, val);
 }
 
-void json_gen_kv_bool(yajl_gen g, const char *key, bool val)
+void rune_json_gen_kv_bool(yajl_gen g, const char *key, bool val)
 {
-	json_gen_key(g, key);
+	rune_json_gen_key(g, key);
 	yajl_gen_bool(g, val);
 }
 
-void json_gen_strv(yajl_gen g, const char *const *v)
+void rune_json_gen_strv(yajl_gen g, const char *const *v)
 {
 	yajl_gen_array_open(g);
 	for (; v && *v; v++)
-		json_gen_str(g, *v);
+		rune_json_gen_str(g, *v);
 	yajl_gen_array_close(g);
 }
 
-void json_gen_print(yajl_gen g, FILE *f)
+void rune_json_gen_print(yajl_gen g, FILE *f)
 {
 	const unsigned char *buf;
 	size_t len;
@@ -214,12 +214,12 @@ void json_gen_print(yajl_gen g, FILE *f)
 	yajl_gen_free(g);
 }
 
-void json_gen_value(yajl_gen g, yajl_val v)
+void rune_json_gen_value(yajl_gen g, yajl_val v)
 {
 	if (v == NULL || YAJL_IS_NULL(v)) {
 		yajl_gen_null(g);
 	} else if (YAJL_IS_STRING(v)) {
-		json_gen_str(g, v->u.string);
+		rune_json_gen_str(g, v->u.string);
 	} else if (YAJL_IS_NUMBER(v)) {
 		yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
 	} else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
@@ -227,13 +227,13 @@ void json_gen_value(yajl_gen g, yajl_val v)
 	} else if (YAJL_IS_ARRAY(v)) {
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < v->u.array.len; i++)
-			json_gen_value(g, v->u.array.values[i]);
+			rune_json_gen_value(g, v->u.array.values[i]);
 		yajl_gen_array_close(g);
 	} else if (YAJL_IS_OBJECT(v)) {
 		yajl_gen_map_open(g);
 		for (size_t i = 0; i < v->u.object.len; i++) {
-			json_gen_key(g, v->u.object.keys[i]);
-			json_gen_value(g, v->u.object.values[i]);
+			rune_json_gen_key(g, v->u.object.keys[i]);
+			rune_json_gen_value(g, v->u.object.values[i]);
 		}
 		yajl_gen_map_close(g);
 	}

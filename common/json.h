@@ -12,37 +12,37 @@
 #include "error.h"
 
 /* Parse a NUL-terminated buffer; `what` names the source in errors. */
-int json_parse(const char *buf, const char *what, yajl_val *out, rune_error_t *err);
+int rune_json_parse(const char *buf, const char *what, yajl_val *out, rune_error_t *err);
 
 /* Read and parse a file of at most max_bytes. */
-int json_parse_file(const char *path, size_t max_bytes, yajl_val *out, rune_error_t *err);
+int rune_json_parse_file(const char *path, size_t max_bytes, yajl_val *out, rune_error_t *err);
 
 /* Member `key` of object `obj`, or NULL when absent or obj is not an object. */
-yajl_val json_get(yajl_val obj, const char *key);
+yajl_val rune_json_get(yajl_val obj, const char *key);
 
 /* Typed readers: absent (NULL) leaves *out untouched and succeeds; a wrong type
  * fails naming `where` (e.g. "process.args[2]"). */
-int json_read_string(yajl_val v, const char *where, char **out, rune_error_t *err);
-int json_read_bool(yajl_val v, const char *where, bool *out, rune_error_t *err);
-int json_read_int64(yajl_val v, const char *where, int64_t *out, rune_error_t *err);
-int json_read_uint64(yajl_val v, const char *where, uint64_t *out, rune_error_t *err);
+int rune_json_read_string(yajl_val v, const char *where, char **out, rune_error_t *err);
+int rune_json_read_bool(yajl_val v, const char *where, bool *out, rune_error_t *err);
+int rune_json_read_int64(yajl_val v, const char *where, int64_t *out, rune_error_t *err);
+int rune_json_read_uint64(yajl_val v, const char *where, uint64_t *out, rune_error_t *err);
 /* Array of strings into a NULL-terminated vector (count in *n if n != NULL). */
-int json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, rune_error_t *err);
+int rune_json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, rune_error_t *err);
 /* Fails unless v is NULL or an object / array. */
-int json_expect_object(yajl_val v, const char *where, rune_error_t *err);
-int json_expect_array(yajl_val v, const char *where, rune_error_t *err);
+int rune_json_expect_object(yajl_val v, const char *where, rune_error_t *err);
+int rune_json_expect_array(yajl_val v, const char *where, rune_error_t *err);
 
 /* yajl_gen helpers; all ignore yajl's status (only memory errors, fatal). */
-yajl_gen json_gen_new(bool pretty, const char *indent);
-void json_gen_key(yajl_gen g, const char *key);
-void json_gen_str(yajl_gen g, const char *s);
-void json_gen_kv_str(yajl_gen g, const char *key, const char *val);
-void json_gen_kv_int(yajl_gen g, const char *key, long long val);
-void json_gen_kv_bool(yajl_gen g, const char *key, bool val);
-void json_gen_strv(yajl_gen g, const char *const *v);
+yajl_gen rune_json_gen_new(bool pretty, const char *indent);
+void rune_json_gen_key(yajl_gen g, const char *key);
+void rune_json_gen_str(yajl_gen g, const char *s);
+void rune_json_gen_kv_str(yajl_gen g, const char *key, const char *val);
+void rune_json_gen_kv_int(yajl_gen g, const char *key, long long val);
+void rune_json_gen_kv_bool(yajl_gen g, const char *key, bool val);
+void rune_json_gen_strv(yajl_gen g, const char *const *v);
 /* Write the generator's buffer and a final newline to f, then free g. */
-void json_gen_print(yajl_gen g, FILE *f);
+void rune_json_gen_print(yajl_gen g, FILE *f);
 /* Copy a parsed value into the generator (used to pass config fragments on). */
-void json_gen_value(yajl_gen g, yajl_val v);
+void rune_json_gen_value(yajl_gen g, yajl_val v);
 
 #endif

@@ -33,11 +33,6 @@ int rune_log_init(const char *path, const char *format, int debug, rune_error_t 
 	return 0;
 }
 
-int rune_log_fd(void)
-{
-	return log_fd;
-}
-
 static const char *level_name(enum rune_log_level l)
 {
 	switch (l) {
@@ -60,20 +55,20 @@ static void emit(enum rune_log_level level, const char *msg)
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (log_json) {
-		yajl_gen g = json_gen_new(false, NULL);
+		yajl_gen g = rune_json_gen_new(false, NULL);
 		const unsigned char *buf;
 		size_t len;
 
 		now.tv_nsec = 0;
-		format_rfc3339nano(&now, false, ts, sizeof(ts));
+		rune_format_rfc3339nano(&now, false, ts, sizeof(ts));
 		yajl_gen_map_open(g);
-		json_gen_kv_str(g, "level", level_name(level));
-		json_gen_kv_str(g, "msg", msg);
-		json_gen_kv_str(g, "time", ts);
+		rune_json_gen_kv_str(g, "level", level_name(level));
+		rune_json_gen_kv_str(g, "msg", msg);
+		rune_json_gen_kv_str(g, "time", ts);
 		yajl_gen_map_close(g);
 		yajl_gen_get_buf(g, &buf, &len);
 		cleanup_free char *line = xasprintf("%.*s\n", (int) len, buf);
-		(void) write_all(fd, line, strlen(line));
+		(void) rune_write_all(fd, line, strlen(line));
 		yajl_gen_free(g);
 	} else {
 		/* logfmt, quoting as runc's logrus text formatter does. */
@@ -85,9 +80,9 @@ static void emit(enum rune_log_level level, const char *msg)
 			*o++ = *p;
 		}
 		*o = '\0';
-		format_rfc3339nano(&now, false, ts, sizeof(ts));
+		rune_format_rfc3339nano(&now, false, ts, sizeof(ts));
 		cleanup_free char *line = xasprintf("time=\"%s\" level=%s msg=\"%s\"\n", ts, level_name(level), q);
-		(void) write_all(fd, line, strlen(line));
+		(void) rune_write_all(fd, line, strlen(line));
 	}
 }
 
@@ -116,6 +111,6 @@ void rune_log_fatal(rune_error_t err)
 	emit(RUNE_LOG_ERROR, msg);
 	if (log_fd >= 0) {
 		cleanup_free char *line = xasprintf("%s\n", msg);
-		(void) write_all(2, line, strlen(line));
+		(void) rune_write_all(2, line, strlen(line));
 	}
 }

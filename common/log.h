@@ -13,8 +13,6 @@ int rune_log_init(const char *path, const char *format, int debug, rune_error_t 
 void rune_log(enum rune_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Report a fatal error once: to the log and, when the log is a file, to stderr too. */
 void rune_log_fatal(rune_error_t err);
-/* fd of the log file (or -1 when logging to stderr), for child processes to inherit. */
-int rune_log_fd(void);
 
 #define log_debug(...)   rune_log(RUNE_LOG_DEBUG, __VA_ARGS__)
 #define log_warning(...) rune_log(RUNE_LOG_WARNING, __VA_ARGS__)

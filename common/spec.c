@@ -9,24 +9,24 @@
 static void gen_mount(yajl_gen g, const char *dest, const char *type, const char *src, const char *const *opts)
 {
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "destination", dest);
-	json_gen_kv_str(g, "type", type);
-	json_gen_kv_str(g, "source", src);
+	rune_json_gen_kv_str(g, "destination", dest);
+	rune_json_gen_kv_str(g, "type", type);
+	rune_json_gen_kv_str(g, "source", src);
 	if (opts) {
-		json_gen_key(g, "options");
-		json_gen_strv(g, opts);
+		rune_json_gen_key(g, "options");
+		rune_json_gen_strv(g, opts);
 	}
 	yajl_gen_map_close(g);
 }
 
 static void gen_idmap(yajl_gen g, const char *key, unsigned id)
 {
-	json_gen_key(g, key);
+	rune_json_gen_key(g, key);
 	yajl_gen_array_open(g);
 	yajl_gen_map_open(g);
-	json_gen_kv_int(g, "containerID", 0);
-	json_gen_kv_int(g, "hostID", id);
-	json_gen_kv_int(g, "size", 1);
+	rune_json_gen_kv_int(g, "containerID", 0);
+	rune_json_gen_kv_int(g, "hostID", id);
+	rune_json_gen_kv_int(g, "size", 1);
 	yajl_gen_map_close(g);
 	yajl_gen_array_close(g);
 }
@@ -41,42 +41,42 @@ static void gen_process(yajl_gen g, const struct spec_process *p)
 
 	if (p == NULL)
 		p = &runc_default;
-	json_gen_key(g, "process");
+	rune_json_gen_key(g, "process");
 	yajl_gen_map_open(g);
-	json_gen_kv_bool(g, "terminal", p->terminal);
-	json_gen_key(g, "user");
+	rune_json_gen_kv_bool(g, "terminal", p->terminal);
+	rune_json_gen_key(g, "user");
 	yajl_gen_map_open(g);
-	json_gen_kv_int(g, "uid", p->uid);
-	json_gen_kv_int(g, "gid", p->gid);
+	rune_json_gen_kv_int(g, "uid", p->uid);
+	rune_json_gen_kv_int(g, "gid", p->gid);
 	if (p->n_gids) {
-		json_gen_key(g, "additionalGids");
+		rune_json_gen_key(g, "additionalGids");
 		yajl_gen_array_open(g);
 		for (size_t i = 0; i < p->n_gids; i++)
 			yajl_gen_integer(g, p->gids[i]);
 		yajl_gen_array_close(g);
 	}
 	yajl_gen_map_close(g);
-	json_gen_key(g, "args");
-	json_gen_strv(g, p->args);
-	json_gen_key(g, "env");
-	json_gen_strv(g, p->env);
-	json_gen_kv_str(g, "cwd", p->cwd && p->cwd[0] ? p->cwd : "/");
-	json_gen_key(g, "capabilities");
+	rune_json_gen_key(g, "args");
+	rune_json_gen_strv(g, p->args);
+	rune_json_gen_key(g, "env");
+	rune_json_gen_strv(g, p->env);
+	rune_json_gen_kv_str(g, "cwd", p->cwd && p->cwd[0] ? p->cwd : "/");
+	rune_json_gen_key(g, "capabilities");
 	yajl_gen_map_open(g);
 	for (int i = 0; i < 4; i++) {
-		json_gen_key(g, sets[i]);
-		json_gen_strv(g, caps);
+		rune_json_gen_key(g, sets[i]);
+		rune_json_gen_strv(g, caps);
 	}
 	yajl_gen_map_close(g);
-	json_gen_key(g, "rlimits");
+	rune_json_gen_key(g, "rlimits");
 	yajl_gen_array_open(g);
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "type", "RLIMIT_NOFILE");
-	json_gen_kv_int(g, "hard", 1024);
-	json_gen_kv_int(g, "soft", 1024);
+	rune_json_gen_kv_str(g, "type", "RLIMIT_NOFILE");
+	rune_json_gen_kv_int(g, "hard", 1024);
+	rune_json_gen_kv_int(g, "soft", 1024);
 	yajl_gen_map_close(g);
 	yajl_gen_array_close(g);
-	json_gen_kv_bool(g, "noNewPrivileges", true);
+	rune_json_gen_kv_bool(g, "noNewPrivileges", true);
 	yajl_gen_map_close(g);
 }
 
@@ -91,7 +91,7 @@ static void gen_mounts(yajl_gen g, bool rootless)
 	static const char *sys_rootless[] = { "rbind", "nosuid", "noexec", "nodev", "ro", NULL };
 	static const char *cg[] = { "nosuid", "noexec", "nodev", "relatime", "ro", NULL };
 
-	json_gen_key(g, "mounts");
+	rune_json_gen_key(g, "mounts");
 	yajl_gen_array_open(g);
 	gen_mount(g, "/proc", "proc", "proc", NULL);
 	gen_mount(g, "/dev", "tmpfs", "tmpfs", dev);
@@ -123,53 +123,53 @@ static void gen_linux(yajl_gen g, bool rootless)
 	static const char *ns[] = { "pid", "network", "ipc", "uts", "mount", NULL };
 	static const char *ns_rootless[] = { "pid", "ipc", "uts", "mount", "user", NULL };
 
-	json_gen_key(g, "linux");
+	rune_json_gen_key(g, "linux");
 	yajl_gen_map_open(g);
 	if (rootless) {
 		gen_idmap(g, "uidMappings", getuid());
 		gen_idmap(g, "gidMappings", getgid());
 	} else {
-		json_gen_key(g, "resources");
+		rune_json_gen_key(g, "resources");
 		yajl_gen_map_open(g);
-		json_gen_key(g, "devices");
+		rune_json_gen_key(g, "devices");
 		yajl_gen_array_open(g);
 		yajl_gen_map_open(g);
-		json_gen_kv_bool(g, "allow", false);
-		json_gen_kv_str(g, "access", "rwm");
+		rune_json_gen_kv_bool(g, "allow", false);
+		rune_json_gen_kv_str(g, "access", "rwm");
 		yajl_gen_map_close(g);
 		yajl_gen_array_close(g);
 		yajl_gen_map_close(g);
 	}
-	json_gen_key(g, "namespaces");
+	rune_json_gen_key(g, "namespaces");
 	yajl_gen_array_open(g);
 	for (const char **n = rootless ? ns_rootless : ns; *n; n++) {
 		yajl_gen_map_open(g);
-		json_gen_kv_str(g, "type", *n);
+		rune_json_gen_kv_str(g, "type", *n);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
-	json_gen_key(g, "maskedPaths");
-	json_gen_strv(g, masked);
-	json_gen_key(g, "readonlyPaths");
-	json_gen_strv(g, ro);
+	rune_json_gen_key(g, "maskedPaths");
+	rune_json_gen_strv(g, masked);
+	rune_json_gen_key(g, "readonlyPaths");
+	rune_json_gen_strv(g, ro);
 	yajl_gen_map_close(g);
 }
 
-void spec_gen(yajl_gen g, const struct spec_opts *o)
+void rune_spec_gen(yajl_gen g, const struct spec_opts *o)
 {
 	yajl_gen_map_open(g);
 	/* What runc writes: older runtimes (crun 1.8) refuse newer versions. */
-	json_gen_kv_str(g, "ociVersion", "1.0.2-dev");
+	rune_json_gen_kv_str(g, "ociVersion", "1.0.2-dev");
 	gen_process(g, o->process);
-	json_gen_key(g, "root");
+	rune_json_gen_key(g, "root");
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "path", "rootfs");
-	json_gen_kv_bool(g, "readonly", o->readonly);
+	rune_json_gen_kv_str(g, "path", "rootfs");
+	rune_json_gen_kv_bool(g, "readonly", o->readonly);
 	yajl_gen_map_close(g);
-	json_gen_kv_str(g, "hostname", o->hostname ? o->hostname : "rune");
+	rune_json_gen_kv_str(g, "hostname", o->hostname ? o->hostname : "rune");
 	gen_mounts(g, o->rootless);
 	if (o->annotations) {
-		json_gen_key(g, "annotations");
+		rune_json_gen_key(g, "annotations");
 		yajl_gen_map_open(g);
 		o->annotations(g, o->data);
 		yajl_gen_map_close(g);

@@ -27,6 +27,6 @@ struct spec_opts {
 };
 
 /* Write the config object into g. */
-void spec_gen(yajl_gen g, const struct spec_opts *o);
+void rune_spec_gen(yajl_gen g, const struct spec_opts *o);
 
 #endif

@@ -12,7 +12,7 @@
 
 #include "cleanup.h"
 
-void oom(void)
+void rune_oom(void)
 {
 	static const char msg[] = "rune: out of memory\n";
 	(void) !write(2, msg, sizeof(msg) - 1);
@@ -23,7 +23,7 @@ void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (p == NULL)
-		oom();
+		rune_oom();
 	return p;
 }
 
@@ -31,7 +31,7 @@ void *xcalloc(size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size ? size : 1);
 	if (p == NULL)
-		oom();
+		rune_oom();
 	return p;
 }
 
@@ -39,7 +39,7 @@ void *xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (p == NULL)
-		oom();
+		rune_oom();
 	return p;
 }
 
@@ -50,7 +50,7 @@ char *xstrdup(const char *s)
 		return NULL;
 	r = strdup(s);
 	if (r == NULL)
-		oom();
+		rune_oom();
 	return r;
 }
 
@@ -60,12 +60,12 @@ char *xasprintf(const char *fmt, ...)
 	char *s;
 	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
-		oom();
+		rune_oom();
 	va_end(ap);
 	return s;
 }
 
-size_t strv_len(char *const *v)
+size_t rune_strv_len(char *const *v)
 {
 	size_t n = 0;
 	while (v && v[n])
@@ -73,15 +73,15 @@ size_t strv_len(char *const *v)
 	return n;
 }
 
-void strv_append(char ***v, const char *s)
+void rune_strv_append(char ***v, const char *s)
 {
-	size_t n = strv_len(*v);
+	size_t n = rune_strv_len(*v);
 	*v = xrealloc(*v, (n + 2) * sizeof(char *));
 	(*v)[n] = xstrdup(s);
 	(*v)[n + 1] = NULL;
 }
 
-const char *env_lookup(char *const *env, const char *name)
+const char *rune_env_lookup(char *const *env, const char *name)
 {
 	size_t n = strlen(name);
 	for (; env && *env; env++)
@@ -90,7 +90,7 @@ const char *env_lookup(char *const *env, const char *name)
 	return NULL;
 }
 
-int read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err)
+int rune_read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err)
 {
 	size_t cap = 4096, n = 0;
 	cleanup_free char *buf = xmalloc(cap + 1);
@@ -120,15 +120,15 @@ int read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *
 	return 0;
 }
 
-int read_file(const char *path, size_t max_bytes, char **out, size_t *len, rune_error_t *err)
+int rune_read_file(const char *path, size_t max_bytes, char **out, size_t *len, rune_error_t *err)
 {
 	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return rune_error(err, errno, "open %s", path);
-	return read_fd_all(fd, path, max_bytes, out, len, err);
+	return rune_read_fd_all(fd, path, max_bytes, out, len, err);
 }
 
-int write_all(int fd, const void *buf, size_t len)
+int rune_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
 	while (len > 0) {
@@ -144,13 +144,13 @@ int write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err)
+int rune_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err)
 {
 	cleanup_free char *tmp = xasprintf("%s.tmp-%d", path, (int) getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return rune_error(err, errno, "create %s", tmp);
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (rune_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
@@ -165,7 +165,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, mode_t mod
 	return 0;
 }
 
-int mkdir_p(const char *path, mode_t mode, rune_error_t *err)
+int rune_mkdir_p(const char *path, mode_t mode, rune_error_t *err)
 {
 	cleanup_free char *p = xstrdup(path);
 	for (char *s = p + 1; *s; s++) {
@@ -181,7 +181,7 @@ int mkdir_p(const char *path, mode_t mode, rune_error_t *err)
 	return 0;
 }
 
-void format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t len)
+void rune_format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t len)
 {
 	struct tm tm;
 	char date[64], frac[16] = "", zone[40];
@@ -215,7 +215,7 @@ char *rune_absolute_path(const char *path)
 	return xasprintf("%s/%s", cwd, path);
 }
 
-bool parse_ulong(const char *s, unsigned long *out)
+bool rune_parse_ulong(const char *s, unsigned long *out)
 {
 	char *end;
 	if (s == NULL || *s < '0' || *s > '9')

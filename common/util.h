@@ -16,7 +16,7 @@
 	 + 0 * sizeof(char[1 - 2 * __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0]))]))
 
 /* Abort with a message: memory exhaustion is not a recoverable error here. */
-void oom(void) __attribute__((noreturn));
+void rune_oom(void) __attribute__((noreturn));
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
@@ -24,31 +24,31 @@ char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Number of entries in a NULL-terminated vector. */
-size_t strv_len(char *const *v);
+size_t rune_strv_len(char *const *v);
 /* Append a copy of s to a NULL-terminated vector, growing it. */
-void strv_append(char ***v, const char *s);
+void rune_strv_append(char ***v, const char *s);
 /* The value of NAME in a NULL-terminated "NAME=value" vector, or NULL. */
-const char *env_lookup(char *const *env, const char *name);
+const char *rune_env_lookup(char *const *env, const char *name);
 
 /* Read a whole file (NUL-terminated) of at most max_bytes. */
-int read_file(const char *path, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
+int rune_read_file(const char *path, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
 /* Read all of fd up to max_bytes (NUL-terminated); `what` names it in errors. */
-int read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
+int rune_read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
 /* Write all bytes, retrying on EINTR and short writes; returns 0 or -1 with errno. */
-int write_all(int fd, const void *buf, size_t len);
+int rune_write_all(int fd, const void *buf, size_t len);
 /* Write a file through a temporary and rename(2), so readers never see half of it. */
-int write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err);
+int rune_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err);
 /* Create a directory and its parents; existing directories are fine. */
-int mkdir_p(const char *path, mode_t mode, rune_error_t *err);
+int rune_mkdir_p(const char *path, mode_t mode, rune_error_t *err);
 
 /* RFC 3339 with nanoseconds in UTC, trailing zeros trimmed as Go's RFC3339Nano. */
-void format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t len);
+void rune_format_rfc3339nano(const struct timespec *ts, bool utc, char *buf, size_t len);
 
 /* path made absolute against the current directory (a copy either way), so it
  * keeps meaning what the caller meant after a chdir. */
 char *rune_absolute_path(const char *path);
 
 /* Parse a non-negative decimal integer; false on junk or overflow. */
-bool parse_ulong(const char *s, unsigned long *out);
+bool rune_parse_ulong(const char *s, unsigned long *out);
 
 #endif

@@ -10,10 +10,10 @@ int cmd_gc(struct image_cli *c, rune_error_t *err)
 	if (cli_want_operands(c, 0, "gc", err) < 0 || image_gc(&c->o, &removed, &bytes, err) < 0)
 		return -1;
 	if (c->json) {
-		yajl_gen g = json_gen_new(true, "  ");
+		yajl_gen g = rune_json_gen_new(true, "  ");
 		yajl_gen_map_open(g);
-		json_gen_kv_int(g, "removed", removed);
-		json_gen_kv_int(g, "bytes", (long long) bytes);
+		rune_json_gen_kv_int(g, "removed", removed);
+		rune_json_gen_kv_int(g, "bytes", (long long) bytes);
 		yajl_gen_map_close(g);
 		cli_print_json(g);
 	} else if (!c->quiet) {

@@ -6,17 +6,17 @@
 void cli_print_result(const struct image_cli *c, const struct image_result *r, const char *bundle)
 {
 	if (c->json) {
-		yajl_gen g = json_gen_new(true, "  ");
+		yajl_gen g = rune_json_gen_new(true, "  ");
 		yajl_gen_map_open(g);
-		json_gen_kv_str(g, "reference", r->reference);
-		json_gen_kv_str(g, "digest", r->digest);
-		json_gen_kv_str(g, "manifestDigest", r->manifest_digest);
-		json_gen_kv_int(g, "layers", r->layers);
-		json_gen_kv_int(g, "downloaded", r->downloaded);
-		json_gen_kv_int(g, "bytes", (long long) r->bytes);
-		json_gen_kv_int(g, "retries", r->retries);
+		rune_json_gen_kv_str(g, "reference", r->reference);
+		rune_json_gen_kv_str(g, "digest", r->digest);
+		rune_json_gen_kv_str(g, "manifestDigest", r->manifest_digest);
+		rune_json_gen_kv_int(g, "layers", r->layers);
+		rune_json_gen_kv_int(g, "downloaded", r->downloaded);
+		rune_json_gen_kv_int(g, "bytes", (long long) r->bytes);
+		rune_json_gen_kv_int(g, "retries", r->retries);
 		if (bundle)
-			json_gen_kv_str(g, "bundle", bundle);
+			rune_json_gen_kv_str(g, "bundle", bundle);
 		yajl_gen_map_close(g);
 		cli_print_json(g);
 	} else if (!c->quiet) {

@@ -88,7 +88,7 @@ static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *
 			c->o.platform = optarg;
 			break;
 		case 'j':
-			if (!parse_ulong(optarg, &n) || n < 1 || n > 64)
+			if (!rune_parse_ulong(optarg, &n) || n < 1 || n > 64)
 				return rune_error(err, EINVAL, "--parallel: want 1 to 64, not \"%s\"", optarg);
 			c->o.parallel = n;
 			break;
@@ -138,7 +138,7 @@ int cli_want_operands(struct image_cli *c, int n, const char *usage, rune_error_
 
 void cli_print_json(void *g)
 {
-	json_gen_print(g, stdout);
+	rune_json_gen_print(g, stdout);
 }
 
 static const struct {

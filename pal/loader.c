@@ -13,7 +13,7 @@
 #include "cleanup.h"
 #include "util.h"
 
-int pal_check_file(const char *path, rune_error_t *err)
+int pal_runtime_check_file(const char *path, rune_error_t *err)
 {
 	Elf64_Ehdr eh;
 	struct stat st;
@@ -49,7 +49,7 @@ static int need(struct pal_runtime *rt, const char *name, void **fn, rune_error_
 int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err)
 {
 	memset(rt, 0, sizeof(*rt));
-	if (pal_check_file(path, err) < 0)
+	if (pal_runtime_check_file(path, err) < 0)
 		return -1;
 	rt->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (rt->dl == NULL)
@@ -81,7 +81,7 @@ int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err
 	return 0;
 }
 
-const char *pal_log_level(const char *level)
+const char *pal_runtime_log_level(const char *level)
 {
 	static const char *const known[] = { "trace", "debug", "info", "warning", "error", "fatal", "panic", "off" };
 	for (size_t i = 0; level && i < sizeof(known) / sizeof(known[0]); i++)
@@ -109,7 +109,8 @@ static int pal_failed(rune_error_t *err, struct pal_runtime *rt, const char *fn,
 
 int pal_runtime_init(struct pal_runtime *rt, const char *args, const char *log_level, rune_error_t *err)
 {
-	struct pal_attr_v3_t a = { .attr_v1 = { .args = args ? args : "", .log_level = pal_log_level(log_level) },
+	struct pal_attr_v3_t a = { .attr_v1 = { .args = args ? args : "",
+		                                .log_level = pal_runtime_log_level(log_level) },
 		                   .fd = -1,
 		                   .addr = 0 };
 	int r, saved;
@@ -194,7 +195,7 @@ int pal_runtime_destroy(struct pal_runtime *rt)
 	return rt->destroy ? rt->destroy() : 0;
 }
 
-int pal_exit_code(int status)
+int pal_runtime_exit_code(int status)
 {
 	/* Only the low 16 bits are a wait status; anything wider came from a
 	 * runtime that reports plain codes. */

@@ -28,7 +28,7 @@ struct pal_runtime {
 };
 
 /* Check, without loading it, that path is a shared object rune could load. */
-int pal_check_file(const char *path, rune_error_t *err);
+int pal_runtime_check_file(const char *path, rune_error_t *err);
 /* dlopen path, learn its version, resolve the symbols that version requires. */
 int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err);
 /* pal_init with args and log_level (fd -1, addr 0 for v3). */
@@ -49,8 +49,8 @@ int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsign
 /* pal_destroy; the PAL's return code. */
 int pal_runtime_destroy(struct pal_runtime *rt);
 /* The exit code a wait(2)-encoded status stands for (code, or 128 + signal). */
-int pal_exit_code(int status);
+int pal_runtime_exit_code(int status);
 /* One of trace debug info warning error fatal panic off; anything else is info. */
-const char *pal_log_level(const char *level);
+const char *pal_runtime_log_level(const char *level);
 
 #endif

@@ -37,7 +37,7 @@ int cli_parse_create_flags(int argc, char **argv, struct create_opts *o, bool ru
 			o->no_new_keyring = true;
 			break;
 		case 'F':
-			if (!parse_ulong(optarg, &n) || n > 4096)
+			if (!rune_parse_ulong(optarg, &n) || n > 4096)
 				return rune_error(err, 0, "--preserve-fds: invalid value \"%s\"", optarg);
 			o->preserve_fds = n;
 			break;
@@ -55,7 +55,7 @@ int cli_parse_create_flags(int argc, char **argv, struct create_opts *o, bool ru
 	}
 	/* Sockets activated by systemd come first, as runc passes them. */
 	const char *lf = getenv("LISTEN_FDS");
-	if (lf && parse_ulong(lf, &n) && n > 0 && n < 1024)
+	if (lf && rune_parse_ulong(lf, &n) && n > 0 && n < 1024)
 		o->listen_fds = n;
 	return 0;
 }
@@ -69,5 +69,5 @@ int cmd_create(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	    || cli_require_id(argc, argv, "create [command options] <container-id>", &o.id, err) < 0
 	    || cli_run_sealed(cli, err) < 0)
 		return -1;
-	return container_create(&o, &c, err);
+	return librune_container_create(&o, &c, err);
 }

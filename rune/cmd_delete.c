@@ -19,7 +19,7 @@ static void remove_leftover(const char *root, const char *id)
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
 		return;
-	container_remove_state(root, id, NULL);
+	librune_container_remove_state(root, id, NULL);
 }
 
 int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
@@ -37,8 +37,8 @@ int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	}
 	if (cli_require_id(argc, argv, "delete [command options] <container-id>", &id, err) < 0)
 		return -1;
-	if (container_load(cli->root, id, &c, err) < 0) {
-		if (force && container_validate_id(id, NULL) == 0
+	if (librune_container_load(cli->root, id, &c, err) < 0) {
+		if (force && librune_container_validate_id(id, NULL) == 0
 		    && strcmp((*err)->msg, "container does not exist") == 0) {
 			rune_error_release(err);
 			remove_leftover(cli->root, id);
@@ -47,8 +47,8 @@ int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 		return -1;
 	}
 	/* An enclave workload's status is only known to rune from what its init left. */
-	int code = c->config->enclave ? container_enclave_exit_code(c) : -1;
-	if (container_delete(c, force, err) < 0)
+	int code = c->config->enclave ? librune_container_enclave_exit_code(c) : -1;
+	if (librune_container_delete(c, force, err) < 0)
 		return -1;
 	if (code >= 0)
 		log_info("container %s: enclave workload exited with status %d", id, code);

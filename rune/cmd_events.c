@@ -27,12 +27,12 @@ static long parse_interval(const char *s)
 
 static void print_stats(const struct rune_container *c)
 {
-	yajl_gen gen = json_gen_new(false, NULL);
+	yajl_gen gen = rune_json_gen_new(false, NULL);
 	yajl_gen_map_open(gen);
-	json_gen_kv_str(gen, "type", "stats");
-	json_gen_kv_str(gen, "id", c->id);
-	json_gen_key(gen, "data");
-	cgroup_stats(c->cgroup, gen);
+	rune_json_gen_kv_str(gen, "type", "stats");
+	rune_json_gen_kv_str(gen, "id", c->id);
+	rune_json_gen_key(gen, "data");
+	librune_cgroup_stats(c->cgroup, gen);
 	yajl_gen_map_close(gen);
 	cli_print_json(gen);
 	fflush(stdout);
@@ -40,10 +40,10 @@ static void print_stats(const struct rune_container *c)
 
 static void print_event(const struct rune_container *c, const char *type)
 {
-	yajl_gen gen = json_gen_new(false, NULL);
+	yajl_gen gen = rune_json_gen_new(false, NULL);
 	yajl_gen_map_open(gen);
-	json_gen_kv_str(gen, "type", type);
-	json_gen_kv_str(gen, "id", c->id);
+	rune_json_gen_kv_str(gen, "type", type);
+	rune_json_gen_kv_str(gen, "id", c->id);
 	yajl_gen_map_close(gen);
 	cli_print_json(gen);
 	fflush(stdout);
@@ -70,18 +70,18 @@ int cmd_events(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	if (cli_require_id(argc, argv, "events [command options] <container-id>", &id, err) < 0)
 		return -1;
 	cleanup_container struct rune_container *c = NULL;
-	if (container_load(cli->root, id, &c, err) < 0)
+	if (librune_container_load(cli->root, id, &c, err) < 0)
 		return -1;
 	/* The lock is for mutations: release it, and sample the kernel's view
 	 * (status from /proc, counters from the cgroup) without reloading state. */
-	container_unlock(c);
+	librune_container_unlock(c);
 	/* OOM kills since the container started count, even those before `events` ran. */
 	long long ooms = 0;
 	for (long waited = interval;; waited += 100) {
-		if (container_status(c) == STATUS_STOPPED)
+		if (librune_container_status(c) == STATUS_STOPPED)
 			return rune_error(err, 0, "container with id %s is not running", id);
 		/* OOM kills show up within 100 ms, stats every interval. */
-		long long now = once ? -1 : cgroup_oom_kills(c->cgroup);
+		long long now = once ? -1 : librune_cgroup_oom_kills(c->cgroup);
 		if (now > ooms) {
 			print_event(c, "oom");
 			ooms = now;

@@ -24,7 +24,7 @@ static int parse_user_flag(const char *s, struct rune_process *p, rune_error_t *
 	char *colon = strchr(copy, ':');
 	if (colon)
 		*colon = '\0';
-	if (!parse_ulong(copy, &uid) || (colon && !parse_ulong(colon + 1, &gid)))
+	if (!rune_parse_ulong(copy, &uid) || (colon && !rune_parse_ulong(colon + 1, &gid)))
 		return rune_error(err, 0, "--user: \"%s\" must be uid[:gid] in numbers", s);
 	p->uid = uid;
 	if (colon)
@@ -38,9 +38,9 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 {
 	if (f->process_file) {
 		yajl_val v = NULL;
-		if (json_parse_file(f->process_file, 4 << 20, &v, err) < 0)
+		if (rune_json_parse_file(f->process_file, 4 << 20, &v, err) < 0)
 			return -1;
-		int r = config_parse_process(v, f->process_file, p, err);
+		int r = librune_config_parse_process(v, f->process_file, p, err);
 		yajl_tree_free(v);
 		return r;
 	}
@@ -48,14 +48,14 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 		return rune_error(err, 0,
 		                  "exec: \"exec [command options] <container-id> <command> [command options]\" "
 		                  "requires a minimum of 2 argument(s)");
-	if (config_parse_process(json_get(c->config->tree, "process"), "process", p, err) < 0)
+	if (librune_config_parse_process(rune_json_get(c->config->tree, "process"), "process", p, err) < 0)
 		return -1;
 	cleanup_strvp(&p->args);
 	for (int i = 0; i < nargs; i++)
-		strv_append(&p->args, args[i]);
+		rune_strv_append(&p->args, args[i]);
 	p->terminal = f->tty;
 	for (char **e = f->env; e && *e; e++)
-		strv_append(&p->env, *e);
+		rune_strv_append(&p->env, *e);
 	if (f->cwd) {
 		free(p->cwd);
 		p->cwd = xstrdup(f->cwd);
@@ -72,13 +72,13 @@ static int build_process(struct rune_container *c, struct exec_flags *f, int nar
 	}
 	for (char **gs = f->gids; gs && *gs; gs++) {
 		unsigned long gid;
-		if (!parse_ulong(*gs, &gid))
+		if (!rune_parse_ulong(*gs, &gid))
 			return rune_error(err, 0, "--additional-gids: \"%s\" is not a number", *gs);
 		p->additional_gids = xrealloc(p->additional_gids, (p->n_additional_gids + 1) * sizeof(gid_t));
 		p->additional_gids[p->n_additional_gids++] = gid;
 	}
 	for (char **cp = f->caps; cp && *cp; cp++) {
-		int cap = capability_from_name(*cp);
+		int cap = librune_capability_from_name(*cp);
 		if (cap < 0)
 			return rune_error(err, 0, "--cap: unknown capability \"%s\"", *cp);
 		p->caps.present = true;
@@ -125,7 +125,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_flags *f, struct 
 			f->cwd = optarg;
 			break;
 		case 'e':
-			strv_append(&f->env, optarg);
+			rune_strv_append(&f->env, optarg);
 			break;
 		case 't':
 			f->tty = true;
@@ -134,7 +134,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_flags *f, struct 
 			f->user = optarg;
 			break;
 		case 'g':
-			strv_append(&f->gids, optarg);
+			rune_strv_append(&f->gids, optarg);
 			break;
 		case 'p':
 			f->process_file = optarg;
@@ -149,10 +149,10 @@ static int parse_exec_flags(int argc, char **argv, struct exec_flags *f, struct 
 			f->no_new_privs = true;
 			break;
 		case 'c':
-			strv_append(&f->caps, optarg);
+			rune_strv_append(&f->caps, optarg);
 			break;
 		case 'F':
-			if (!parse_ulong(optarg, &n) || n > 4096)
+			if (!rune_parse_ulong(optarg, &n) || n > 4096)
 				return rune_error(err, 0, "--preserve-fds: invalid value \"%s\"", optarg);
 			o->preserve_fds = n;
 			break;
@@ -163,7 +163,7 @@ static int parse_exec_flags(int argc, char **argv, struct exec_flags *f, struct 
 			f->apparmor = optarg;
 			break;
 		case 'C':
-			strv_append(&o->cgroup_paths, optarg);
+			rune_strv_append(&o->cgroup_paths, optarg);
 			break;
 		case 'I':
 			o->ignore_paused = true;
@@ -202,13 +202,13 @@ int cmd_exec(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	if (r == 0)
 		r = cli_run_sealed(cli, err);
 	if (r == 0)
-		r = container_load(cli->root, argv[optind], &c, err);
+		r = librune_container_load(cli->root, argv[optind], &c, err);
 	if (r == 0)
 		r = build_process(c, &f, argc - optind - 1, argv + optind + 1, &proc, err);
 	o.process = &proc;
 	if (r == 0)
-		r = container_exec(c, &o, &code, err);
-	process_release(&proc);
+		r = librune_container_exec(c, &o, &code, err);
+	librune_process_release(&proc);
 	exec_flags_release(&f, &o);
 	if (r < 0)
 		return rune_error_set_exit(err, EXEC_FAILED);

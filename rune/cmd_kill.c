@@ -12,7 +12,7 @@
 static int parse_signal(const char *s)
 {
 	unsigned long n;
-	if (parse_ulong(s, &n))
+	if (rune_parse_ulong(s, &n))
 		return n < (unsigned long) NSIG ? (int) n : -1; /* 0: only whether it exists */
 	if (strncasecmp(s, "SIG", 3) == 0)
 		s += 3;
@@ -43,7 +43,8 @@ int cmd_kill(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 		                  "argument(s) and a maximum of 2");
 	if (left == 2 && (sig = parse_signal(argv[optind + 1])) < 0)
 		return rune_error(err, 0, "unknown signal \"%s\"", argv[optind + 1]);
-	if (container_load(cli->root, argv[optind], &c, err) < 0 || container_kill(c, sig, all, err) < 0)
+	if (librune_container_load(cli->root, argv[optind], &c, err) < 0
+	    || librune_container_kill(c, sig, all, err) < 0)
 		return -1;
 	return 0;
 }

@@ -41,7 +41,7 @@ static char *local_created(const char *utc)
 	}
 	struct timespec ts = { .tv_sec = timegm(&tm), .tv_nsec = nsec };
 	char buf[64];
-	format_rfc3339nano(&ts, false, buf, sizeof(buf));
+	rune_format_rfc3339nano(&ts, false, buf, sizeof(buf));
 	return xstrdup(buf);
 }
 
@@ -83,7 +83,7 @@ int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	}
 	if (strcmp(format, "table") && strcmp(format, "json"))
 		return rune_error(err, 0, "invalid format option");
-	if (container_list_ids(cli->root, &ids, err) < 0)
+	if (librune_container_list_ids(cli->root, &ids, err) < 0)
 		return -1;
 	if (quiet) {
 		for (char **id = ids; *id; id++)
@@ -91,8 +91,8 @@ int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 		return 0;
 	}
 	bool json = strcmp(format, "json") == 0;
-	yajl_gen gen = json ? json_gen_new(false, NULL) : NULL;
-	size_t n = strv_len(ids), nrows = 1;
+	yajl_gen gen = json ? rune_json_gen_new(false, NULL) : NULL;
+	size_t n = rune_strv_len(ids), nrows = 1;
 	struct row *rows = xcalloc(n + 1, sizeof(*rows));
 	const char *hdr[] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
 	for (int c = 0; c < 6; c++)
@@ -102,24 +102,24 @@ int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	for (char **id = ids; *id; id++) {
 		struct rune_container *c = NULL;
 		rune_error_t e = NULL;
-		if (container_load(cli->root, *id, &c, &e) < 0) {
+		if (librune_container_load(cli->root, *id, &c, &e) < 0) {
 			rune_error_release(&e);
 			continue; /* deleted while we listed */
 		}
-		enum rune_status s = container_status(c);
+		enum rune_status s = librune_container_status(c);
 		cleanup_free char *owner = owner_of(c->dir);
 		if (gen) {
-			container_gen_state(c, s, owner, gen);
+			librune_container_gen_state(c, s, owner, gen);
 		} else {
 			struct row *r = &rows[nrows++];
 			r->cells[0] = xstrdup(c->id);
 			r->cells[1] = xasprintf("%d", s == STATUS_STOPPED ? 0 : (int) c->pid);
-			r->cells[2] = xstrdup(status_name(s));
+			r->cells[2] = xstrdup(librune_status_name(s));
 			r->cells[3] = xstrdup(c->bundle);
 			r->cells[4] = local_created(c->created);
 			r->cells[5] = xstrdup(owner);
 		}
-		container_free(c);
+		librune_container_free(c);
 	}
 	if (gen && nrows == 1 && n == 0) {
 		yajl_gen_free(gen);

@@ -28,7 +28,7 @@ static int ps_table(char **ps_args, const pid_t *pids, size_t n, rune_error_t *e
 		return rune_error(err, errno, "pipe");
 	pid_t child = fork();
 	if (child == 0) {
-		size_t na = strv_len(ps_args);
+		size_t na = rune_strv_len(ps_args);
 		char **argv = xcalloc(na + 3, sizeof(char *));
 		argv[0] = "ps";
 		if (na == 0)
@@ -44,7 +44,7 @@ static int ps_table(char **ps_args, const pid_t *pids, size_t n, rune_error_t *e
 	close(fds[1]);
 	cleanup_free char *out = NULL;
 	int status = 0;
-	int r = read_fd_all(fds[0], "ps output", 64 << 20, &out, NULL, err);
+	int r = rune_read_fd_all(fds[0], "ps output", 64 << 20, &out, NULL, err);
 	close(fds[0]);
 	waitpid(child, &status, 0);
 	if (r < 0)
@@ -93,13 +93,13 @@ int cmd_ps(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 		return rune_error(err, 0,
 		                  "ps: \"ps [command options] <container-id> [ps options]\" requires a minimum of 1 "
 		                  "argument(s)");
-	if (container_load(cli->root, argv[optind], &c, err) < 0)
+	if (librune_container_load(cli->root, argv[optind], &c, err) < 0)
 		return -1;
 	/* A stopped container lists what is left in its cgroup (usually nothing), as runc does. */
-	if (cgroup_pids(c->cgroup, &pids, &n, err) < 0)
+	if (librune_cgroup_pids(c->cgroup, &pids, &n, err) < 0)
 		return -1;
 	if (strcmp(format, "json") == 0) {
-		yajl_gen gen = json_gen_new(false, NULL);
+		yajl_gen gen = rune_json_gen_new(false, NULL);
 		yajl_gen_array_open(gen);
 		for (size_t i = 0; i < n; i++)
 			yajl_gen_integer(gen, pids[i]);

@@ -11,10 +11,10 @@ static void remove_run_container(const char *root, const char *id)
 {
 	struct rune_container *c = NULL;
 	rune_error_t e = NULL;
-	if (container_load(root, id, &c, &e) == 0)
-		container_delete(c, true, &e);
+	if (librune_container_load(root, id, &c, &e) == 0)
+		librune_container_delete(c, true, &e);
 	rune_error_release(&e);
-	container_free(c);
+	librune_container_free(c);
 }
 
 int cmd_run(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
@@ -33,18 +33,18 @@ int cmd_run(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	sigfillset(&all);
 	if (o.foreground)
 		sigprocmask(SIG_BLOCK, &all, &old);
-	if (container_create(&o, &c, err) < 0)
+	if (librune_container_create(&o, &c, err) < 0)
 		return -1;
-	if (container_start(c, err) < 0) {
-		container_free(c);
+	if (librune_container_start(c, err) < 0) {
+		librune_container_free(c);
 		remove_run_container(cli->root, o.id);
 		return -1;
 	}
 	pid_t pid = c->pid;
-	container_free(c); /* drops the lock: state, kill and exec work meanwhile */
+	librune_container_free(c); /* drops the lock: state, kill and exec work meanwhile */
 	if (detach)
 		return 0;
-	if (wait_foreground(pid, o.console_master_out, &cli->exit_code, err) < 0)
+	if (librune_wait_foreground(pid, o.console_master_out, &cli->exit_code, err) < 0)
 		return -1;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (!keep)

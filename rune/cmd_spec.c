@@ -32,13 +32,13 @@ int cmd_spec(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	if (access("config.json", F_OK) == 0)
 		return rune_error(err, EEXIST, "File config.json exists. Remove it first");
 
-	yajl_gen g = json_gen_new(true, "\t");
+	yajl_gen g = rune_json_gen_new(true, "\t");
 	struct spec_opts so = { .rootless = rootless, .readonly = true };
-	spec_gen(g, &so);
+	rune_spec_gen(g, &so);
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_get_buf(g, &buf, &len);
-	int r = write_file_atomic("config.json", buf, len, 0666 & ~0022, err);
+	int r = rune_write_file_atomic("config.json", buf, len, 0666 & ~0022, err);
 	yajl_gen_free(g);
 	return r < 0 ? -1 : 0;
 }

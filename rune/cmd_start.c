@@ -9,7 +9,7 @@ int cmd_start(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	const char *id;
 	optind = 1;
 	if (cli_require_id(argc, argv, "start <container-id>", &id, err) < 0
-	    || container_load(cli->root, id, &c, err) < 0)
+	    || librune_container_load(cli->root, id, &c, err) < 0)
 		return -1;
-	return container_start(c, err);
+	return librune_container_start(c, err);
 }

@@ -11,11 +11,11 @@ int cmd_state(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	const char *id;
 	optind = 1;
 	if (cli_require_id(argc, argv, "state <container-id>", &id, err) < 0
-	    || container_load(cli->root, id, &c, err) < 0)
+	    || librune_container_load(cli->root, id, &c, err) < 0)
 		return -1;
-	yajl_gen gen = json_gen_new(true, "  ");
+	yajl_gen gen = rune_json_gen_new(true, "  ");
 	/* runc's state shows an empty owner; list shows the user name. */
-	container_gen_state(c, container_status(c), "", gen);
+	librune_container_gen_state(c, librune_container_status(c), "", gen);
 	/* runc prints the state without a trailing newline. */
 	const unsigned char *buf;
 	size_t len;

@@ -82,7 +82,7 @@ static const struct {
 static char *flags_to_json(const char *vals[F_N], rune_error_t *err)
 {
 	static const char *groups[] = { "memory", "cpu", "pids", "blockIO" };
-	yajl_gen g = json_gen_new(false, NULL);
+	yajl_gen g = rune_json_gen_new(false, NULL);
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_map_open(g);
@@ -92,15 +92,15 @@ static char *flags_to_json(const char *vals[F_N], rune_error_t *err)
 			if (!vals[i] || strcmp(fields[i].group, groups[gi]) != 0)
 				continue;
 			if (!open) {
-				json_gen_key(g, groups[gi]);
+				rune_json_gen_key(g, groups[gi]);
 				yajl_gen_map_open(g);
 				open = true;
 			}
 			long long v;
 			if (fields[i].is_string) {
-				json_gen_kv_str(g, fields[i].key, vals[i]);
+				rune_json_gen_kv_str(g, fields[i].key, vals[i]);
 			} else if (parse_size(vals[i], &v)) {
-				json_gen_kv_int(g, fields[i].key, v);
+				rune_json_gen_kv_int(g, fields[i].key, v);
 			} else {
 				yajl_gen_free(g);
 				rune_error(err, 0, "--%s: invalid value \"%s\"", fields[i].flag, vals[i]);
@@ -148,8 +148,8 @@ int cmd_update(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	if (cli_require_id(argc, argv, "update [command options] <container-id>", &id, err) < 0)
 		return -1;
 	if (rfile) {
-		int r = strcmp(rfile, "-") == 0 ? read_fd_all(0, "standard input", 1 << 20, &text, NULL, err)
-		                                : read_file(rfile, 1 << 20, &text, NULL, err);
+		int r = strcmp(rfile, "-") == 0 ? rune_read_fd_all(0, "standard input", 1 << 20, &text, NULL, err)
+		                                : rune_read_file(rfile, 1 << 20, &text, NULL, err);
 		if (r < 0)
 			return -1;
 	} else if ((text = flags_to_json(vals, err)) == NULL) {
@@ -157,17 +157,17 @@ int cmd_update(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	}
 	yajl_val doc = NULL;
 	const char *what = rfile ? rfile : "update flags";
-	if (json_parse(text, what, &doc, err) < 0)
+	if (rune_json_parse(text, what, &doc, err) < 0)
 		return -1;
 	struct rune_resources *res = NULL;
-	int r = resources_parse(doc, what, &res, err);
+	int r = librune_resources_parse(doc, what, &res, err);
 	yajl_tree_free(doc);
 	if (r == 0)
-		r = container_load(cli->root, id, &c, err);
-	if (r == 0 && container_status(c) == STATUS_STOPPED)
+		r = librune_container_load(cli->root, id, &c, err);
+	if (r == 0 && librune_container_status(c) == STATUS_STOPPED)
 		r = rune_error(err, 0, "container not running");
 	if (r == 0)
-		r = cgroup_apply_resources(c->cgroup, res, err);
-	resources_free(res);
+		r = librune_cgroup_apply_resources(c->cgroup, res, err);
+	librune_resources_free(res);
 	return r < 0 ? -1 : 0;
 }

@@ -140,12 +140,12 @@ int cli_bad_flag(char **argv, rune_error_t *err)
 
 void cli_print_json(void *gen)
 {
-	json_gen_print(gen, stdout);
+	rune_json_gen_print(gen, stdout);
 }
 
 int cli_run_sealed(struct rune_cli *cli, rune_error_t *err)
 {
-	return sealed_exe_ensure(cli->argv, err);
+	return librune_sealed_exe_ensure(cli->argv, err);
 }
 
 static int run_command(const struct command *c, struct rune_cli *cli, int argc, char **argv)

@@ -105,7 +105,7 @@ static int toml_strv(const char *v, char ***out)
 		char *s = toml_string(v, &e);
 		if (s == NULL)
 			return -1;
-		strv_append(out, s);
+		rune_strv_append(out, s);
 		free(s);
 		v = e;
 	}
@@ -262,7 +262,7 @@ static int conf_load(const struct registry_access *a, struct conf *c, rune_error
 		path = "/etc/containers/registries.conf";
 	memset(c, 0, sizeof(*c));
 	cleanup_free char *text = NULL;
-	if (read_file(path, CONF_MAX, &text, NULL, err) < 0) {
+	if (rune_read_file(path, CONF_MAX, &text, NULL, err) < 0) {
 		if (!explicit_path && (*err)->status == ENOENT) {
 			rune_error_release(err);
 			return 0;
@@ -307,8 +307,8 @@ static void add_endpoint(struct registry_endpoint **v, size_t *n, const char *lo
 	e->mirror = mirror;
 }
 
-int access_endpoints(const struct registry_access *a, const struct image_ref *ref, struct registry_endpoint **out,
-                     size_t *n, rune_error_t *err)
+int image_access_endpoints(const struct registry_access *a, const struct image_ref *ref, struct registry_endpoint **out,
+                           size_t *n, rune_error_t *err)
 {
 	struct conf c;
 	cleanup_free char *name = image_ref_repo(ref);
@@ -352,7 +352,7 @@ int access_endpoints(const struct registry_access *a, const struct image_ref *re
 	return r;
 }
 
-void access_endpoints_free(struct registry_endpoint *e, size_t n)
+void image_access_endpoints_free(struct registry_endpoint *e, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(e[i].host);
@@ -365,7 +365,7 @@ static int auth_file_candidates(const struct registry_access *a, char ***files)
 {
 	const char *f = a->authfile ? a->authfile : getenv("REGISTRY_AUTH_FILE");
 	if (f) {
-		strv_append(files, f);
+		rune_strv_append(files, f);
 		return 1; /* explicit: it must exist */
 	}
 	const char *xdg_run = getenv("XDG_RUNTIME_DIR"), *xdg_conf = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
@@ -375,11 +375,11 @@ static int auth_file_candidates(const struct registry_access *a, char ***files)
 	                                 : NULL;
 	cleanup_free char *p3 = home ? xasprintf("%s/.docker/config.json", home) : NULL;
 	if (p1)
-		strv_append(files, p1);
+		rune_strv_append(files, p1);
 	if (p2)
-		strv_append(files, p2);
+		rune_strv_append(files, p2);
 	if (p3)
-		strv_append(files, p3);
+		rune_strv_append(files, p3);
 	return 0;
 }
 
@@ -396,14 +396,14 @@ static int split_user_pass(const char *s, char **user, char **pass)
 /* The auths entry for registry: exact host, then docker's URL spellings. */
 static yajl_val find_auth(yajl_val auths, const char *registry)
 {
-	yajl_val v = json_get(auths, registry);
+	yajl_val v = rune_json_get(auths, registry);
 	if (v)
 		return v;
 	if (strcmp(registry, "docker.io") == 0) {
 		static const char *const docker[] = { "https://index.docker.io/v1/", "index.docker.io",
 			                              "registry-1.docker.io" };
 		for (size_t i = 0; i < 3; i++)
-			if ((v = json_get(auths, docker[i])) != NULL)
+			if ((v = rune_json_get(auths, docker[i])) != NULL)
 				return v;
 	}
 	for (size_t i = 0; YAJL_IS_OBJECT(auths) && i < auths->u.object.len; i++) {
@@ -433,8 +433,8 @@ static int decode_auth(const char *b64, const char *where, char **user, char **p
 	return 0;
 }
 
-int access_credentials(const struct registry_access *a, const char *registry, char **user, char **pass,
-                       rune_error_t *err)
+int image_access_credentials(const struct registry_access *a, const char *registry, char **user, char **pass,
+                             rune_error_t *err)
 {
 	*user = *pass = NULL;
 	if (a->creds) {
@@ -446,19 +446,19 @@ int access_credentials(const struct registry_access *a, const char *registry, ch
 	int explicit_file = auth_file_candidates(a, &files);
 	for (char **f = files; f && *f; f++) {
 		yajl_val tree = NULL;
-		if (json_parse_file(*f, CONF_MAX, &tree, err) < 0) {
+		if (rune_json_parse_file(*f, CONF_MAX, &tree, err) < 0) {
 			if (!explicit_file && (*err)->status == ENOENT) {
 				rune_error_release(err);
 				continue;
 			}
 			return -1;
 		}
-		yajl_val entry = find_auth(json_get(tree, "auths"), registry);
+		yajl_val entry = find_auth(rune_json_get(tree, "auths"), registry);
 		int r = 0;
 		if (entry) {
 			char *b64 = NULL;
 			cleanup_free char *where = xasprintf("%s: auths[\"%s\"]", *f, registry);
-			r = json_read_string(json_get(entry, "auth"), where, &b64, err);
+			r = rune_json_read_string(rune_json_get(entry, "auth"), where, &b64, err);
 			if (r == 0 && b64 && *b64)
 				r = decode_auth(b64, where, user, pass, err);
 			free(b64);
@@ -476,20 +476,20 @@ static bool has_suffix(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-int access_tls(const struct registry_access *a, const char *host, char **ca_pem, size_t *ca_len, char **cert,
-               char **key, rune_error_t *err)
+int image_access_tls(const struct registry_access *a, const char *host, char **ca_pem, size_t *ca_len, char **cert,
+                     char **key, rune_error_t *err)
 {
 	cleanup_strv char **dirs = NULL;
 	cleanup_free char *extra = xstrdup("");
 	*ca_pem = *cert = *key = NULL;
 	*ca_len = 0;
 	if (a->cert_dir) {
-		strv_append(&dirs, a->cert_dir);
+		rune_strv_append(&dirs, a->cert_dir);
 	} else {
 		cleanup_free char *d1 = xasprintf("/etc/containers/certs.d/%s", host);
 		cleanup_free char *d2 = xasprintf("/etc/docker/certs.d/%s", host);
-		strv_append(&dirs, d1);
-		strv_append(&dirs, d2);
+		rune_strv_append(&dirs, d1);
+		rune_strv_append(&dirs, d2);
 	}
 	for (char **d = dirs; *d; d++) {
 		cleanup_dir DIR *dir = opendir(*d);
@@ -503,7 +503,7 @@ int access_tls(const struct registry_access *a, const char *host, char **ca_pem,
 			cleanup_free char *p = xasprintf("%s/%s", *d, e->d_name);
 			cleanup_free char *text = NULL;
 			if (has_suffix(e->d_name, ".crt")) {
-				if (read_file(p, CONF_MAX, &text, NULL, err) < 0)
+				if (rune_read_file(p, CONF_MAX, &text, NULL, err) < 0)
 					return -1;
 				char *n = xasprintf("%s%s\n", extra, text);
 				free(extra);
@@ -523,7 +523,7 @@ int access_tls(const struct registry_access *a, const char *host, char **ca_pem,
 	cleanup_free char *system = NULL;
 	size_t slen = 0;
 	rune_error_t ignored = NULL;
-	if (read_file("/etc/ssl/certs/ca-certificates.crt", 16 << 20, &system, &slen, &ignored) < 0)
+	if (rune_read_file("/etc/ssl/certs/ca-certificates.crt", 16 << 20, &system, &slen, &ignored) < 0)
 		rune_error_release(&ignored);
 	*ca_pem = xasprintf("%s\n%s", system ? system : "", extra);
 	*ca_len = strlen(*ca_pem);

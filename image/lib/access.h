@@ -8,16 +8,8 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "image.h"
 #include "ref.h"
-
-/* What the user said on the command line (NULL / -1: use the defaults). */
-struct registry_access {
-	const char *creds;           /* "user:password" for every registry */
-	const char *authfile;        /* else REGISTRY_AUTH_FILE, XDG, ~/.docker/config.json */
-	const char *cert_dir;        /* certificates for every registry, as skopeo's --cert-dir */
-	const char *registries_conf; /* else CONTAINERS_REGISTRIES_CONF, /etc/containers/registries.conf */
-	int tls_verify;              /* -1: as configured, 0: off (and plain HTTP allowed), 1: on */
-};
 
 /* One place to fetch a repository from: a mirror, or the registry itself. */
 struct registry_endpoint {
@@ -28,17 +20,17 @@ struct registry_endpoint {
 };
 
 /* Where to look for ref, mirrors first; fails if registries.conf blocks it. */
-int access_endpoints(const struct registry_access *a, const struct image_ref *ref, struct registry_endpoint **out,
-                     size_t *n, rune_error_t *err);
+int image_access_endpoints(const struct registry_access *a, const struct image_ref *ref, struct registry_endpoint **out,
+                           size_t *n, rune_error_t *err);
 /* Free endpoints. */
-void access_endpoints_free(struct registry_endpoint *e, size_t n);
+void image_access_endpoints_free(struct registry_endpoint *e, size_t n);
 /* Credentials for a registry (as named in references, e.g. docker.io); both
  * NULL when none are configured. */
-int access_credentials(const struct registry_access *a, const char *registry, char **user, char **pass,
-                       rune_error_t *err);
+int image_access_credentials(const struct registry_access *a, const char *registry, char **user, char **pass,
+                             rune_error_t *err);
 /* TLS material for host: a PEM bundle of the system CAs plus the host's
  * certs.d CAs (NULL if there are none extra), and a client cert/key pair. */
-int access_tls(const struct registry_access *a, const char *host, char **ca_pem, size_t *ca_len, char **cert,
-               char **key, rune_error_t *err);
+int image_access_tls(const struct registry_access *a, const char *host, char **ca_pem, size_t *ca_len, char **cert,
+                     char **key, rune_error_t *err);
 
 #endif

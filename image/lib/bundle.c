@@ -11,7 +11,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
-#include "internal.h"
+#include "bundle.h"
 #include "json.h"
 #include "spec.h"
 #include "util.h"
@@ -33,10 +33,10 @@ static char *read_image_file(const char *rootfs, const char *file)
 		}
 		while (n-- > 0) {
 			cleanup_free char *d = xasprintf("%s/%03d", rootfs, n);
-			strv_append(&dirs, d);
+			rune_strv_append(&dirs, d);
 		}
 	} else {
-		strv_append(&dirs, rootfs);
+		rune_strv_append(&dirs, rootfs);
 	}
 	for (char **d = dirs; d && *d; d++) {
 		cleanup_close int root = open(*d, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -47,7 +47,7 @@ static char *read_image_file(const char *rootfs, const char *file)
 			continue;
 		char *text = NULL;
 		rune_error_t ignored = NULL;
-		if (read_fd_all(fd, file, ID_FILE_MAX, &text, NULL, &ignored) < 0)
+		if (rune_read_fd_all(fd, file, ID_FILE_MAX, &text, NULL, &ignored) < 0)
 			rune_error_release(&ignored);
 		close(fd);
 		return text;
@@ -162,7 +162,7 @@ struct annot {
 static void kv(yajl_gen g, const char *k, const char *v)
 {
 	if (v && *v)
-		json_gen_kv_str(g, k, v);
+		rune_json_gen_kv_str(g, k, v);
 }
 
 static void gen_annotations(yajl_gen g, void *data)
@@ -187,10 +187,10 @@ static void gen_annotations(yajl_gen g, void *data)
 	}
 	for (size_t i = 0; YAJL_IS_OBJECT(c->labels) && i < c->labels->u.object.len; i++)
 		if (YAJL_IS_STRING(c->labels->u.object.values[i]))
-			json_gen_kv_str(g, c->labels->u.object.keys[i], c->labels->u.object.values[i]->u.string);
+			rune_json_gen_kv_str(g, c->labels->u.object.keys[i], c->labels->u.object.values[i]->u.string);
 }
 
-int bundle_write_config(const struct resolved *r, const char *bundle, const char *rootfs, rune_error_t *err)
+int image_bundle_write_config(const struct resolved *r, const char *bundle, const char *rootfs, rune_error_t *err)
 {
 	const struct image_config *c = &r->cfg;
 	struct ids ids;
@@ -200,15 +200,15 @@ int bundle_write_config(const struct resolved *r, const char *bundle, const char
 	if (resolve_user(c->user, rootfs, &ids, err) < 0)
 		return rune_error_wrap(err, "image %s", r->name);
 	for (char **a = c->entrypoint; a && *a; a++)
-		strv_append(&args, *a);
+		rune_strv_append(&args, *a);
 	for (char **a = c->cmd; a && *a; a++)
-		strv_append(&args, *a);
+		rune_strv_append(&args, *a);
 	for (char **e = c->env; e && *e; e++) {
-		strv_append(&env, *e);
+		rune_strv_append(&env, *e);
 		has_path = has_path || strncmp(*e, "PATH=", 5) == 0;
 	}
 	if (!has_path)
-		strv_append(&env, SPEC_DEFAULT_PATH);
+		rune_strv_append(&env, SPEC_DEFAULT_PATH);
 	if (args == NULL)
 		args = xcalloc(1, sizeof(char *)); /* no command: the user must give one */
 	struct spec_process p = { .args = (const char *const *) args,
@@ -220,13 +220,13 @@ int bundle_write_config(const struct resolved *r, const char *bundle, const char
 		                  .n_gids = ids.n_gids };
 	struct annot an = { .r = r };
 	struct spec_opts o = { .process = &p, .annotations = gen_annotations, .data = &an };
-	yajl_gen g = json_gen_new(true, "\t");
-	spec_gen(g, &o);
+	yajl_gen g = rune_json_gen_new(true, "\t");
+	rune_spec_gen(g, &o);
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_get_buf(g, &buf, &len);
 	cleanup_free char *path = xasprintf("%s/config.json", bundle);
-	int rc = write_file_atomic(path, buf, len, 0644, err);
+	int rc = rune_write_file_atomic(path, buf, len, 0644, err);
 	yajl_gen_free(g);
 	free(ids.gids);
 	return rc;

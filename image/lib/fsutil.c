@@ -10,7 +10,7 @@
 #include "fs.h"
 #include "util.h"
 
-int mkdirs_under(int rootfd, const char *path, rune_error_t *err)
+int image_mkdirs_under(int rootfd, const char *path, rune_error_t *err)
 {
 	cleanup_free char *copy = xstrdup(path);
 	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);

@@ -6,6 +6,6 @@
 #include "error.h"
 
 /* mkdir -p inside rootfd, no symlink followed; the directory's fd. */
-int mkdirs_under(int rootfd, const char *path, rune_error_t *err);
+int image_mkdirs_under(int rootfd, const char *path, rune_error_t *err);
 
 #endif

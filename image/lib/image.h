@@ -9,10 +9,18 @@
 #include <stdint.h>
 #include <yajl/yajl_gen.h>
 
-#include "access.h"
 #include "error.h"
 
 struct image_ctx;
+
+/* What the user said on the command line (NULL / -1: use the defaults). */
+struct registry_access {
+	const char *creds;           /* "user:password" for every registry */
+	const char *authfile;        /* else REGISTRY_AUTH_FILE, XDG, ~/.docker/config.json */
+	const char *cert_dir;        /* certificates for every registry, as skopeo's --cert-dir */
+	const char *registries_conf; /* else CONTAINERS_REGISTRIES_CONF, /etc/containers/registries.conf */
+	int tls_verify;              /* -1: as configured, 0: off (and plain HTTP allowed), 1: on */
+};
 
 /* Progress of one blob, for display. */
 struct image_progress {

@@ -14,7 +14,7 @@ static void descriptor_release(struct descriptor *d)
 {
 	free(d->media_type);
 	free(d->digest);
-	platform_release(&d->platform);
+	image_platform_release(&d->platform);
 }
 
 static int parse_descriptor(yajl_val v, const char *where, struct descriptor *d, rune_error_t *err)
@@ -22,34 +22,36 @@ static int parse_descriptor(yajl_val v, const char *where, struct descriptor *d,
 	memset(d, 0, sizeof(*d));
 	if (!YAJL_IS_OBJECT(v))
 		return rune_error(err, EINVAL, "%s: not an object", where);
-	if (json_read_string(json_get(v, "mediaType"), "mediaType", &d->media_type, err) < 0
-	    || json_read_string(json_get(v, "digest"), "digest", &d->digest, err) < 0
-	    || json_read_int64(json_get(v, "size"), "size", &d->size, err) < 0)
+	if (rune_json_read_string(rune_json_get(v, "mediaType"), "mediaType", &d->media_type, err) < 0
+	    || rune_json_read_string(rune_json_get(v, "digest"), "digest", &d->digest, err) < 0
+	    || rune_json_read_int64(rune_json_get(v, "size"), "size", &d->size, err) < 0)
 		return rune_error_wrap(err, "%s", where);
 	if (d->media_type == NULL || d->media_type[0] == '\0')
 		return rune_error(err, EINVAL, "%s: mediaType: missing", where);
-	if (digest_validate(d->digest, where, err) < 0)
+	if (image_digest_validate(d->digest, where, err) < 0)
 		return -1;
-	if (json_get(v, "size") == NULL || d->size < 0)
+	if (rune_json_get(v, "size") == NULL || d->size < 0)
 		return rune_error(err, EINVAL, "%s: size: missing or negative", where);
-	yajl_val p = json_get(v, "platform");
+	yajl_val p = rune_json_get(v, "platform");
 	if (p) {
 		cleanup_free char *pw = xasprintf("%s.platform", where);
-		if (json_expect_object(p, pw, err) < 0
-		    || json_read_string(json_get(p, "os"), "os", &d->platform.os, err) < 0
-		    || json_read_string(json_get(p, "architecture"), "architecture", &d->platform.architecture, err) < 0
-		    || json_read_string(json_get(p, "variant"), "variant", &d->platform.variant, err) < 0)
+		if (rune_json_expect_object(p, pw, err) < 0
+		    || rune_json_read_string(rune_json_get(p, "os"), "os", &d->platform.os, err) < 0
+		    || rune_json_read_string(rune_json_get(p, "architecture"), "architecture",
+		                             &d->platform.architecture, err)
+		           < 0
+		    || rune_json_read_string(rune_json_get(p, "variant"), "variant", &d->platform.variant, err) < 0)
 			return rune_error_wrap(err, "%s", pw);
 	}
-	d->annotations = json_get(v, "annotations");
-	if (json_expect_object(d->annotations, "annotations", err) < 0)
+	d->annotations = rune_json_get(v, "annotations");
+	if (rune_json_expect_object(d->annotations, "annotations", err) < 0)
 		return rune_error_wrap(err, "%s", where);
 	return 0;
 }
 
 static int parse_list(yajl_val arr, const char *where, struct descriptor **out, size_t *n, rune_error_t *err)
 {
-	if (json_expect_array(arr, where, err) < 0)
+	if (rune_json_expect_array(arr, where, err) < 0)
 		return -1;
 	size_t len = arr ? arr->u.array.len : 0;
 	*out = xcalloc(len ? len : 1, sizeof(**out));
@@ -68,16 +70,17 @@ static bool is(const char *a, const char *b)
 	return a && strcmp(a, b) == 0;
 }
 
-int manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m, rune_error_t *err)
+int image_manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m,
+                         rune_error_t *err)
 {
 	int64_t schema = 0;
 	memset(m, 0, sizeof(*m));
-	if (json_parse(body, where, &m->tree, err) < 0)
+	if (rune_json_parse(body, where, &m->tree, err) < 0)
 		return -1;
 	if (!YAJL_IS_OBJECT(m->tree))
 		return rune_error(err, EINVAL, "%s: not a JSON object", where);
-	if (json_read_int64(json_get(m->tree, "schemaVersion"), "schemaVersion", &schema, err) < 0
-	    || json_read_string(json_get(m->tree, "mediaType"), "mediaType", &m->media_type, err) < 0)
+	if (rune_json_read_int64(rune_json_get(m->tree, "schemaVersion"), "schemaVersion", &schema, err) < 0
+	    || rune_json_read_string(rune_json_get(m->tree, "mediaType"), "mediaType", &m->media_type, err) < 0)
 		return rune_error_wrap(err, "%s", where);
 	if (schema == 1 || (content_type && strstr(content_type, "distribution.manifest.v1+")))
 		return rune_error(err, ENOTSUP,
@@ -89,18 +92,18 @@ int manifest_parse(const char *body, const char *content_type, const char *where
 	if (m->media_type == NULL && content_type)
 		m->media_type = xstrdup(content_type);
 	if (m->media_type == NULL)
-		m->media_type = xstrdup(json_get(m->tree, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST);
+		m->media_type = xstrdup(rune_json_get(m->tree, "manifests") ? MT_OCI_INDEX : MT_OCI_MANIFEST);
 	cleanup_free char *w = NULL;
 	if (is(m->media_type, MT_OCI_INDEX) || is(m->media_type, MT_DOCKER_LIST)) {
 		m->kind = MANIFEST_INDEX;
 		w = xasprintf("%s: manifests", where);
-		return parse_list(json_get(m->tree, "manifests"), w, &m->manifests, &m->n_manifests, err);
+		return parse_list(rune_json_get(m->tree, "manifests"), w, &m->manifests, &m->n_manifests, err);
 	}
 	if (!is(m->media_type, MT_OCI_MANIFEST) && !is(m->media_type, MT_DOCKER_MANIFEST))
 		return rune_error(err, ENOTSUP, "%s: unsupported manifest media type %s", where, m->media_type);
 	m->kind = MANIFEST_IMAGE;
 	w = xasprintf("%s: config", where);
-	if (parse_descriptor(json_get(m->tree, "config"), w, &m->config, err) < 0)
+	if (parse_descriptor(rune_json_get(m->tree, "config"), w, &m->config, err) < 0)
 		return -1;
 	if (!is(m->config.media_type, MT_OCI_CONFIG) && !is(m->config.media_type, MT_DOCKER_CONFIG))
 		return rune_error(err, ENOTSUP, "%s: config: media type %s is not an image config", where,
@@ -110,10 +113,10 @@ int manifest_parse(const char *body, const char *content_type, const char *where
 		                  (long long) m->config.size, CONFIG_MAX);
 	free(w);
 	w = xasprintf("%s: layers", where);
-	return parse_list(json_get(m->tree, "layers"), w, &m->layers, &m->n_layers, err);
+	return parse_list(rune_json_get(m->tree, "layers"), w, &m->layers, &m->n_layers, err);
 }
 
-void manifest_release(struct manifest *m)
+void image_manifest_release(struct manifest *m)
 {
 	free(m->media_type);
 	descriptor_release(&m->config);
@@ -128,7 +131,7 @@ void manifest_release(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void platform_host(struct platform *p)
+void image_platform_host(struct platform *p)
 {
 	struct utsname u;
 	const char *arch = "amd64", *variant = NULL;
@@ -154,7 +157,7 @@ void platform_host(struct platform *p)
 	p->variant = variant ? xstrdup(variant) : NULL;
 }
 
-int platform_parse(const char *s, struct platform *p, rune_error_t *err)
+int image_platform_parse(const char *s, struct platform *p, rune_error_t *err)
 {
 	memset(p, 0, sizeof(*p));
 	cleanup_free char *copy = xstrdup(s);
@@ -168,13 +171,13 @@ int platform_parse(const char *s, struct platform *p, rune_error_t *err)
 	return 0;
 }
 
-char *platform_string(const struct platform *p)
+char *image_platform_string(const struct platform *p)
 {
 	return xasprintf("%s/%s%s%s", p->os ? p->os : "?", p->architecture ? p->architecture : "?",
 	                 p->variant ? "/" : "", p->variant ? p->variant : "");
 }
 
-void platform_release(struct platform *p)
+void image_platform_release(struct platform *p)
 {
 	free(p->os);
 	free(p->architecture);
@@ -182,8 +185,8 @@ void platform_release(struct platform *p)
 	memset(p, 0, sizeof(*p));
 }
 
-int manifest_select(const struct manifest *index, const struct platform *want, const struct descriptor **out,
-                    const char *where, rune_error_t *err)
+int image_manifest_select(const struct manifest *index, const struct platform *want, const struct descriptor **out,
+                          const char *where, rune_error_t *err)
 {
 	const struct descriptor *best = NULL;
 	for (size_t i = 0; i < index->n_manifests; i++) {
@@ -203,10 +206,10 @@ int manifest_select(const struct manifest *index, const struct platform *want, c
 		*out = best;
 		return 0;
 	}
-	cleanup_free char *w = platform_string(want);
+	cleanup_free char *w = image_platform_string(want);
 	cleanup_free char *avail = xstrdup("");
 	for (size_t i = 0; i < index->n_manifests; i++) {
-		cleanup_free char *p = platform_string(&index->manifests[i].platform);
+		cleanup_free char *p = image_platform_string(&index->manifests[i].platform);
 		char *n = xasprintf("%s%s%s", avail, *avail ? ", " : "", p);
 		free(avail);
 		avail = n;
@@ -215,7 +218,7 @@ int manifest_select(const struct manifest *index, const struct platform *want, c
 	                  *avail ? avail : "nothing");
 }
 
-int layer_compression(const struct descriptor *d, enum compression *c, rune_error_t *err)
+int image_layer_compression(const struct descriptor *d, enum compression *c, rune_error_t *err)
 {
 	const char *mt = d->media_type;
 	if (strstr(mt, "+encrypted"))
@@ -240,33 +243,35 @@ int layer_compression(const struct descriptor *d, enum compression *c, rune_erro
 int image_config_parse(const char *body, const char *where, struct image_config *c, rune_error_t *err)
 {
 	memset(c, 0, sizeof(*c));
-	if (json_parse(body, where, &c->tree, err) < 0)
+	if (rune_json_parse(body, where, &c->tree, err) < 0)
 		return -1;
 	if (!YAJL_IS_OBJECT(c->tree))
 		return rune_error(err, EINVAL, "%s: not a JSON object", where);
-	yajl_val cfg = json_get(c->tree, "config"), rootfs = json_get(c->tree, "rootfs");
-	if (json_expect_object(cfg, "config", err) < 0
-	    || json_read_strv(json_get(cfg, "Entrypoint"), "config.Entrypoint", &c->entrypoint, NULL, err) < 0
-	    || json_read_strv(json_get(cfg, "Cmd"), "config.Cmd", &c->cmd, NULL, err) < 0
-	    || json_read_strv(json_get(cfg, "Env"), "config.Env", &c->env, NULL, err) < 0
-	    || json_read_string(json_get(cfg, "WorkingDir"), "config.WorkingDir", &c->working_dir, err) < 0
-	    || json_read_string(json_get(cfg, "User"), "config.User", &c->user, err) < 0
-	    || json_read_string(json_get(cfg, "StopSignal"), "config.StopSignal", &c->stop_signal, err) < 0
-	    || json_expect_object(json_get(cfg, "Labels"), "config.Labels", err) < 0
-	    || json_expect_object(json_get(cfg, "ExposedPorts"), "config.ExposedPorts", err) < 0
-	    || json_read_string(json_get(c->tree, "os"), "os", &c->os, err) < 0
-	    || json_read_string(json_get(c->tree, "architecture"), "architecture", &c->architecture, err) < 0
-	    || json_read_string(json_get(c->tree, "variant"), "variant", &c->variant, err) < 0
-	    || json_read_string(json_get(c->tree, "author"), "author", &c->author, err) < 0
-	    || json_read_string(json_get(c->tree, "created"), "created", &c->created, err) < 0
-	    || json_expect_object(rootfs, "rootfs", err) < 0
-	    || json_read_strv(json_get(rootfs, "diff_ids"), "rootfs.diff_ids", &c->diff_ids, &c->n_diff_ids, err) < 0)
+	yajl_val cfg = rune_json_get(c->tree, "config"), rootfs = rune_json_get(c->tree, "rootfs");
+	if (rune_json_expect_object(cfg, "config", err) < 0
+	    || rune_json_read_strv(rune_json_get(cfg, "Entrypoint"), "config.Entrypoint", &c->entrypoint, NULL, err) < 0
+	    || rune_json_read_strv(rune_json_get(cfg, "Cmd"), "config.Cmd", &c->cmd, NULL, err) < 0
+	    || rune_json_read_strv(rune_json_get(cfg, "Env"), "config.Env", &c->env, NULL, err) < 0
+	    || rune_json_read_string(rune_json_get(cfg, "WorkingDir"), "config.WorkingDir", &c->working_dir, err) < 0
+	    || rune_json_read_string(rune_json_get(cfg, "User"), "config.User", &c->user, err) < 0
+	    || rune_json_read_string(rune_json_get(cfg, "StopSignal"), "config.StopSignal", &c->stop_signal, err) < 0
+	    || rune_json_expect_object(rune_json_get(cfg, "Labels"), "config.Labels", err) < 0
+	    || rune_json_expect_object(rune_json_get(cfg, "ExposedPorts"), "config.ExposedPorts", err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "os"), "os", &c->os, err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "architecture"), "architecture", &c->architecture, err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "variant"), "variant", &c->variant, err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "author"), "author", &c->author, err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "created"), "created", &c->created, err) < 0
+	    || rune_json_expect_object(rootfs, "rootfs", err) < 0
+	    || rune_json_read_strv(rune_json_get(rootfs, "diff_ids"), "rootfs.diff_ids", &c->diff_ids, &c->n_diff_ids,
+	                           err)
+	           < 0)
 		return rune_error_wrap(err, "%s", where);
-	c->labels = json_get(cfg, "Labels");
-	c->exposed_ports = json_get(cfg, "ExposedPorts");
+	c->labels = rune_json_get(cfg, "Labels");
+	c->exposed_ports = rune_json_get(cfg, "ExposedPorts");
 	for (size_t i = 0; i < c->n_diff_ids; i++) {
 		cleanup_free char *w = xasprintf("%s: rootfs.diff_ids[%zu]", where, i);
-		if (digest_validate(c->diff_ids[i], w, err) < 0)
+		if (image_digest_validate(c->diff_ids[i], w, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -55,24 +55,24 @@ struct image_config {
 
 /* Parse a manifest or index; content_type (may be NULL) is the registry's word
  * for it, where names it in errors. */
-int manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m,
-                   rune_error_t *err);
+int image_manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m,
+                         rune_error_t *err);
 /* Free a manifest. */
-void manifest_release(struct manifest *m);
+void image_manifest_release(struct manifest *m);
 /* The platform this host runs (linux/amd64, linux/arm64/v8...). */
-void platform_host(struct platform *p);
+void image_platform_host(struct platform *p);
 /* Parse "os/arch[/variant]". */
-int platform_parse(const char *s, struct platform *p, rune_error_t *err);
+int image_platform_parse(const char *s, struct platform *p, rune_error_t *err);
 /* "os/arch[/variant]". */
-char *platform_string(const struct platform *p);
+char *image_platform_string(const struct platform *p);
 /* Free a platform's strings. */
-void platform_release(struct platform *p);
+void image_platform_release(struct platform *p);
 /* The index entry for want; the error lists what the index offers. */
-int manifest_select(const struct manifest *index, const struct platform *want, const struct descriptor **out,
-                    const char *where, rune_error_t *err);
+int image_manifest_select(const struct manifest *index, const struct platform *want, const struct descriptor **out,
+                          const char *where, rune_error_t *err);
 /* How a layer is compressed, from its media type; encrypted and unknown
  * layers are refused with a message naming the digest. */
-int layer_compression(const struct descriptor *d, enum compression *c, rune_error_t *err);
+int image_layer_compression(const struct descriptor *d, enum compression *c, rune_error_t *err);
 /* Parse an image config. */
 int image_config_parse(const char *body, const char *where, struct image_config *c, rune_error_t *err);
 /* Free a config. */

@@ -9,7 +9,7 @@
 #include "cleanup.h"
 #include "util.h"
 
-int digest_validate(const char *d, const char *where, rune_error_t *err)
+int image_digest_validate(const char *d, const char *where, rune_error_t *err)
 {
 	size_t want = 0;
 	const char *hex = NULL;
@@ -99,7 +99,7 @@ int image_ref_parse(const char *s, struct image_ref *ref, rune_error_t *err)
 	char *at = strchr(name, '@');
 	if (at) {
 		*at = '\0';
-		if (digest_validate(at + 1, "image reference", err) < 0)
+		if (image_digest_validate(at + 1, "image reference", err) < 0)
 			return rune_error_wrap(err, "\"%s\"", s);
 		ref->digest = xstrdup(at + 1);
 	}

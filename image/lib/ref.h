@@ -24,6 +24,6 @@ const char *image_ref_api_host(const struct image_ref *ref);
 /* Release the strings. */
 void image_ref_release(struct image_ref *ref);
 /* Check "algo:hex" (sha256: 64 hex digits, sha512: 128), lowercase. */
-int digest_validate(const char *digest, const char *where, rune_error_t *err);
+int image_digest_validate(const char *digest, const char *where, rune_error_t *err);
 
 #endif

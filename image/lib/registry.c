@@ -41,19 +41,19 @@ static void curl_init_once(void)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-void registry_global_init(void)
+void image_registry_global_init(void)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, curl_init_once);
 }
 
-int registry_client_new(const struct registry_access *a, const struct image_ref *ref, struct registry_client **out,
-                        rune_error_t *err)
+int image_registry_client_new(const struct registry_access *a, const struct image_ref *ref,
+                              struct registry_client **out, rune_error_t *err)
 {
 	struct registry_endpoint *eps = NULL;
 	size_t n = 0;
-	registry_global_init();
-	if (access_endpoints(a, ref, &eps, &n, err) < 0)
+	image_registry_global_init();
+	if (image_access_endpoints(a, ref, &eps, &n, err) < 0)
 		return -1;
 	struct registry_client *c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
@@ -62,20 +62,20 @@ int registry_client_new(const struct registry_access *a, const struct image_ref 
 	for (size_t i = 0; i < n; i++)
 		c->eps[i].ep = eps[i];
 	free(eps);
-	if (access_credentials(a, ref->registry, &c->user, &c->pass, err) < 0) {
-		registry_client_free(c);
+	if (image_access_credentials(a, ref->registry, &c->user, &c->pass, err) < 0) {
+		image_registry_client_free(c);
 		return -1;
 	}
 	/* TLS material of the registry itself; mirrors use the system CAs plus their own. */
-	if (access_tls(a, c->eps[n - 1].ep.host, &c->ca_pem, &c->ca_len, &c->cert, &c->key, err) < 0) {
-		registry_client_free(c);
+	if (image_access_tls(a, c->eps[n - 1].ep.host, &c->ca_pem, &c->ca_len, &c->cert, &c->key, err) < 0) {
+		image_registry_client_free(c);
 		return -1;
 	}
 	*out = c;
 	return 0;
 }
 
-void registry_client_free(struct registry_client *c)
+void image_registry_client_free(struct registry_client *c)
 {
 	if (c == NULL)
 		return;
@@ -96,7 +96,7 @@ void registry_client_free(struct registry_client *c)
 	free(c);
 }
 
-unsigned registry_retries(struct registry_client *c)
+unsigned image_registry_retries(struct registry_client *c)
 {
 	pthread_mutex_lock(&c->lock);
 	unsigned r = c->retries;
@@ -225,7 +225,7 @@ static CURL *new_handle(struct registry_client *c, bool insecure)
 {
 	CURL *h = curl_easy_init();
 	if (h == NULL)
-		oom();
+		rune_oom();
 	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -354,11 +354,11 @@ static int fetch_token(struct registry_client *c, struct endpoint_state *es, con
 		               c->user ? "" : "; no credentials configured");
 	else if (x.status != 200)
 		r = rune_error(err, 0, "token server %s: HTTP %ld", realm, x.status);
-	else if (json_parse(x.mem ? x.mem : "", "token response", &tree, err) < 0)
+	else if (rune_json_parse(x.mem ? x.mem : "", "token response", &tree, err) < 0)
 		r = rune_error_wrap(err, "token server %s", realm);
-	else if (json_read_string(json_get(tree, "token"), "token", &token, err) < 0
+	else if (rune_json_read_string(rune_json_get(tree, "token"), "token", &token, err) < 0
 	         || (token == NULL
-	             && json_read_string(json_get(tree, "access_token"), "access_token", &token, err) < 0))
+	             && rune_json_read_string(rune_json_get(tree, "access_token"), "access_token", &token, err) < 0))
 		r = rune_error_wrap(err, "token server %s", realm);
 	else if (token == NULL || *token == '\0')
 		r = rune_error(err, EPROTO, "token server %s: no token in the response", realm);
@@ -384,11 +384,11 @@ static char *registry_error_text(const struct xfer *x)
 	yajl_val tree = NULL;
 	rune_error_t ignored = NULL;
 	char *msg = NULL;
-	if (x->errbody_len && json_parse(x->errbody, "error", &tree, &ignored) == 0) {
-		yajl_val errs = json_get(tree, "errors");
+	if (x->errbody_len && rune_json_parse(x->errbody, "error", &tree, &ignored) == 0) {
+		yajl_val errs = rune_json_get(tree, "errors");
 		if (YAJL_IS_ARRAY(errs) && errs->u.array.len > 0) {
 			yajl_val e = errs->u.array.values[0];
-			yajl_val code = json_get(e, "code"), m = json_get(e, "message");
+			yajl_val code = rune_json_get(e, "code"), m = rune_json_get(e, "message");
 			msg = xasprintf("%s%s%s", YAJL_IS_STRING(code) ? code->u.string : "",
 			                YAJL_IS_STRING(m) ? ": " : "", YAJL_IS_STRING(m) ? m->u.string : "");
 		}
@@ -517,7 +517,7 @@ static int get(struct registry_client *c, const struct request *rq, struct xfer 
 	return -1;
 }
 
-int registry_ping(struct registry_client *c, rune_error_t *err)
+int image_registry_ping(struct registry_client *c, rune_error_t *err)
 {
 	struct request rq = { .kind = "" };
 	struct xfer x = { .mem_max = 1 << 16 };
@@ -533,8 +533,8 @@ int registry_ping(struct registry_client *c, rune_error_t *err)
 	"application/vnd.docker.distribution.manifest.v2+json, "                                                       \
 	"application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.1"
 
-int registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
-                          rune_error_t *err)
+int image_registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
+                                rune_error_t *err)
 {
 	struct request rq = { .kind = "manifests", .reference = reference, .accept = MANIFEST_ACCEPT };
 	struct xfer x = { .mem_max = max };
@@ -555,7 +555,7 @@ int registry_get_manifest(struct registry_client *c, const char *reference, size
 	return 0;
 }
 
-void http_manifest_release(struct http_manifest *m)
+void image_http_manifest_release(struct http_manifest *m)
 {
 	free(m->body);
 	free(m->media_type);
@@ -563,7 +563,7 @@ void http_manifest_release(struct http_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
-int registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err)
+int image_registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err)
 {
 	struct request rq = { .kind = "blobs", .reference = digest };
 	struct xfer x = { .sink = sink };

@@ -30,22 +30,22 @@ struct http_manifest {
 };
 
 /* A client for ref's repository (endpoints, credentials, TLS from access). */
-int registry_client_new(const struct registry_access *a, const struct image_ref *ref, struct registry_client **out,
-                        rune_error_t *err);
+int image_registry_client_new(const struct registry_access *a, const struct image_ref *ref,
+                              struct registry_client **out, rune_error_t *err);
 /* Free it. */
-void registry_client_free(struct registry_client *c);
+void image_registry_client_free(struct registry_client *c);
 /* Check the registry answers /v2/ (with auth if it asks). */
-int registry_ping(struct registry_client *c, rune_error_t *err);
+int image_registry_ping(struct registry_client *c, rune_error_t *err);
 /* GET a manifest by tag or digest, at most max bytes. */
-int registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
-                          rune_error_t *err);
+int image_registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
+                                rune_error_t *err);
 /* Release a manifest response. */
-void http_manifest_release(struct http_manifest *m);
+void image_http_manifest_release(struct http_manifest *m);
 /* GET a blob into sink (which checks size and digest). Safe from several threads at once. */
-int registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err);
+int image_registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err);
 /* How many retries happened (tests and progress). */
-unsigned registry_retries(struct registry_client *c);
+unsigned image_registry_retries(struct registry_client *c);
 /* Initialise libcurl once per process. */
-void registry_global_init(void);
+void image_registry_global_init(void);
 
 #endif

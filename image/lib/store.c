@@ -38,14 +38,14 @@ static int lock_file(const char *path, int how, int *fd, rune_error_t *err)
 	return 0;
 }
 
-int store_open(const char *root, bool exclusive, struct store **out, rune_error_t *err)
+int image_store_open(const char *root, bool exclusive, struct store **out, rune_error_t *err)
 {
 	static const char *const dirs[] = { "blobs/sha256", "blobs/sha512", "ingest" };
-	if (mkdir_p(root, 0700, err) < 0)
+	if (rune_mkdir_p(root, 0700, err) < 0)
 		return rune_error_wrap(err, "image store");
 	for (size_t i = 0; i < 3; i++) {
 		cleanup_free char *d = xasprintf("%s/%s", root, dirs[i]);
-		if (mkdir_p(d, 0700, err) < 0)
+		if (rune_mkdir_p(d, 0700, err) < 0)
 			return rune_error_wrap(err, "image store");
 	}
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -60,7 +60,7 @@ int store_open(const char *root, bool exclusive, struct store **out, rune_error_
 	return 0;
 }
 
-void store_close(struct store *s)
+void image_store_close(struct store *s)
 {
 	if (s == NULL)
 		return;
@@ -70,42 +70,38 @@ void store_close(struct store *s)
 	free(s);
 }
 
-const char *store_root(const struct store *s)
-{
-	return s->root;
-}
-
-char *store_blob_path(const struct store *s, const char *digest)
+char *image_store_blob_path(const struct store *s, const char *digest)
 {
 	const char *colon = strchr(digest, ':');
 	return xasprintf("%s/blobs/%.*s/%s", s->root, (int) (colon - digest), digest, colon + 1);
 }
 
-bool store_has(const struct store *s, const char *digest, int64_t size)
+bool image_store_has(const struct store *s, const char *digest, int64_t size)
 {
 	struct stat st;
-	cleanup_free char *p = store_blob_path(s, digest);
+	cleanup_free char *p = image_store_blob_path(s, digest);
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode) && (size < 0 || st.st_size == size);
 }
 
-int store_open_blob(const struct store *s, const char *digest, int *fd, rune_error_t *err)
+int image_store_open_blob(const struct store *s, const char *digest, int *fd, rune_error_t *err)
 {
-	cleanup_free char *p = store_blob_path(s, digest);
+	cleanup_free char *p = image_store_blob_path(s, digest);
 	*fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (*fd < 0)
 		return rune_error(err, errno, "blob %s in the store", digest);
 	return 0;
 }
 
-int store_read_blob(const struct store *s, const char *digest, size_t max, char **buf, size_t *len, rune_error_t *err)
+int image_store_read_blob(const struct store *s, const char *digest, size_t max, char **buf, size_t *len,
+                          rune_error_t *err)
 {
-	cleanup_free char *p = store_blob_path(s, digest);
+	cleanup_free char *p = image_store_blob_path(s, digest);
 	size_t n = 0;
-	if (read_file(p, max, buf, &n, err) < 0)
+	if (rune_read_file(p, max, buf, &n, err) < 0)
 		return rune_error_wrap(err, "blob %s", digest);
 	if (len)
 		*len = n;
-	if (digest_check(*buf, n, digest, "stored blob", err) < 0) {
+	if (image_digest_check(*buf, n, digest, "stored blob", err) < 0) {
 		free(*buf);
 		*buf = NULL;
 		return -1;
@@ -113,21 +109,22 @@ int store_read_blob(const struct store *s, const char *digest, size_t max, char 
 	return 0;
 }
 
-int store_write_blob(const struct store *s, const char *digest, const void *data, size_t len, rune_error_t *err)
+int image_store_write_blob(const struct store *s, const char *digest, const void *data, size_t len, rune_error_t *err)
 {
 	struct ingest in;
-	if (store_has(s, digest, len))
+	if (image_store_has(s, digest, len))
 		return 0;
-	if (store_ingest_begin(s, digest, len, &in, err) < 0)
+	if (image_store_ingest_begin(s, digest, len, &in, err) < 0)
 		return -1;
-	int r = store_ingest_write(&in, data, len, err);
+	int r = image_store_ingest_write(&in, data, len, err);
 	if (r == 0)
-		r = store_ingest_commit(s, &in, err);
-	store_ingest_release(&in);
+		r = image_store_ingest_commit(s, &in, err);
+	image_store_ingest_release(&in);
 	return r;
 }
 
-int store_ingest_begin(const struct store *s, const char *digest, int64_t size, struct ingest *in, rune_error_t *err)
+int image_store_ingest_begin(const struct store *s, const char *digest, int64_t size, struct ingest *in,
+                             rune_error_t *err)
 {
 	memset(in, 0, sizeof(*in));
 	in->tmp = xasprintf("%s/ingest/%s.XXXXXX", s->root, strchr(digest, ':') + 1);
@@ -140,41 +137,41 @@ int store_ingest_begin(const struct store *s, const char *digest, int64_t size, 
 	}
 	in->digest = xstrdup(digest);
 	in->size = size;
-	in->d = digester_new(digest);
+	in->d = image_digester_new(digest);
 	return 0;
 }
 
-int store_ingest_write(struct ingest *in, const void *buf, size_t n, rune_error_t *err)
+int image_store_ingest_write(struct ingest *in, const void *buf, size_t n, rune_error_t *err)
 {
 	if (in->size >= 0 && in->written + (int64_t) n > in->size)
 		return rune_error(err, EBADMSG, "blob %s: more than the %lld bytes its descriptor names", in->digest,
 		                  (long long) in->size);
-	digester_update(in->d, buf, n);
-	if (write_all(in->fd, buf, n) < 0)
+	image_digester_update(in->d, buf, n);
+	if (rune_write_all(in->fd, buf, n) < 0)
 		return rune_error(err, errno, "write %s", in->tmp);
 	in->written += n;
 	return 0;
 }
 
-void store_ingest_restart(struct ingest *in)
+void image_store_ingest_restart(struct ingest *in)
 {
 	if (ftruncate(in->fd, 0) == 0)
 		lseek(in->fd, 0, SEEK_SET);
-	digester_reset(in->d);
+	image_digester_reset(in->d);
 	in->written = 0;
 }
 
-int store_ingest_commit(const struct store *s, struct ingest *in, rune_error_t *err)
+int image_store_ingest_commit(const struct store *s, struct ingest *in, rune_error_t *err)
 {
 	if (in->size >= 0 && in->written != in->size)
 		return rune_error(err, EBADMSG, "blob %s: truncated: %lld bytes, its descriptor names %lld", in->digest,
 		                  (long long) in->written, (long long) in->size);
-	cleanup_free char *got = digester_final(in->d);
+	cleanup_free char *got = image_digester_final(in->d);
 	if (strcmp(got, in->digest) != 0)
 		return rune_error(err, EBADMSG, "blob %s: digest mismatch: got %s", in->digest, got);
 	if (fchmod(in->fd, 0600) < 0)
 		return rune_error(err, errno, "chmod %s", in->tmp);
-	cleanup_free char *dst = store_blob_path(s, in->digest);
+	cleanup_free char *dst = image_store_blob_path(s, in->digest);
 	/* Atomic: a reader sees nothing or the whole verified blob. A concurrent
 	 * pull of the same blob renames identical bytes over it. */
 	if (rename(in->tmp, dst) < 0)
@@ -184,7 +181,7 @@ int store_ingest_commit(const struct store *s, struct ingest *in, rune_error_t *
 	return 0;
 }
 
-void store_ingest_release(struct ingest *in)
+void image_store_ingest_release(struct ingest *in)
 {
 	if (in->fd >= 0)
 		close(in->fd);
@@ -193,12 +190,12 @@ void store_ingest_release(struct ingest *in)
 		unlink(in->tmp);
 	free(in->tmp);
 	free(in->digest);
-	digester_free(in->d);
+	image_digester_free(in->d);
 	memset(in, 0, sizeof(*in));
 	in->fd = -1;
 }
 
-void store_ref_release(struct store_ref *r)
+void image_store_ref_release(struct store_ref *r)
 {
 	free(r->name);
 	free(r->digest);
@@ -216,10 +213,10 @@ static int refs_load(const struct store *s, struct store_ref **out, size_t *n, r
 	*n = 0;
 	if (access(path, F_OK) < 0)
 		return 0;
-	if (json_parse_file(path, REFS_MAX, &tree, err) < 0)
+	if (rune_json_parse_file(path, REFS_MAX, &tree, err) < 0)
 		return -1;
-	yajl_val refs = json_get(tree, "refs");
-	int r = json_expect_object(refs, "refs", err);
+	yajl_val refs = rune_json_get(tree, "refs");
+	int r = rune_json_expect_object(refs, "refs", err);
 	size_t len = r == 0 && refs ? refs->u.object.len : 0;
 	*out = xcalloc(len + 1, sizeof(**out));
 	for (size_t i = 0; r == 0 && i < len; i++) {
@@ -227,13 +224,13 @@ static int refs_load(const struct store *s, struct store_ref **out, size_t *n, r
 		yajl_val v = refs->u.object.values[i];
 		e->name = xstrdup(refs->u.object.keys[i]);
 		*n = i + 1;
-		r = json_read_string(json_get(v, "digest"), "digest", &e->digest, err);
+		r = rune_json_read_string(rune_json_get(v, "digest"), "digest", &e->digest, err);
 		if (r == 0)
-			r = json_read_string(json_get(v, "mediaType"), "mediaType", &e->media_type, err);
+			r = rune_json_read_string(rune_json_get(v, "mediaType"), "mediaType", &e->media_type, err);
 		if (r == 0)
-			r = json_read_int64(json_get(v, "size"), "size", &e->size, err);
+			r = rune_json_read_int64(rune_json_get(v, "size"), "size", &e->size, err);
 		if (r == 0)
-			r = json_read_string(json_get(v, "pulled"), "pulled", &e->pulled, err);
+			r = rune_json_read_string(rune_json_get(v, "pulled"), "pulled", &e->pulled, err);
 		if (r == 0 && e->digest == NULL)
 			r = rune_error(err, EINVAL, "digest: missing");
 		if (r < 0)
@@ -242,7 +239,7 @@ static int refs_load(const struct store *s, struct store_ref **out, size_t *n, r
 	yajl_tree_free(tree);
 	if (r < 0) {
 		for (size_t i = 0; i < *n; i++)
-			store_ref_release(&(*out)[i]);
+			image_store_ref_release(&(*out)[i]);
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -254,29 +251,29 @@ static int refs_load(const struct store *s, struct store_ref **out, size_t *n, r
 static int refs_save(const struct store *s, const struct store_ref *refs, size_t n, rune_error_t *err)
 {
 	cleanup_free char *path = xasprintf("%s/refs.json", s->root);
-	yajl_gen g = json_gen_new(true, "  ");
+	yajl_gen g = rune_json_gen_new(true, "  ");
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_map_open(g);
-	json_gen_key(g, "refs");
+	rune_json_gen_key(g, "refs");
 	yajl_gen_map_open(g);
 	for (size_t i = 0; i < n; i++) {
 		if (refs[i].name == NULL)
 			continue;
-		json_gen_key(g, refs[i].name);
+		rune_json_gen_key(g, refs[i].name);
 		yajl_gen_map_open(g);
-		json_gen_kv_str(g, "digest", refs[i].digest);
+		rune_json_gen_kv_str(g, "digest", refs[i].digest);
 		if (refs[i].media_type)
-			json_gen_kv_str(g, "mediaType", refs[i].media_type);
-		json_gen_kv_int(g, "size", refs[i].size);
+			rune_json_gen_kv_str(g, "mediaType", refs[i].media_type);
+		rune_json_gen_kv_int(g, "size", refs[i].size);
 		if (refs[i].pulled)
-			json_gen_kv_str(g, "pulled", refs[i].pulled);
+			rune_json_gen_kv_str(g, "pulled", refs[i].pulled);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
-	int r = write_file_atomic(path, buf, len, 0600, err);
+	int r = rune_write_file_atomic(path, buf, len, 0600, err);
 	yajl_gen_free(g);
 	return r;
 }
@@ -284,7 +281,7 @@ static int refs_save(const struct store *s, const struct store_ref *refs, size_t
 static void refs_free(struct store_ref *refs, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		store_ref_release(&refs[i]);
+		image_store_ref_release(&refs[i]);
 	free(refs);
 }
 
@@ -310,7 +307,7 @@ static int refs_update(const struct store *s, const char *name, const struct sto
 		memset(&refs[n], 0, sizeof(*refs));
 		n++;
 	}
-	store_ref_release(&refs[i]);
+	image_store_ref_release(&refs[i]);
 	if (set) {
 		refs[i].name = xstrdup(name);
 		refs[i].digest = xstrdup(set->digest);
@@ -323,22 +320,22 @@ static int refs_update(const struct store *s, const char *name, const struct sto
 	return r;
 }
 
-int store_ref_set(const struct store *s, const struct store_ref *ref, rune_error_t *err)
+int image_store_ref_set(const struct store *s, const struct store_ref *ref, rune_error_t *err)
 {
 	return refs_update(s, ref->name, ref, err);
 }
 
-int store_ref_del(const struct store *s, const char *name, rune_error_t *err)
+int image_store_ref_del(const struct store *s, const char *name, rune_error_t *err)
 {
 	return refs_update(s, name, NULL, err);
 }
 
-int store_refs(const struct store *s, struct store_ref **out, size_t *n, rune_error_t *err)
+int image_store_refs(const struct store *s, struct store_ref **out, size_t *n, rune_error_t *err)
 {
 	return refs_load(s, out, n, err);
 }
 
-int store_ref_get(const struct store *s, const char *name, struct store_ref *out, rune_error_t *err)
+int image_store_ref_get(const struct store *s, const char *name, struct store_ref *out, rune_error_t *err)
 {
 	struct store_ref *refs = NULL;
 	size_t n = 0;
@@ -364,26 +361,26 @@ static void mark(const struct store *s, const char *digest, char ***live, int de
 	cleanup_free char *body = NULL;
 	rune_error_t err = NULL;
 	struct manifest m;
-	strv_append(live, digest);
-	if (depth > 4 || store_read_blob(s, digest, MANIFEST_MAX, &body, NULL, &err) < 0) {
+	rune_strv_append(live, digest);
+	if (depth > 4 || image_store_read_blob(s, digest, MANIFEST_MAX, &body, NULL, &err) < 0) {
 		rune_error_release(&err);
 		return;
 	}
-	if (manifest_parse(body, NULL, digest, &m, &err) < 0) {
+	if (image_manifest_parse(body, NULL, digest, &m, &err) < 0) {
 		rune_error_release(&err);
-		manifest_release(&m);
+		image_manifest_release(&m);
 		return;
 	}
 	if (m.kind == MANIFEST_INDEX) {
 		for (size_t i = 0; i < m.n_manifests; i++)
-			if (store_has(s, m.manifests[i].digest, -1))
+			if (image_store_has(s, m.manifests[i].digest, -1))
 				mark(s, m.manifests[i].digest, live, depth + 1);
 	} else {
-		strv_append(live, m.config.digest);
+		rune_strv_append(live, m.config.digest);
 		for (size_t i = 0; i < m.n_layers; i++)
-			strv_append(live, m.layers[i].digest);
+			rune_strv_append(live, m.layers[i].digest);
 	}
-	manifest_release(&m);
+	image_manifest_release(&m);
 }
 
 static bool is_live(char **live, const char *digest)
@@ -413,7 +410,7 @@ static void sweep_dir(const char *dir, const char *algo, char **live, size_t *re
 	}
 }
 
-int store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune_error_t *err)
+int image_store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune_error_t *err)
 {
 	struct store_ref *refs = NULL;
 	size_t n = 0;

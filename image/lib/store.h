@@ -30,34 +30,35 @@ struct store_ref {
 };
 
 /* Open (creating) a store; gc asks for it exclusively and waits for pulls. */
-int store_open(const char *root, bool exclusive, struct store **out, rune_error_t *err);
-void store_close(struct store *s);
-const char *store_root(const struct store *s);
+int image_store_open(const char *root, bool exclusive, struct store **out, rune_error_t *err);
+void image_store_close(struct store *s);
 /* Path of a blob (whether or not it is there). */
-char *store_blob_path(const struct store *s, const char *digest);
+char *image_store_blob_path(const struct store *s, const char *digest);
 /* Is the blob there with this size (size < 0: any)? */
-bool store_has(const struct store *s, const char *digest, int64_t size);
+bool image_store_has(const struct store *s, const char *digest, int64_t size);
 /* Open a blob for reading. */
-int store_open_blob(const struct store *s, const char *digest, int *fd, rune_error_t *err);
+int image_store_open_blob(const struct store *s, const char *digest, int *fd, rune_error_t *err);
 /* Read a small blob (at most max bytes) and check its digest. */
-int store_read_blob(const struct store *s, const char *digest, size_t max, char **buf, size_t *len, rune_error_t *err);
+int image_store_read_blob(const struct store *s, const char *digest, size_t max, char **buf, size_t *len,
+                          rune_error_t *err);
 /* Store a small blob, checking its digest first. */
-int store_write_blob(const struct store *s, const char *digest, const void *data, size_t len, rune_error_t *err);
+int image_store_write_blob(const struct store *s, const char *digest, const void *data, size_t len, rune_error_t *err);
 /* Write a blob as it streams in; commit checks size and digest and renames. */
-int store_ingest_begin(const struct store *s, const char *digest, int64_t size, struct ingest *in, rune_error_t *err);
-int store_ingest_write(struct ingest *in, const void *buf, size_t n, rune_error_t *err);
+int image_store_ingest_begin(const struct store *s, const char *digest, int64_t size, struct ingest *in,
+                             rune_error_t *err);
+int image_store_ingest_write(struct ingest *in, const void *buf, size_t n, rune_error_t *err);
 /* Drop what was written (a download that must start over). */
-void store_ingest_restart(struct ingest *in);
-int store_ingest_commit(const struct store *s, struct ingest *in, rune_error_t *err);
+void image_store_ingest_restart(struct ingest *in);
+int image_store_ingest_commit(const struct store *s, struct ingest *in, rune_error_t *err);
 /* Remove the temporary file; safe after commit. */
-void store_ingest_release(struct ingest *in);
+void image_store_ingest_release(struct ingest *in);
 /* References. */
-int store_ref_set(const struct store *s, const struct store_ref *ref, rune_error_t *err);
-int store_ref_get(const struct store *s, const char *name, struct store_ref *out, rune_error_t *err);
-int store_ref_del(const struct store *s, const char *name, rune_error_t *err);
-int store_refs(const struct store *s, struct store_ref **out, size_t *n, rune_error_t *err);
-void store_ref_release(struct store_ref *r);
+int image_store_ref_set(const struct store *s, const struct store_ref *ref, rune_error_t *err);
+int image_store_ref_get(const struct store *s, const char *name, struct store_ref *out, rune_error_t *err);
+int image_store_ref_del(const struct store *s, const char *name, rune_error_t *err);
+int image_store_refs(const struct store *s, struct store_ref **out, size_t *n, rune_error_t *err);
+void image_store_ref_release(struct store_ref *r);
 /* Remove every blob no reference reaches, and abandoned ingests. */
-int store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune_error_t *err);
+int image_store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune_error_t *err);
 
 #endif

@@ -19,7 +19,7 @@ struct digester {
 	const char *algo;
 };
 
-struct digester *digester_new(const char *digest)
+struct digester *image_digester_new(const char *digest)
 {
 	const EVP_MD *md = NULL;
 	const char *algo = NULL;
@@ -35,19 +35,19 @@ struct digester *digester_new(const char *digest)
 	struct digester *d = xcalloc(1, sizeof(*d));
 	d->ctx = EVP_MD_CTX_new();
 	if (d->ctx == NULL)
-		oom();
+		rune_oom();
 	d->md = md;
 	d->algo = algo;
 	EVP_DigestInit_ex(d->ctx, md, NULL);
 	return d;
 }
 
-void digester_update(struct digester *d, const void *buf, size_t n)
+void image_digester_update(struct digester *d, const void *buf, size_t n)
 {
 	EVP_DigestUpdate(d->ctx, buf, n);
 }
 
-char *digester_final(struct digester *d)
+char *image_digester_final(struct digester *d)
 {
 	unsigned char h[EVP_MAX_MD_SIZE];
 	unsigned len = 0;
@@ -59,12 +59,12 @@ char *digester_final(struct digester *d)
 	return out;
 }
 
-void digester_reset(struct digester *d)
+void image_digester_reset(struct digester *d)
 {
 	EVP_DigestInit_ex(d->ctx, d->md, NULL);
 }
 
-void digester_free(struct digester *d)
+void image_digester_free(struct digester *d)
 {
 	if (d == NULL)
 		return;
@@ -72,26 +72,26 @@ void digester_free(struct digester *d)
 	free(d);
 }
 
-int digest_check(const void *data, size_t len, const char *want, const char *what, rune_error_t *err)
+int image_digest_check(const void *data, size_t len, const char *want, const char *what, rune_error_t *err)
 {
-	struct digester *d = digester_new(want);
+	struct digester *d = image_digester_new(want);
 	if (d == NULL)
 		return rune_error(err, EINVAL, "%s: unsupported digest %s", what, want);
-	digester_update(d, data, len);
-	cleanup_free char *got = digester_final(d);
-	digester_free(d);
+	image_digester_update(d, data, len);
+	cleanup_free char *got = image_digester_final(d);
+	image_digester_free(d);
 	if (strcmp(got, want) != 0)
 		return rune_error(err, EBADMSG, "%s: digest mismatch: expected %s, got %s", what, want, got);
 	return 0;
 }
 
-void reader_free(struct reader *r)
+void image_reader_free(struct reader *r)
 {
 	if (r)
 		r->free(r);
 }
 
-int reader_drain(struct reader *r, rune_error_t *err)
+int image_reader_drain(struct reader *r, rune_error_t *err)
 {
 	char buf[CHUNK];
 	size_t got;
@@ -127,7 +127,7 @@ static void fd_free(struct reader *r)
 	free(f);
 }
 
-struct reader *reader_fd(int fd)
+struct reader *image_reader_fd(int fd)
 {
 	struct fd_reader *f = xcalloc(1, sizeof(*f));
 	f->r.read = fd_read;
@@ -158,14 +158,14 @@ static int digest_read(struct reader *r, void *buf, size_t cap, size_t *got, run
 		return rune_error(err, EBADMSG, "%s: more than the %lld bytes its descriptor names", d->what,
 		                  (long long) d->size);
 	if (*got > 0) {
-		digester_update(d->d, buf, *got);
+		image_digester_update(d->d, buf, *got);
 		return 0;
 	}
 	d->done = true;
 	if (d->size >= 0 && d->seen != d->size)
 		return rune_error(err, EBADMSG, "%s: truncated: %lld bytes, its descriptor names %lld", d->what,
 		                  (long long) d->seen, (long long) d->size);
-	cleanup_free char *h = digester_final(d->d);
+	cleanup_free char *h = image_digester_final(d->d);
 	if (strcmp(h, d->want) != 0)
 		return rune_error(err, EBADMSG, "%s: digest mismatch: expected %s, got %s", d->what, d->want, h);
 	return 0;
@@ -174,20 +174,20 @@ static int digest_read(struct reader *r, void *buf, size_t cap, size_t *got, run
 static void digest_free(struct reader *r)
 {
 	struct digest_reader *d = (struct digest_reader *) r;
-	reader_free(d->src);
-	digester_free(d->d);
+	image_reader_free(d->src);
+	image_digester_free(d->d);
 	free(d->want);
 	free(d->what);
 	free(d);
 }
 
-struct reader *reader_digest(struct reader *src, const char *digest, int64_t size, const char *what)
+struct reader *image_reader_digest(struct reader *src, const char *digest, int64_t size, const char *what)
 {
 	struct digest_reader *d = xcalloc(1, sizeof(*d));
 	d->r.read = digest_read;
 	d->r.free = digest_free;
 	d->src = src;
-	d->d = digester_new(digest);
+	d->d = image_digester_new(digest);
 	d->want = xstrdup(digest);
 	d->what = xstrdup(what);
 	d->size = size;
@@ -297,13 +297,13 @@ static void decomp_free(struct reader *r)
 		inflateEnd(&d->z);
 	if (d->zs)
 		ZSTD_freeDStream(d->zs);
-	reader_free(d->src);
+	image_reader_free(d->src);
 	free(d->in);
 	free(d->what);
 	free(d);
 }
 
-struct reader *reader_decompress(struct reader *src, enum compression c, const char *what)
+struct reader *image_reader_decompress(struct reader *src, enum compression c, const char *what)
 {
 	struct decomp_reader *d = xcalloc(1, sizeof(*d));
 	d->r.read = decomp_read;
@@ -313,11 +313,11 @@ struct reader *reader_decompress(struct reader *src, enum compression c, const c
 	d->what = xstrdup(what);
 	d->in = xmalloc(CHUNK);
 	if (c == COMPRESSION_GZIP && inflateInit2(&d->z, 15 + 16) != Z_OK)
-		oom();
+		rune_oom();
 	if (c == COMPRESSION_ZSTD) {
 		d->zs = ZSTD_createDStream();
 		if (d->zs == NULL)
-			oom();
+			rune_oom();
 		ZSTD_initDStream(d->zs);
 	}
 	return &d->r;

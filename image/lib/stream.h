@@ -16,15 +16,15 @@
 /* Incremental sha256 / sha512, named by the digest it must match. */
 struct digester;
 /* A digester for digest's algorithm ("sha256:..." or "sha512:..."); NULL if unknown. */
-struct digester *digester_new(const char *digest);
-void digester_update(struct digester *d, const void *buf, size_t n);
+struct digester *image_digester_new(const char *digest);
+void image_digester_update(struct digester *d, const void *buf, size_t n);
 /* "algo:hex" of what was fed; the digester can be fed no more. */
-char *digester_final(struct digester *d);
+char *image_digester_final(struct digester *d);
 /* Start over. */
-void digester_reset(struct digester *d);
-void digester_free(struct digester *d);
+void image_digester_reset(struct digester *d);
+void image_digester_free(struct digester *d);
 /* Compare digest of data with want; error names what. */
-int digest_check(const void *data, size_t len, const char *want, const char *what, rune_error_t *err);
+int image_digest_check(const void *data, size_t len, const char *want, const char *what, rune_error_t *err);
 
 struct reader {
 	/* Up to cap bytes into buf; *got 0 means end of stream. */
@@ -33,13 +33,13 @@ struct reader {
 };
 
 /* Read fd (owned: closed by free). */
-struct reader *reader_fd(int fd);
+struct reader *image_reader_fd(int fd);
 /* Check src's bytes against digest and (size >= 0) size; what names it in errors. Owns src. */
-struct reader *reader_digest(struct reader *src, const char *digest, int64_t size, const char *what);
+struct reader *image_reader_digest(struct reader *src, const char *digest, int64_t size, const char *what);
 /* Decompress src (gzip, possibly multi-member; zstd; or pass through). Owns src. */
-struct reader *reader_decompress(struct reader *src, enum compression c, const char *what);
+struct reader *image_reader_decompress(struct reader *src, enum compression c, const char *what);
 /* Read until end, discarding (so the digest stages see every byte). */
-int reader_drain(struct reader *r, rune_error_t *err);
-void reader_free(struct reader *r);
+int image_reader_drain(struct reader *r, rune_error_t *err);
+void image_reader_free(struct reader *r);
 
 #endif

@@ -83,7 +83,6 @@ struct unpacker {
 	int rootfd;
 	bool root; /* may chown and mknod */
 	struct nameset seen;
-	struct unpack_stats *stats;
 	rune_error_t read_err;
 	char buf[READ_CHUNK];
 };
@@ -176,7 +175,7 @@ static int apply_opaque(struct unpacker *u, const char *parent, rune_error_t *er
 /* Overlay layer directories record whiteouts the way overlayfs reads them. */
 static int record_whiteout(struct unpacker *u, const char *parent, const char *name, bool opaque, rune_error_t *err)
 {
-	cleanup_close int pfd = mkdirs_under(u->rootfd, parent, err);
+	cleanup_close int pfd = image_mkdirs_under(u->rootfd, parent, err);
 	if (pfd < 0)
 		return rune_error_wrap(err, "%s", u->what);
 	if (opaque) {
@@ -203,7 +202,6 @@ static int handle_whiteout(struct unpacker *u, const char *path, rune_error_t *e
 	const char *name = base + 4;
 	if (!opaque && (*name == '\0' || strcmp(name, ".") == 0))
 		return rune_error(err, EINVAL, "%s: entry \"%s\": an empty whiteout", u->what, path);
-	u->stats->whiteouts++;
 	if (u->mode == UNPACK_OVERLAY)
 		return record_whiteout(u, parent, name, opaque, err);
 	return opaque ? apply_opaque(u, parent, err) : apply_whiteout(u, parent, name, err);
@@ -224,7 +222,7 @@ static int hardlink_target(struct unpacker *u, const char *target, rune_error_t 
 		cleanup_free char *parent = NULL;
 		const char *base;
 		split(target, &parent, &base);
-		cleanup_close int pfd = mkdirs_under(u->rootfd, parent, err);
+		cleanup_close int pfd = image_mkdirs_under(u->rootfd, parent, err);
 		if (pfd < 0 || fstat(src, &st) < 0)
 			return pfd < 0 ? -1 : rune_error(err, errno, "%s: stat %s", u->what, target);
 		cleanup_close int dst =
@@ -260,7 +258,7 @@ static int handle_hardlink(struct unpacker *u, const char *path, const char *lin
 	cleanup_free char *parent = NULL;
 	const char *base;
 	split(path, &parent, &base);
-	cleanup_close int pfd = mkdirs_under(u->rootfd, parent, err);
+	cleanup_close int pfd = image_mkdirs_under(u->rootfd, parent, err);
 	if (pfd < 0)
 		return rune_error_wrap(err, "%s: entry \"%s\"", u->what, path);
 	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT)
@@ -298,10 +296,8 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive *w,
                        const char *path, rune_error_t *err)
 {
 	mode_t type = archive_entry_filetype(e);
-	if ((type == AE_IFCHR || type == AE_IFBLK) && !u->root) {
-		u->stats->skipped_devices++;
-		return 0;
-	}
+	if ((type == AE_IFCHR || type == AE_IFBLK) && !u->root)
+		return 0; /* device nodes need root; without it they are skipped */
 	/* Never write through a symlink (libarchive would replace it silently):
 	 * an image that tries is refused. */
 	cleanup_free char *parent = NULL;
@@ -348,7 +344,6 @@ static int next_entry(struct unpacker *u, struct archive *a, struct archive *w, 
 	cleanup_free char *path = NULL;
 	if (clean_name(archive_entry_pathname(e), "its name", u, &path, err) < 0)
 		return -1;
-	u->stats->entries++;
 	if (*path == '\0')
 		return 0; /* the layer's own root: its metadata is the bundle's to decide */
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
@@ -361,19 +356,16 @@ static int next_entry(struct unpacker *u, struct archive *a, struct archive *w, 
 	return write_entry(u, a, w, e, path, err);
 }
 
-int unpack_layer(struct reader *r, const char *dir, enum unpack_mode mode, char *const *lowers, const char *what,
-                 struct unpack_stats *stats, rune_error_t *err)
+int image_unpack_layer(struct reader *r, const char *dir, enum unpack_mode mode, char *const *lowers, const char *what,
+                       rune_error_t *err)
 {
 	struct unpacker *u = xcalloc(1, sizeof(*u));
-	struct unpack_stats ignored;
 	u->r = r;
 	u->dir = dir;
 	u->what = what;
 	u->mode = mode;
 	u->lowers = lowers;
 	u->root = geteuid() == 0;
-	u->stats = stats ? stats : &ignored;
-	memset(u->stats, 0, sizeof(*u->stats));
 	u->rootfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (u->rootfd < 0) {
 		int e = errno;
@@ -409,7 +401,7 @@ int unpack_layer(struct reader *r, const char *dir, enum unpack_mode mode, char 
 	if (archive_write_close(w) < ARCHIVE_WARN && rc == 0)
 		rc = rune_error(err, archive_errno(w), "%s: %s", what, archive_error_string(w));
 	/* The tar's end-of-archive blocks and padding count for the diff_id too. */
-	if (rc == 0 && reader_drain(r, err) < 0)
+	if (rc == 0 && image_reader_drain(r, err) < 0)
 		rc = -1;
 	archive_write_free(w);
 	archive_read_free(a);

@@ -17,15 +17,11 @@ enum unpack_mode {
 	                  opaque directories get trusted.overlay.opaque=y */
 };
 
-struct unpack_stats {
-	size_t entries, whiteouts, skipped_devices;
-};
-
 /* Apply the tar read from r to dir (an absolute path without symlinks).
  * lowers (OVERLAY only, top first) are searched for hardlink targets from
  * layers below. what names the layer in errors. The stream is read to its
  * end, so digest stages under r see every byte. */
-int unpack_layer(struct reader *r, const char *dir, enum unpack_mode mode, char *const *lowers, const char *what,
-                 struct unpack_stats *stats, rune_error_t *err);
+int image_unpack_layer(struct reader *r, const char *dir, enum unpack_mode mode, char *const *lowers, const char *what,
+                       rune_error_t *err);
 
 #endif

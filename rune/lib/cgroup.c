@@ -1,5 +1,6 @@
 #include "cgroup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -19,7 +20,7 @@
 
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-enum cgroup_mode cgroup_host_mode(void)
+enum cgroup_mode librune_cgroup_host_mode(void)
 {
 	struct statfs s;
 	if (statfs(CGROUP_ROOT, &s) == 0 && s.f_type == CGROUP2_SUPER_MAGIC)
@@ -42,7 +43,7 @@ static bool has_controller(const char *list, const char *want)
 	return false;
 }
 
-const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *controller)
+const struct cgroup_hier *librune_cgroup_find(const struct rune_cgroup *cg, const char *controller)
 {
 	const struct cgroup_hier *v2 = NULL;
 	for (size_t i = 0; cg && i < cg->n; i++) {
@@ -132,7 +133,7 @@ static char *cgroup_of(pid_t pid, const struct cgroup_hier *h)
 	return xstrdup("/");
 }
 
-int cg_write(const char *dir, const char *file, const char *value, rune_error_t *err)
+int librune_cg_write(const char *dir, const char *file, const char *value, rune_error_t *err)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, file);
 	cleanup_close int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -143,11 +144,11 @@ int cg_write(const char *dir, const char *file, const char *value, rune_error_t 
 	return 0;
 }
 
-char *cg_read(const char *dir, const char *file)
+char *librune_cg_read(const char *dir, const char *file)
 {
 	cleanup_free char *path = xasprintf("%s/%s", dir, file);
 	char *buf = NULL;
-	if (read_file(path, 1 << 20, &buf, NULL, NULL) < 0)
+	if (rune_read_file(path, 1 << 20, &buf, NULL, NULL) < 0)
 		return NULL;
 	return buf;
 }
@@ -163,31 +164,31 @@ static int cpuset_inherit(const char *mountpoint, const char *dir, rune_error_t 
 	if (cpuset_inherit(mountpoint, parent, err) < 0)
 		return -1;
 	for (int i = 0; i < 2; i++) {
-		cleanup_free char *cur = cg_read(dir, files[i]);
+		cleanup_free char *cur = librune_cg_read(dir, files[i]);
 		if (cur && cur[0] != '\0' && cur[0] != '\n')
 			continue;
-		cleanup_free char *p = cg_read(parent, files[i]);
+		cleanup_free char *p = librune_cg_read(parent, files[i]);
 		if (p == NULL)
 			return rune_error(err, errno, "read %s/%s", parent, files[i]);
 		p[strcspn(p, "\n")] = '\0';
-		if (cg_write(dir, files[i], p, err) < 0)
+		if (librune_cg_write(dir, files[i], p, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err)
+int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err)
 {
 	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
 	cleanup_free char *def = xasprintf("/%s", id);
 	const char *path = cgroups_path && cgroups_path[0] ? cgroups_path : def;
 
 	if (strstr(path, "..") != NULL || strchr(path, ':') != NULL) {
-		cgroup_free(cg);
+		librune_cgroup_free(cg);
 		return rune_error(err, EINVAL, "linux.cgroupsPath: '%s' is not a cgroupfs path (no '..' or ':')", path);
 	}
 	if (discover(cg, err) < 0) {
-		cgroup_free(cg);
+		librune_cgroup_free(cg);
 		return -1;
 	}
 	for (size_t i = 0; i < cg->n; i++) {
@@ -195,10 +196,10 @@ int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup *
 		cleanup_free char *base = path[0] == '/' ? xstrdup("") : cgroup_of(0, h);
 		h->dir = xasprintf("%s%s%s%s", h->mountpoint, base, path[0] == '/' ? "" : "/", path);
 		h->created = access(h->dir, F_OK) != 0;
-		if (mkdir_p(h->dir, 0755, err) < 0
+		if (rune_mkdir_p(h->dir, 0755, err) < 0
 		    || (has_controller(h->controllers, "cpuset") && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
-			cgroup_undo_create(cg);
-			cgroup_free(cg);
+			librune_cgroup_undo_create(cg);
+			librune_cgroup_free(cg);
 			return rune_error_wrap(err, "create cgroup");
 		}
 	}
@@ -206,11 +207,11 @@ int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup *
 	return 0;
 }
 
-int cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err)
+int librune_cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err)
 {
 	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
 	if (discover(cg, err) < 0) {
-		cgroup_free(cg);
+		librune_cgroup_free(cg);
 		return -1;
 	}
 	for (size_t i = 0; i < cg->n; i++) {
@@ -221,12 +222,12 @@ int cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err)
 	return 0;
 }
 
-int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err)
+int librune_cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%d", (int) pid);
 	for (size_t i = 0; i < cg->n; i++)
-		if (cg_write(cg->h[i].dir, "cgroup.procs", buf, err) < 0)
+		if (librune_cg_write(cg->h[i].dir, "cgroup.procs", buf, err) < 0)
 			return rune_error_wrap(err, "join cgroup");
 	return 0;
 }
@@ -255,7 +256,7 @@ static char *clean_sub_path(const char *path)
 	return out;
 }
 
-int cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err)
+int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err)
 {
 	cleanup_free char **subs = xcalloc(cg->n + 1, sizeof(char *)); /* borrowed from owned below */
 	cleanup_strv char **owned = xcalloc(1, sizeof(char *));
@@ -265,9 +266,9 @@ int cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs
 		char *clean = clean_sub_path(path);
 		if (clean == NULL)
 			return rune_error(err, EINVAL, "exec --cgroup %s: %s is not a sub cgroup path", *s, path);
-		strv_append(&owned, clean);
+		rune_strv_append(&owned, clean);
 		free(clean);
-		const char *sub = owned[strv_len(owned) - 1];
+		const char *sub = owned[rune_strv_len(owned) - 1];
 		if (colon == NULL) {
 			for (size_t i = 0; i < cg->n; i++)
 				subs[i] = (char *) sub;
@@ -290,63 +291,93 @@ int cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs
 	snprintf(buf, sizeof(buf), "%d", (int) pid);
 	for (size_t i = 0; i < cg->n; i++) {
 		cleanup_free char *dir = xasprintf("%s%s", cg->h[i].dir, subs[i] ? subs[i] : "");
-		if (cg_write(dir, "cgroup.procs", buf, err) < 0)
-			return rune_error_wrap(err, "adding pid %d to cgroups", (int) pid);
+		if (librune_cg_write(dir, "cgroup.procs", buf, err) < 0)
+			return rune_error_wrap(err, "exec%s%s: adding pid %d to cgroups",
+			                       specs && *specs ? " --cgroup " : "", specs && *specs ? specs[0] : "",
+			                       (int) pid);
 	}
 	return 0;
 }
 
-int cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err)
+/* The sub-cgroups (directories) of dir, by name. */
+static char **sub_cgroups(const char *dir)
 {
-	if (cg == NULL || cg->n == 0)
-		return rune_error(err, ENOENT, "the container has no cgroup");
-	cleanup_free char *path = xasprintf("%s/cgroup.procs", cg->h[0].dir);
+	char **names = xcalloc(1, sizeof(char *));
+	cleanup_dir DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (e->d_type == DT_DIR && strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			rune_strv_append(&names, e->d_name);
+	return names;
+}
+
+/* Every pid in dir's cgroup.procs and those of its sub-cgroups (a process
+ * moved into one stays the container's). */
+static int collect_pids(const char *dir, int depth, pid_t **pids, size_t *n, rune_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/cgroup.procs", dir);
 	cleanup_file FILE *f = fopen(path, "re");
 	int p;
-	*pids = NULL;
-	*n = 0;
 	if (f == NULL)
 		return rune_error(err, errno, "open %s", path);
 	while (fscanf(f, "%d", &p) == 1) {
 		*pids = xrealloc(*pids, (*n + 1) * sizeof(pid_t));
 		(*pids)[(*n)++] = p;
 	}
+	if (depth > 32)
+		return 0;
+	cleanup_strv char **subs = sub_cgroups(dir);
+	for (char **sub = subs; *sub; sub++) {
+		cleanup_free char *child = xasprintf("%s/%s", dir, *sub);
+		if (collect_pids(child, depth + 1, pids, n, err) < 0)
+			return -1;
+	}
 	return 0;
+}
+
+int librune_cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err)
+{
+	*pids = NULL;
+	*n = 0;
+	if (cg == NULL || cg->n == 0)
+		return rune_error(err, ENOENT, "the container has no cgroup");
+	/* Each process is in one cgroup of every hierarchy: one hierarchy's tree has them all. */
+	return collect_pids(cg->h[0].dir, 0, pids, n, err);
 }
 
 static bool freezer_state_is(const struct rune_cgroup *cg, bool frozen)
 {
-	const struct cgroup_hier *h = cgroup_find(cg, "freezer");
+	const struct cgroup_hier *h = librune_cgroup_find(cg, "freezer");
 	if (h && !h->v2) {
-		cleanup_free char *s = cg_read(h->dir, "freezer.state");
+		cleanup_free char *s = librune_cg_read(h->dir, "freezer.state");
 		return s && strncmp(s, frozen ? "FROZEN" : "THAWED", 6) == 0;
 	}
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].v2) {
-			cleanup_free char *s = cg_read(cg->h[i].dir, "cgroup.events");
+			cleanup_free char *s = librune_cg_read(cg->h[i].dir, "cgroup.events");
 			char *f = s ? strstr(s, "frozen ") : NULL;
 			return f && f[7] == (frozen ? '1' : '0');
 		}
 	return !frozen;
 }
 
-bool cgroup_is_frozen(const struct rune_cgroup *cg)
+bool librune_cgroup_is_frozen(const struct rune_cgroup *cg)
 {
 	return freezer_state_is(cg, true);
 }
 
-int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err)
+int librune_cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err)
 {
-	const struct cgroup_hier *h = cgroup_find(cg, "freezer");
+	const struct cgroup_hier *h = librune_cgroup_find(cg, "freezer");
 	const struct cgroup_hier *v2 = NULL;
 	for (size_t i = 0; i < cg->n; i++)
 		if (cg->h[i].v2 && (h == NULL || h->v2))
 			v2 = &cg->h[i];
 	if (h && !h->v2) {
-		if (cg_write(h->dir, "freezer.state", freeze ? "FROZEN" : "THAWED", err) < 0)
+		if (librune_cg_write(h->dir, "freezer.state", freeze ? "FROZEN" : "THAWED", err) < 0)
 			return -1;
 	} else if (v2) {
-		if (cg_write(v2->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
+		if (librune_cg_write(v2->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
 			return -1;
 	} else {
 		return rune_error(err, ENOTSUP, "no freezer: neither a v1 freezer hierarchy nor cgroup v2 is mounted");
@@ -359,9 +390,16 @@ int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err)
 	return rune_error(err, ETIMEDOUT, "the cgroup did not become %s", freeze ? "frozen" : "thawed");
 }
 
-/* rmdir, waiting briefly for tasks that are still exiting (EBUSY). */
+/* rmdir, sub-cgroups first (a container may make its own), waiting briefly
+ * for tasks that are still exiting (EBUSY). */
 static int remove_dir(const char *dir, rune_error_t *err)
 {
+	cleanup_strv char **subs = sub_cgroups(dir);
+	for (char **sub = subs; *sub; sub++) {
+		cleanup_free char *child = xasprintf("%s/%s", dir, *sub);
+		if (remove_dir(child, err) < 0)
+			return -1;
+	}
 	for (int tries = 0;; tries++) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
@@ -371,7 +409,7 @@ static int remove_dir(const char *dir, rune_error_t *err)
 	}
 }
 
-int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
+int librune_cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
 {
 	int ret = 0;
 	for (size_t i = 0; cg && i < cg->n; i++)
@@ -380,7 +418,7 @@ int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err)
 	return ret;
 }
 
-void cgroup_undo_create(const struct rune_cgroup *cg)
+void librune_cgroup_undo_create(const struct rune_cgroup *cg)
 {
 	for (size_t i = 0; cg && i < cg->n; i++)
 		if (cg->h[i].created && cg->h[i].dir)
@@ -389,13 +427,13 @@ void cgroup_undo_create(const struct rune_cgroup *cg)
 
 static long long read_ll(const struct cgroup_hier *h, const char *file)
 {
-	cleanup_free char *s = h ? cg_read(h->dir, file) : NULL;
+	cleanup_free char *s = h ? librune_cg_read(h->dir, file) : NULL;
 	return s ? strtoll(s, NULL, 10) : 0;
 }
 
 static long long read_keyed(const struct cgroup_hier *h, const char *file, const char *key)
 {
-	cleanup_free char *s = h ? cg_read(h->dir, file) : NULL;
+	cleanup_free char *s = h ? librune_cg_read(h->dir, file) : NULL;
 	size_t kl = strlen(key);
 	for (char *p = s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 		if (strncmp(p, key, kl) == 0 && p[kl] == ' ')
@@ -403,67 +441,68 @@ static long long read_keyed(const struct cgroup_hier *h, const char *file, const
 	return 0;
 }
 
-long long cgroup_oom_kills(const struct rune_cgroup *cg)
+long long librune_cgroup_oom_kills(const struct rune_cgroup *cg)
 {
-	const struct cgroup_hier *m = cgroup_find(cg, "memory");
+	const struct cgroup_hier *m = librune_cgroup_find(cg, "memory");
 	if (m == NULL)
 		return -1;
 	return m->v2 ? read_keyed(m, "memory.events", "oom_kill") : read_keyed(m, "memory.oom_control", "oom_kill");
 }
 
-void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)
+void librune_cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)
 {
-	const struct cgroup_hier *m = cgroup_find(cg, "memory"), *c = cgroup_find(cg, "cpuacct");
-	const struct cgroup_hier *p = cgroup_find(cg, "pids");
+	const struct cgroup_hier *m = librune_cgroup_find(cg, "memory"), *c = librune_cgroup_find(cg, "cpuacct");
+	const struct cgroup_hier *p = librune_cgroup_find(cg, "pids");
 	if (c == NULL)
-		c = cgroup_find(cg, "cpu");
+		c = librune_cgroup_find(cg, "cpu");
 
 	yajl_gen_map_open(g);
-	json_gen_key(g, "cpu");
+	rune_json_gen_key(g, "cpu");
 	yajl_gen_map_open(g);
-	json_gen_key(g, "usage");
+	rune_json_gen_key(g, "usage");
 	yajl_gen_map_open(g);
-	json_gen_kv_int(g, "total",
-	                c && c->v2 ? read_keyed(c, "cpu.stat", "usage_usec") * 1000 : read_ll(c, "cpuacct.usage"));
+	rune_json_gen_kv_int(g, "total",
+	                     c && c->v2 ? read_keyed(c, "cpu.stat", "usage_usec") * 1000 : read_ll(c, "cpuacct.usage"));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
-	json_gen_key(g, "memory");
+	rune_json_gen_key(g, "memory");
 	yajl_gen_map_open(g);
-	json_gen_key(g, "usage");
+	rune_json_gen_key(g, "usage");
 	yajl_gen_map_open(g);
-	json_gen_kv_int(g, "usage", read_ll(m, m && m->v2 ? "memory.current" : "memory.usage_in_bytes"));
-	json_gen_kv_int(g, "max", m && m->v2 ? read_ll(m, "memory.peak") : read_ll(m, "memory.max_usage_in_bytes"));
-	json_gen_kv_int(g, "limit", read_ll(m, m && m->v2 ? "memory.max" : "memory.limit_in_bytes"));
-	json_gen_kv_int(g, "failcnt",
-	                m && m->v2 ? read_keyed(m, "memory.events", "max") : read_ll(m, "memory.failcnt"));
+	rune_json_gen_kv_int(g, "usage", read_ll(m, m && m->v2 ? "memory.current" : "memory.usage_in_bytes"));
+	rune_json_gen_kv_int(g, "max",
+	                     m && m->v2 ? read_ll(m, "memory.peak") : read_ll(m, "memory.max_usage_in_bytes"));
+	rune_json_gen_kv_int(g, "limit", read_ll(m, m && m->v2 ? "memory.max" : "memory.limit_in_bytes"));
+	rune_json_gen_kv_int(g, "failcnt",
+	                     m && m->v2 ? read_keyed(m, "memory.events", "max") : read_ll(m, "memory.failcnt"));
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
-	json_gen_key(g, "pids");
+	rune_json_gen_key(g, "pids");
 	yajl_gen_map_open(g);
-	json_gen_kv_int(g, "current", read_ll(p, "pids.current"));
+	rune_json_gen_kv_int(g, "current", read_ll(p, "pids.current"));
 	{
-		cleanup_free char *lim = p ? cg_read(p->dir, "pids.max") : NULL;
-		json_gen_kv_int(g, "limit", lim && strncmp(lim, "max", 3) != 0 ? strtoll(lim, NULL, 10) : 0);
+		cleanup_free char *lim = p ? librune_cg_read(p->dir, "pids.max") : NULL;
+		rune_json_gen_kv_int(g, "limit", lim && strncmp(lim, "max", 3) != 0 ? strtoll(lim, NULL, 10) : 0);
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 }
 
-void cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g)
+void librune_cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g)
 {
 	yajl_gen_array_open(g);
 	for (size_t i = 0; cg && i < cg->n; i++) {
 		yajl_gen_map_open(g);
-		json_gen_kv_str(g, "mountpoint", cg->h[i].mountpoint);
-		json_gen_kv_str(g, "controllers", cg->h[i].controllers);
-		json_gen_kv_bool(g, "v2", cg->h[i].v2);
-		json_gen_kv_str(g, "dir", cg->h[i].dir);
+		rune_json_gen_kv_str(g, "mountpoint", cg->h[i].mountpoint);
+		rune_json_gen_kv_str(g, "controllers", cg->h[i].controllers);
+		rune_json_gen_kv_bool(g, "v2", cg->h[i].v2);
+		rune_json_gen_kv_str(g, "dir", cg->h[i].dir);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
 }
 
-int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err)
+int librune_cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err)
 {
 	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
 	if (v && YAJL_IS_ARRAY(v)) {
@@ -472,12 +511,15 @@ int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err)
 			yajl_val e = v->u.array.values[i];
 			struct cgroup_hier *h = &cg->h[cg->n++];
 			bool v2 = false;
-			if (json_read_string(json_get(e, "mountpoint"), "cgroup.mountpoint", &h->mountpoint, err) < 0
-			    || json_read_string(json_get(e, "controllers"), "cgroup.controllers", &h->controllers, err)
+			if (rune_json_read_string(rune_json_get(e, "mountpoint"), "cgroup.mountpoint", &h->mountpoint,
+			                          err)
+			        < 0
+			    || rune_json_read_string(rune_json_get(e, "controllers"), "cgroup.controllers",
+			                             &h->controllers, err)
 			           < 0
-			    || json_read_string(json_get(e, "dir"), "cgroup.dir", &h->dir, err) < 0
-			    || json_read_bool(json_get(e, "v2"), "cgroup.v2", &v2, err) < 0) {
-				cgroup_free(cg);
+			    || rune_json_read_string(rune_json_get(e, "dir"), "cgroup.dir", &h->dir, err) < 0
+			    || rune_json_read_bool(rune_json_get(e, "v2"), "cgroup.v2", &v2, err) < 0) {
+				librune_cgroup_free(cg);
 				return -1;
 			}
 			h->v2 = v2;
@@ -487,7 +529,7 @@ int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err)
 	return 0;
 }
 
-void cgroup_free(struct rune_cgroup *cg)
+void librune_cgroup_free(struct rune_cgroup *cg)
 {
 	if (cg == NULL)
 		return;

@@ -29,55 +29,55 @@ struct rune_cgroup {
 enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
 
 /* What kind of host this is, from the filesystem at /sys/fs/cgroup. */
-enum cgroup_mode cgroup_host_mode(void);
+enum cgroup_mode librune_cgroup_host_mode(void);
 /* Create the container's cgroup from cgroupsPath (or /<id> when empty). */
-int cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
+int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
 /* The cgroup pid is in now, in every hierarchy (for one systemd placed). */
-int cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err);
+int librune_cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err);
 /* Ask systemd to put pid in a transient, delegated scope unit named after
  * cgroupsPath ("slice:prefix:name", default system.slice:rune:<id>), then
  * adopt the cgroup it made (cgroup_systemd.c). */
-int cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, struct rune_cgroup **out,
-                         rune_error_t *err);
+int librune_cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, struct rune_cgroup **out,
+                                 rune_error_t *err);
 /* Move pid into every hierarchy of the cgroup. */
-int cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
+int librune_cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
 /* The same, into sub-cgroups: each spec is "path" (every hierarchy) or
  * "controller[,controller]:path", the path below the container's cgroup. */
-int cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err);
+int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err);
 /* Before anything exists: refuse resources whose controller this host lacks
  * (and the unified map anywhere but on a cgroup v2 host), naming the field. */
-int cgroup_check_resources(const struct rune_resources *res, rune_error_t *err);
+int librune_cgroup_check_resources(const struct rune_resources *res, rune_error_t *err);
 /* Apply linux.resources (or an update's LinuxResources) to the cgroup
  * (cgroup_resources.c). NULL applies nothing. */
-int cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resources *res, rune_error_t *err);
+int librune_cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resources *res, rune_error_t *err);
 /* Program the devices controller (v1 lists, v2 eBPF) from linux.resources.devices
  * plus the devices every container gets and the nodes of linux.devices. */
-int cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resources *res,
-                         const struct rune_device *nodes, size_t n_nodes, rune_error_t *err);
+int librune_cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resources *res,
+                                 const struct rune_device *nodes, size_t n_nodes, rune_error_t *err);
 /* Pids of every process in the container's cgroup. */
-int cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err);
+int librune_cgroup_pids(const struct rune_cgroup *cg, pid_t **pids, size_t *n, rune_error_t *err);
 /* Freeze (true) or thaw (false), waiting until the kernel reports the new state. */
-int cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err);
+int librune_cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_t *err);
 /* Whether the cgroup is frozen now. */
-bool cgroup_is_frozen(const struct rune_cgroup *cg);
+bool librune_cgroup_is_frozen(const struct rune_cgroup *cg);
 /* Remove the cgroup directories (waiting briefly for exiting tasks). */
-int cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err);
+int librune_cgroup_destroy(const struct rune_cgroup *cg, rune_error_t *err);
 /* Undo cgroup_create: remove only the directories it made. */
-void cgroup_undo_create(const struct rune_cgroup *cg);
+void librune_cgroup_undo_create(const struct rune_cgroup *cg);
 /* How many processes the kernel OOM-killed in the cgroup so far (-1: unknown). */
-long long cgroup_oom_kills(const struct rune_cgroup *cg);
+long long librune_cgroup_oom_kills(const struct rune_cgroup *cg);
 /* Write the runc-style "stats" object for `events`. */
-void cgroup_stats(const struct rune_cgroup *cg, yajl_gen g);
+void librune_cgroup_stats(const struct rune_cgroup *cg, yajl_gen g);
 /* Serialise to / restore from the state file. */
-void cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g);
-int cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err);
+void librune_cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g);
+int librune_cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err);
 /* Free. */
-void cgroup_free(struct rune_cgroup *cg);
+void librune_cgroup_free(struct rune_cgroup *cg);
 /* Write value to dir/file. */
-int cg_write(const char *dir, const char *file, const char *value, rune_error_t *err);
+int librune_cg_write(const char *dir, const char *file, const char *value, rune_error_t *err);
 /* Contents of dir/file, or NULL. */
-char *cg_read(const char *dir, const char *file);
+char *librune_cg_read(const char *dir, const char *file);
 /* The hierarchy holding `controller` ("memory", "freezer", ...) or NULL. */
-const struct cgroup_hier *cgroup_find(const struct rune_cgroup *cg, const char *controller);
+const struct cgroup_hier *librune_cgroup_find(const struct rune_cgroup *cg, const char *controller);
 
 #endif

@@ -56,7 +56,7 @@ static int apply_v1(const struct cgroup_hier *h, const struct rune_device_rule *
 	for (size_t i = 0; i < n; i++) {
 		char line[96];
 		format_rule(&rules[i], line, sizeof(line));
-		if (cg_write(h->dir, rules[i].allow ? "devices.allow" : "devices.deny", line, err) < 0)
+		if (librune_cg_write(h->dir, rules[i].allow ? "devices.allow" : "devices.deny", line, err) < 0)
 			return rune_error_wrap(err, "devices cgroup");
 	}
 	return 0;
@@ -150,8 +150,8 @@ static bool named_by(const char *path, const struct rune_device *nodes, size_t n
 	return false;
 }
 
-int cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resources *res,
-                         const struct rune_device *nodes, size_t n_nodes, rune_error_t *err)
+int librune_cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resources *res,
+                                 const struct rune_device *nodes, size_t n_nodes, rune_error_t *err)
 {
 	if (res == NULL || !res->has_devices)
 		return 0; /* nothing asked: the devices controller stays as inherited */
@@ -162,7 +162,7 @@ int cgroup_apply_devices(const struct rune_cgroup *cg, const struct rune_resourc
 	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
 		if (!named_by(defaults[i].path, nodes, n_nodes))
 			rules[k++] = defaults[i].rule;
-	const struct cgroup_hier *h = cgroup_find(cg, "devices");
+	const struct cgroup_hier *h = librune_cgroup_find(cg, "devices");
 	if (h == NULL)
 		return rune_error(err, ENOTSUP, "linux.resources.devices: no devices controller on this host");
 	return h->v2 ? apply_v2(h, rules, k, err) : apply_v1(h, rules, k, err);

@@ -23,7 +23,7 @@ struct res {
 
 static const struct cgroup_hier *need(struct res *r, const char *ctrl, const char *field)
 {
-	const struct cgroup_hier *h = cgroup_find(r->cg, ctrl);
+	const struct cgroup_hier *h = librune_cgroup_find(r->cg, ctrl);
 	if (h == NULL)
 		rune_error(r->err, ENOTSUP, W "%s: the %s controller is not available on this host", field, ctrl);
 	return h;
@@ -46,7 +46,7 @@ static int wr(struct res *r, const struct cgroup_hier *h, const char *file, cons
 	if (access(path, F_OK) < 0)
 		return rune_error(r->err, ENOTSUP, W "%s: %s does not exist (not supported by this kernel or host)",
 		                  field, path);
-	if (cg_write(h->dir, file, val, r->err) < 0)
+	if (librune_cg_write(h->dir, file, val, r->err) < 0)
 		return rune_error_wrap(r->err, W "%s", field);
 	return 0;
 }
@@ -63,10 +63,17 @@ static int memory_v1(struct res *r, const struct cgroup_hier *h, const struct ru
 {
 	const struct res_int *limit = &res->memory.limit, *swap = &res->memory.swap;
 	char b1[32], b2[32];
+	/* An unlimited memory limit with no word on swap lifts the memory+swap
+	 * limit too (as runc does): the old one would stay below it. */
+	struct res_int unlimited = { true, -1 };
+	cleanup_free char *memsw = xasprintf("%s/memory.memsw.limit_in_bytes", h->dir);
+	if (limit->set && limit->v < 0 && !swap->set && access(memsw, F_OK) == 0)
+		swap = &unlimited;
 	/* memory.memsw must stay >= memory.limit: order the writes so each one is valid. */
 	if (limit->set && swap->set) {
 		rune_error_t e = NULL;
-		bool swap_first = cg_write(h->dir, "memory.memsw.limit_in_bytes", lim(swap->v, false, b2, 32), &e) == 0;
+		bool swap_first =
+		    librune_cg_write(h->dir, "memory.memsw.limit_in_bytes", lim(swap->v, false, b2, 32), &e) == 0;
 		rune_error_release(&e);
 		if (wr(r, h, "memory.limit_in_bytes", "memory.limit", "%s", lim(limit->v, false, b1, 32)) < 0
 		    || (!swap_first
@@ -108,7 +115,7 @@ static int memory_v2(struct res *r, const struct cgroup_hier *h, const struct ru
 	if (res->memory.kernel_tcp.set)
 		return rune_error(r->err, ENOTSUP, W "memory.kernelTCP: cgroup v2 has no TCP memory limit");
 	if (limit->set && res->memory.check_before_update && limit->v > 0) {
-		cleanup_free char *cur = cg_read(h->dir, "memory.current");
+		cleanup_free char *cur = librune_cg_read(h->dir, "memory.current");
 		if (cur && strtoll(cur, NULL, 10) > limit->v)
 			return rune_error(r->err, EBUSY, W "memory.limit: %lld is below the current usage %lld",
 			                  (long long) limit->v, strtoll(cur, NULL, 10));
@@ -147,7 +154,7 @@ static int cpu_bandwidth(struct res *r, const struct cgroup_hier *h, const struc
 	const struct res_int *quota = &res->cpu.quota, *period = &res->cpu.period, *burst = &res->cpu.burst;
 	if (h->v2) {
 		char b[32];
-		cleanup_free char *cur = cg_read(h->dir, "cpu.max");
+		cleanup_free char *cur = librune_cg_read(h->dir, "cpu.max");
 		long long cur_period = cur && strchr(cur, ' ') ? strtoll(strchr(cur, ' ') + 1, NULL, 10) : 100000;
 		if ((quota->set || period->set)
 		    && wr(r, h, "cpu.max", "cpu.quota", "%s %lld", quota->set ? lim(quota->v, true, b, 32) : "max",
@@ -163,7 +170,7 @@ static int cpu_bandwidth(struct res *r, const struct cgroup_hier *h, const struc
 		rune_error_t e = NULL;
 		char v[32];
 		snprintf(v, sizeof(v), "%lld", (long long) period->v);
-		if (cg_write(h->dir, "cpu.cfs_period_us", v, &e) < 0) {
+		if (librune_cg_write(h->dir, "cpu.cfs_period_us", v, &e) < 0) {
 			period_after = quota->set && e->status == EINVAL;
 			if (!period_after) {
 				rune_error_move(r->err, &e);
@@ -293,7 +300,7 @@ static int apply_blkio(struct res *r, const struct rune_resources *res)
 	if (device_list(r, h, res->blkio.weight_device, res->blkio.n_weight_device, "weightDevice", wdev, "weight") < 0)
 		return -1;
 	for (int t = 0; t < THROTTLES; t++)
-		if (device_list(r, h, res->blkio.throttle[t], res->blkio.n_throttle[t], blkio_throttle_names[t],
+		if (device_list(r, h, res->blkio.throttle[t], res->blkio.n_throttle[t], librune_blkio_throttle_names[t],
 		                v1files[t], v2keys[t])
 		    < 0)
 			return -1;
@@ -369,7 +376,7 @@ static int apply_network_rdma(struct res *r, const struct rune_resources *res)
 	return 0;
 }
 
-int cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resources *res, rune_error_t *err)
+int librune_cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resources *res, rune_error_t *err)
 {
 	struct res r = { .cg = cg, .err = err };
 	if (res == NULL)
@@ -380,12 +387,12 @@ int cgroup_apply_resources(const struct rune_cgroup *cg, const struct rune_resou
 	return 0;
 }
 
-int cgroup_check_resources(const struct rune_resources *res, rune_error_t *err)
+int librune_cgroup_check_resources(const struct rune_resources *res, rune_error_t *err)
 {
 	struct rune_cgroup *host = NULL;
 	if (res == NULL)
 		return 0;
-	if (cgroup_adopt(0, &host, err) < 0)
+	if (librune_cgroup_adopt(0, &host, err) < 0)
 		return -1;
 	struct res r = { .cg = host, .err = err };
 	/* The controllers asked for, checked on the hierarchies this host has;
@@ -404,6 +411,6 @@ int cgroup_check_resources(const struct rune_resources *res, rune_error_t *err)
 		                "invalid configuration: " W
 		                "unified needs a cgroup v2 host (this host's controllers are "
 		                "on cgroup v1)");
-	cgroup_free(host);
+	librune_cgroup_free(host);
 	return rc;
 }

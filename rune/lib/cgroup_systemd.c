@@ -151,7 +151,7 @@ static int wait_placed(pid_t pid, const char *unit, rune_error_t *err)
 	for (int i = 0; i < 500; i++) {
 		cleanup_free char *text = NULL;
 		rune_error_t ignored = NULL;
-		if (read_file(file, 1 << 16, &text, NULL, &ignored) < 0) {
+		if (rune_read_file(file, 1 << 16, &text, NULL, &ignored) < 0) {
 			rune_error_release(&ignored);
 			break;
 		}
@@ -162,8 +162,8 @@ static int wait_placed(pid_t pid, const char *unit, rune_error_t *err)
 	return rune_error(err, ETIMEDOUT, "--systemd-cgroup: systemd did not move pid %d into %s", (int) pid, unit);
 }
 
-int cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, struct rune_cgroup **out,
-                         rune_error_t *err)
+int librune_cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, struct rune_cgroup **out,
+                                 rune_error_t *err)
 {
 	cleanup_free char *slice = NULL, *unit = NULL;
 	if (access(SYSTEMD_PRIVATE, F_OK) < 0)
@@ -173,5 +173,5 @@ int cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t pid, st
 	if (unit_names(cgroups_path, id, &slice, &unit, err) < 0 || load_libsystemd(err) < 0
 	    || start_scope(slice, unit, id, pid, err) < 0 || wait_placed(pid, unit, err) < 0)
 		return -1;
-	return cgroup_adopt(pid, out, err);
+	return librune_cgroup_adopt(pid, out, err);
 }

@@ -30,17 +30,17 @@ static const struct {
 	[NS_MOUNT] = { "mount", "mnt", CLONE_NEWNS },
 };
 
-const char *ns_kind_name(enum rune_ns_kind k)
+const char *librune_ns_kind_name(enum rune_ns_kind k)
 {
 	return ns_kinds[k].name;
 }
 
-const char *ns_kind_proc_name(enum rune_ns_kind k)
+const char *librune_ns_kind_proc_name(enum rune_ns_kind k)
 {
 	return ns_kinds[k].proc;
 }
 
-int ns_kind_clone_flag(enum rune_ns_kind k)
+int librune_ns_kind_clone_flag(enum rune_ns_kind k)
 {
 	return ns_kinds[k].flag;
 }
@@ -49,12 +49,12 @@ static const char *hook_names[HOOK_KINDS] = {
 	"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
-const char *hook_kind_name(enum rune_hook_kind k)
+const char *librune_hook_kind_name(enum rune_hook_kind k)
 {
 	return hook_names[k];
 }
 
-int capability_from_name(const char *name)
+int librune_capability_from_name(const char *name)
 {
 	cap_value_t v;
 	if (strncmp(name, "CAP_", 4) != 0 || cap_from_name(name, &v) < 0)
@@ -150,7 +150,7 @@ static const struct {
 	{ "tmpcopyup", OPT_IGNORE, 0 },
 };
 
-int mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *err)
+int librune_mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *err)
 {
 	size_t datalen = 0;
 	(void) where;
@@ -212,17 +212,17 @@ static int parse_caps(yajl_val v, const char *where, struct rune_caps *caps, run
 
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, where, err) < 0)
+	if (rune_json_expect_object(v, where, err) < 0)
 		return -1;
 	caps->present = true;
 	for (size_t s = 0; s < 5; s++) {
-		yajl_val a = json_get(v, sets[s]);
+		yajl_val a = rune_json_get(v, sets[s]);
 		cleanup_free char *w = xasprintf("%s.%s", where, sets[s]);
 		cleanup_strv char **names = NULL;
-		if (json_read_strv(a, w, &names, NULL, err) < 0)
+		if (rune_json_read_strv(a, w, &names, NULL, err) < 0)
 			return -1;
 		for (size_t i = 0; names && names[i]; i++) {
-			int c = capability_from_name(names[i]);
+			int c = librune_capability_from_name(names[i]);
 			if (c < 0 || c > 63)
 				return rune_error(err, EINVAL, "%s[%zu]: unknown capability '%s'", w, i, names[i]);
 			*masks[s] |= 1ULL << c;
@@ -235,7 +235,7 @@ static int parse_rlimits(yajl_val v, const char *where, struct rune_process *p, 
 {
 	if (v == NULL)
 		return 0;
-	if (json_expect_array(v, where, err) < 0)
+	if (rune_json_expect_array(v, where, err) < 0)
 		return -1;
 	p->rlimits = xcalloc(v->u.array.len, sizeof(*p->rlimits));
 	for (size_t i = 0; i < v->u.array.len; i++) {
@@ -247,9 +247,10 @@ static int parse_rlimits(yajl_val v, const char *where, struct rune_process *p, 
 		cleanup_free char *wh = xasprintf("%s.hard", w);
 		size_t k;
 
-		if (json_expect_object(r, w, err) < 0 || json_read_string(json_get(r, "type"), wt, &rl->name, err) < 0
-		    || json_read_uint64(json_get(r, "soft"), ws, &rl->soft, err) < 0
-		    || json_read_uint64(json_get(r, "hard"), wh, &rl->hard, err) < 0)
+		if (rune_json_expect_object(r, w, err) < 0
+		    || rune_json_read_string(rune_json_get(r, "type"), wt, &rl->name, err) < 0
+		    || rune_json_read_uint64(rune_json_get(r, "soft"), ws, &rl->soft, err) < 0
+		    || rune_json_read_uint64(rune_json_get(r, "hard"), wh, &rl->hard, err) < 0)
 			return -1;
 		if (rl->name == NULL)
 			return rune_error(err, EINVAL, "%s: missing", wt);
@@ -266,7 +267,7 @@ static int parse_rlimits(yajl_val v, const char *where, struct rune_process *p, 
 static int read_u32(yajl_val v, const char *where, uint32_t *out, rune_error_t *err)
 {
 	uint64_t x = *out;
-	if (json_read_uint64(v, where, &x, err) < 0)
+	if (rune_json_read_uint64(v, where, &x, err) < 0)
 		return -1;
 	if (x > UINT32_MAX)
 		return rune_error(err, ERANGE, "%s: %llu is out of range", where, (unsigned long long) x);
@@ -282,19 +283,19 @@ static int parse_user(yajl_val u, const char *where, struct rune_process *p, run
 
 	if (u == NULL)
 		return 0;
-	if (json_expect_object(u, where, err) < 0 || read_u32(json_get(u, "uid"), w1, &uid, err) < 0
-	    || read_u32(json_get(u, "gid"), w2, &gid, err) < 0)
+	if (rune_json_expect_object(u, where, err) < 0 || read_u32(rune_json_get(u, "uid"), w1, &uid, err) < 0
+	    || read_u32(rune_json_get(u, "gid"), w2, &gid, err) < 0)
 		return -1;
 	p->uid = uid;
 	p->gid = gid;
-	if (json_get(u, "umask")) {
-		if (read_u32(json_get(u, "umask"), w3, &um, err) < 0)
+	if (rune_json_get(u, "umask")) {
+		if (read_u32(rune_json_get(u, "umask"), w3, &um, err) < 0)
 			return -1;
 		p->has_umask = true;
 		p->umask = um & 07777;
 	}
-	yajl_val g = json_get(u, "additionalGids");
-	if (json_expect_array(g, w4, err) < 0)
+	yajl_val g = rune_json_get(u, "additionalGids");
+	if (rune_json_expect_array(g, w4, err) < 0)
 		return -1;
 	if (g) {
 		p->additional_gids = xcalloc(g->u.array.len, sizeof(gid_t));
@@ -331,13 +332,14 @@ static int parse_scheduler(yajl_val v, const char *where, struct rune_process *p
 	uint64_t rt = 0, dl = 0, per = 0;
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, where, err) < 0 || json_read_string(json_get(v, "policy"), "policy", &policy, err) < 0
-	    || json_read_int64(json_get(v, "nice"), "nice", &nice, err) < 0
-	    || json_read_int64(json_get(v, "priority"), "priority", &prio, err) < 0
-	    || json_read_strv(json_get(v, "flags"), "flags", &fl, NULL, err) < 0
-	    || json_read_uint64(json_get(v, "runtime"), "runtime", &rt, err) < 0
-	    || json_read_uint64(json_get(v, "deadline"), "deadline", &dl, err) < 0
-	    || json_read_uint64(json_get(v, "period"), "period", &per, err) < 0)
+	if (rune_json_expect_object(v, where, err) < 0
+	    || rune_json_read_string(rune_json_get(v, "policy"), "policy", &policy, err) < 0
+	    || rune_json_read_int64(rune_json_get(v, "nice"), "nice", &nice, err) < 0
+	    || rune_json_read_int64(rune_json_get(v, "priority"), "priority", &prio, err) < 0
+	    || rune_json_read_strv(rune_json_get(v, "flags"), "flags", &fl, NULL, err) < 0
+	    || rune_json_read_uint64(rune_json_get(v, "runtime"), "runtime", &rt, err) < 0
+	    || rune_json_read_uint64(rune_json_get(v, "deadline"), "deadline", &dl, err) < 0
+	    || rune_json_read_uint64(rune_json_get(v, "period"), "period", &per, err) < 0)
 		return rune_error_wrap(err, "%s", where);
 	int k = pick(policies, policy);
 	if (k < 0)
@@ -374,8 +376,9 @@ static int parse_io_priority(yajl_val v, const char *where, struct rune_process 
 	int64_t prio = 0;
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, where, err) < 0 || json_read_string(json_get(v, "class"), "class", &cls, err) < 0
-	    || json_read_int64(json_get(v, "priority"), "priority", &prio, err) < 0)
+	if (rune_json_expect_object(v, where, err) < 0
+	    || rune_json_read_string(rune_json_get(v, "class"), "class", &cls, err) < 0
+	    || rune_json_read_int64(rune_json_get(v, "priority"), "priority", &prio, err) < 0)
 		return rune_error_wrap(err, "%s", where);
 	int k = pick(classes, cls);
 	if (k < 0)
@@ -389,47 +392,51 @@ static int parse_io_priority(yajl_val v, const char *where, struct rune_process 
 	return 0;
 }
 
-int config_parse_process(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err)
+int librune_config_parse_process(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err)
 {
 	cleanup_free char *w = NULL;
 	int64_t oom = 0;
 
-	if (json_expect_object(v, where, err) < 0)
+	if (rune_json_expect_object(v, where, err) < 0)
 		return -1;
 #define W(field) (free(w), w = xasprintf("%s.%s", where, field))
-	if (json_read_bool(json_get(v, "terminal"), W("terminal"), &p->terminal, err) < 0
-	    || parse_user(json_get(v, "user"), W("user"), p, err) < 0
-	    || json_read_strv(json_get(v, "args"), W("args"), &p->args, NULL, err) < 0
-	    || json_read_strv(json_get(v, "env"), W("env"), &p->env, NULL, err) < 0
-	    || json_read_string(json_get(v, "cwd"), W("cwd"), &p->cwd, err) < 0
-	    || parse_caps(json_get(v, "capabilities"), W("capabilities"), &p->caps, err) < 0
-	    || parse_rlimits(json_get(v, "rlimits"), W("rlimits"), p, err) < 0
-	    || json_read_bool(json_get(v, "noNewPrivileges"), W("noNewPrivileges"), &p->no_new_privileges, err) < 0
-	    || json_read_string(json_get(v, "apparmorProfile"), W("apparmorProfile"), &p->apparmor_profile, err) < 0
-	    || json_read_string(json_get(v, "selinuxLabel"), W("selinuxLabel"), &p->selinux_label, err) < 0)
+	if (rune_json_read_bool(rune_json_get(v, "terminal"), W("terminal"), &p->terminal, err) < 0
+	    || parse_user(rune_json_get(v, "user"), W("user"), p, err) < 0
+	    || rune_json_read_strv(rune_json_get(v, "args"), W("args"), &p->args, NULL, err) < 0
+	    || rune_json_read_strv(rune_json_get(v, "env"), W("env"), &p->env, NULL, err) < 0
+	    || rune_json_read_string(rune_json_get(v, "cwd"), W("cwd"), &p->cwd, err) < 0
+	    || parse_caps(rune_json_get(v, "capabilities"), W("capabilities"), &p->caps, err) < 0
+	    || parse_rlimits(rune_json_get(v, "rlimits"), W("rlimits"), p, err) < 0
+	    || rune_json_read_bool(rune_json_get(v, "noNewPrivileges"), W("noNewPrivileges"), &p->no_new_privileges,
+	                           err)
+	           < 0
+	    || rune_json_read_string(rune_json_get(v, "apparmorProfile"), W("apparmorProfile"), &p->apparmor_profile,
+	                             err)
+	           < 0
+	    || rune_json_read_string(rune_json_get(v, "selinuxLabel"), W("selinuxLabel"), &p->selinux_label, err) < 0)
 		return -1;
-	yajl_val cs = json_get(v, "consoleSize");
+	yajl_val cs = rune_json_get(v, "consoleSize");
 	if (cs) {
 		uint32_t h = 0, wd = 0;
 		cleanup_free char *wh = xasprintf("%s.consoleSize.height", where);
 		cleanup_free char *ww = xasprintf("%s.consoleSize.width", where);
-		if (json_expect_object(cs, W("consoleSize"), err) < 0
-		    || read_u32(json_get(cs, "height"), wh, &h, err) < 0
-		    || read_u32(json_get(cs, "width"), ww, &wd, err) < 0)
+		if (rune_json_expect_object(cs, W("consoleSize"), err) < 0
+		    || read_u32(rune_json_get(cs, "height"), wh, &h, err) < 0
+		    || read_u32(rune_json_get(cs, "width"), ww, &wd, err) < 0)
 			return -1;
 		p->console_height = h;
 		p->console_width = wd;
 	}
-	if (json_get(v, "oomScoreAdj")) {
-		if (json_read_int64(json_get(v, "oomScoreAdj"), W("oomScoreAdj"), &oom, err) < 0)
+	if (rune_json_get(v, "oomScoreAdj")) {
+		if (rune_json_read_int64(rune_json_get(v, "oomScoreAdj"), W("oomScoreAdj"), &oom, err) < 0)
 			return -1;
 		if (oom < -1000 || oom > 1000)
 			return rune_error(err, ERANGE, "%s: %lld is outside -1000..1000", w, (long long) oom);
 		p->has_oom_score_adj = true;
 		p->oom_score_adj = oom;
 	}
-	if (parse_scheduler(json_get(v, "scheduler"), W("scheduler"), p, err) < 0
-	    || parse_io_priority(json_get(v, "ioPriority"), W("ioPriority"), p, err) < 0)
+	if (parse_scheduler(rune_json_get(v, "scheduler"), W("scheduler"), p, err) < 0
+	    || parse_io_priority(rune_json_get(v, "ioPriority"), W("ioPriority"), p, err) < 0)
 		return -1;
 #undef W
 	if (p->args == NULL || p->args[0] == NULL)
@@ -447,7 +454,7 @@ static int parse_mounts(yajl_val v, struct rune_config *c, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
-	if (json_expect_array(v, "mounts", err) < 0)
+	if (rune_json_expect_array(v, "mounts", err) < 0)
 		return -1;
 	c->mounts = xcalloc(v->u.array.len, sizeof(*c->mounts));
 	for (size_t i = 0; i < v->u.array.len; i++) {
@@ -456,21 +463,21 @@ static int parse_mounts(yajl_val v, struct rune_config *c, rune_error_t *err)
 		cleanup_free char *w = xasprintf("mounts[%zu]", i);
 		cleanup_free char *wd = xasprintf("%s.destination", w), *wt = xasprintf("%s.type", w);
 		cleanup_free char *wsrc = xasprintf("%s.source", w), *wo = xasprintf("%s.options", w);
-		if (json_expect_object(mv, w, err) < 0
-		    || json_read_string(json_get(mv, "destination"), wd, &m->destination, err) < 0
-		    || json_read_string(json_get(mv, "type"), wt, &m->type, err) < 0
-		    || json_read_string(json_get(mv, "source"), wsrc, &m->source, err) < 0
-		    || json_read_strv(json_get(mv, "options"), wo, &m->options, NULL, err) < 0)
+		if (rune_json_expect_object(mv, w, err) < 0
+		    || rune_json_read_string(rune_json_get(mv, "destination"), wd, &m->destination, err) < 0
+		    || rune_json_read_string(rune_json_get(mv, "type"), wt, &m->type, err) < 0
+		    || rune_json_read_string(rune_json_get(mv, "source"), wsrc, &m->source, err) < 0
+		    || rune_json_read_strv(rune_json_get(mv, "options"), wo, &m->options, NULL, err) < 0)
 			return -1;
 		if (m->destination == NULL || m->destination[0] != '/')
 			return rune_error(err, EINVAL, "%s: must be an absolute path", wd);
-		if (mount_options_parse(m, wo, err) < 0)
+		if (librune_mount_options_parse(m, wo, err) < 0)
 			return -1;
 		if (m->type == NULL && !m->bind)
 			return rune_error(err, EINVAL, "%s: missing (and the mount is not a bind mount)", wt);
 		cleanup_free char *wu = xasprintf("%s.uidMappings", w), *wg = xasprintf("%s.gidMappings", w);
-		if (parse_idmaps(json_get(mv, "uidMappings"), wu, &m->uid_map, &m->n_uid_map, err) < 0
-		    || parse_idmaps(json_get(mv, "gidMappings"), wg, &m->gid_map, &m->n_gid_map, err) < 0)
+		if (parse_idmaps(rune_json_get(mv, "uidMappings"), wu, &m->uid_map, &m->n_uid_map, err) < 0
+		    || parse_idmaps(rune_json_get(mv, "gidMappings"), wg, &m->gid_map, &m->n_gid_map, err) < 0)
 			return -1;
 		if ((m->n_uid_map || m->n_gid_map) && m->idmap == 0)
 			m->idmap = 1;
@@ -487,14 +494,14 @@ static int parse_hooks(yajl_val v, struct rune_config *c, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, "hooks", err) < 0)
+	if (rune_json_expect_object(v, "hooks", err) < 0)
 		return -1;
 	for (int k = 0; k < HOOK_KINDS; k++) {
-		yajl_val a = json_get(v, hook_names[k]);
+		yajl_val a = rune_json_get(v, hook_names[k]);
 		cleanup_free char *w = xasprintf("hooks.%s", hook_names[k]);
 		if (a == NULL)
 			continue;
-		if (json_expect_array(a, w, err) < 0)
+		if (rune_json_expect_array(a, w, err) < 0)
 			return -1;
 		c->hooks[k].v = xcalloc(a->u.array.len, sizeof(struct rune_hook));
 		for (size_t i = 0; i < a->u.array.len; i++) {
@@ -504,15 +511,15 @@ static int parse_hooks(yajl_val v, struct rune_config *c, rune_error_t *err)
 			cleanup_free char *wp = xasprintf("%s.path", wi), *wa = xasprintf("%s.args", wi);
 			cleanup_free char *we = xasprintf("%s.env", wi), *wt = xasprintf("%s.timeout", wi);
 			int64_t t = 0;
-			if (json_expect_object(hv, wi, err) < 0
-			    || json_read_string(json_get(hv, "path"), wp, &h->path, err) < 0
-			    || json_read_strv(json_get(hv, "args"), wa, &h->args, NULL, err) < 0
-			    || json_read_strv(json_get(hv, "env"), we, &h->env, NULL, err) < 0
-			    || json_read_int64(json_get(hv, "timeout"), wt, &t, err) < 0)
+			if (rune_json_expect_object(hv, wi, err) < 0
+			    || rune_json_read_string(rune_json_get(hv, "path"), wp, &h->path, err) < 0
+			    || rune_json_read_strv(rune_json_get(hv, "args"), wa, &h->args, NULL, err) < 0
+			    || rune_json_read_strv(rune_json_get(hv, "env"), we, &h->env, NULL, err) < 0
+			    || rune_json_read_int64(rune_json_get(hv, "timeout"), wt, &t, err) < 0)
 				return -1;
 			if (h->path == NULL || h->path[0] != '/')
 				return rune_error(err, EINVAL, "%s: must be an absolute path", wp);
-			if (json_get(hv, "timeout") && t <= 0)
+			if (rune_json_get(hv, "timeout") && t <= 0)
 				return rune_error(err, EINVAL, "%s: must be a positive number of seconds", wt);
 			h->timeout = t;
 		}
@@ -524,7 +531,7 @@ static int parse_idmaps(yajl_val v, const char *where, struct rune_idmap **out, 
 {
 	if (v == NULL)
 		return 0;
-	if (json_expect_array(v, where, err) < 0)
+	if (rune_json_expect_array(v, where, err) < 0)
 		return -1;
 	*out = xcalloc(v->u.array.len, sizeof(struct rune_idmap));
 	for (size_t i = 0; i < v->u.array.len; i++) {
@@ -533,10 +540,10 @@ static int parse_idmaps(yajl_val v, const char *where, struct rune_idmap **out, 
 		cleanup_free char *w = xasprintf("%s[%zu]", where, i);
 		cleanup_free char *wc = xasprintf("%s.containerID", w), *wh = xasprintf("%s.hostID", w);
 		cleanup_free char *ws = xasprintf("%s.size", w);
-		if (json_expect_object(m, w, err) < 0
-		    || read_u32(json_get(m, "containerID"), wc, &im->container_id, err) < 0
-		    || read_u32(json_get(m, "hostID"), wh, &im->host_id, err) < 0
-		    || read_u32(json_get(m, "size"), ws, &im->size, err) < 0)
+		if (rune_json_expect_object(m, w, err) < 0
+		    || read_u32(rune_json_get(m, "containerID"), wc, &im->container_id, err) < 0
+		    || read_u32(rune_json_get(m, "hostID"), wh, &im->host_id, err) < 0
+		    || read_u32(rune_json_get(m, "size"), ws, &im->size, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -546,7 +553,7 @@ static int parse_namespaces(yajl_val v, struct rune_config *c, rune_error_t *err
 {
 	if (v == NULL)
 		return 0;
-	if (json_expect_array(v, "linux.namespaces", err) < 0)
+	if (rune_json_expect_array(v, "linux.namespaces", err) < 0)
 		return -1;
 	for (size_t i = 0; i < v->u.array.len; i++) {
 		yajl_val n = v->u.array.values[i];
@@ -554,8 +561,9 @@ static int parse_namespaces(yajl_val v, struct rune_config *c, rune_error_t *err
 		cleanup_free char *wt = xasprintf("%s.type", w), *wp = xasprintf("%s.path", w);
 		cleanup_free char *type = NULL, *path = NULL;
 		int k;
-		if (json_expect_object(n, w, err) < 0 || json_read_string(json_get(n, "type"), wt, &type, err) < 0
-		    || json_read_string(json_get(n, "path"), wp, &path, err) < 0)
+		if (rune_json_expect_object(n, w, err) < 0
+		    || rune_json_read_string(rune_json_get(n, "type"), wt, &type, err) < 0
+		    || rune_json_read_string(rune_json_get(n, "path"), wp, &path, err) < 0)
 			return -1;
 		if (type == NULL)
 			return rune_error(err, EINVAL, "%s: missing", wt);
@@ -580,7 +588,7 @@ static int parse_devices(yajl_val v, struct rune_config *c, rune_error_t *err)
 {
 	if (v == NULL)
 		return 0;
-	if (json_expect_array(v, "linux.devices", err) < 0)
+	if (rune_json_expect_array(v, "linux.devices", err) < 0)
 		return -1;
 	c->devices = xcalloc(v->u.array.len, sizeof(*c->devices));
 	for (size_t i = 0; i < v->u.array.len; i++) {
@@ -593,24 +601,25 @@ static int parse_devices(yajl_val v, struct rune_config *c, rune_error_t *err)
 		                  *wg = xasprintf("%s.gid", w);
 		cleanup_free char *type = NULL;
 		uint32_t mode = 0, uid = 0, gid = 0;
-		if (json_expect_object(d, w, err) < 0 || json_read_string(json_get(d, "path"), wp, &dev->path, err) < 0
-		    || json_read_string(json_get(d, "type"), wt, &type, err) < 0
-		    || json_read_int64(json_get(d, "major"), wma, &dev->major, err) < 0
-		    || json_read_int64(json_get(d, "minor"), wmi, &dev->minor, err) < 0
-		    || read_u32(json_get(d, "fileMode"), wm, &mode, err) < 0
-		    || read_u32(json_get(d, "uid"), wu, &uid, err) < 0
-		    || read_u32(json_get(d, "gid"), wg, &gid, err) < 0)
+		if (rune_json_expect_object(d, w, err) < 0
+		    || rune_json_read_string(rune_json_get(d, "path"), wp, &dev->path, err) < 0
+		    || rune_json_read_string(rune_json_get(d, "type"), wt, &type, err) < 0
+		    || rune_json_read_int64(rune_json_get(d, "major"), wma, &dev->major, err) < 0
+		    || rune_json_read_int64(rune_json_get(d, "minor"), wmi, &dev->minor, err) < 0
+		    || read_u32(rune_json_get(d, "fileMode"), wm, &mode, err) < 0
+		    || read_u32(rune_json_get(d, "uid"), wu, &uid, err) < 0
+		    || read_u32(rune_json_get(d, "gid"), wg, &gid, err) < 0)
 			return -1;
 		if (dev->path == NULL || dev->path[0] != '/')
 			return rune_error(err, EINVAL, "%s: must be an absolute path", wp);
 		if (type == NULL || strlen(type) != 1 || strchr("cbup", type[0]) == NULL)
 			return rune_error(err, EINVAL, "%s: must be one of c, b, u, p", wt);
 		dev->type = type[0];
-		dev->has_mode = json_get(d, "fileMode") != NULL;
+		dev->has_mode = rune_json_get(d, "fileMode") != NULL;
 		dev->mode = mode & 07777;
-		dev->has_uid = json_get(d, "uid") != NULL;
+		dev->has_uid = rune_json_get(d, "uid") != NULL;
 		dev->uid = uid;
-		dev->has_gid = json_get(d, "gid") != NULL;
+		dev->has_gid = rune_json_get(d, "gid") != NULL;
 		dev->gid = gid;
 	}
 	return 0;
@@ -643,9 +652,9 @@ static int parse_personality(yajl_val v, struct rune_config *c, rune_error_t *er
 	cleanup_strv char **flags = NULL;
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, "linux.personality", err) < 0
-	    || json_read_string(json_get(v, "domain"), "linux.personality.domain", &domain, err) < 0
-	    || json_read_strv(json_get(v, "flags"), "linux.personality.flags", &flags, NULL, err) < 0)
+	if (rune_json_expect_object(v, "linux.personality", err) < 0
+	    || rune_json_read_string(rune_json_get(v, "domain"), "linux.personality.domain", &domain, err) < 0
+	    || rune_json_read_strv(rune_json_get(v, "flags"), "linux.personality.flags", &flags, NULL, err) < 0)
 		return -1;
 	if (domain == NULL || (strcmp(domain, "LINUX") && strcmp(domain, "LINUX32")))
 		return rune_error(err, EINVAL, "linux.personality.domain: \"%s\", want LINUX or LINUX32",
@@ -664,7 +673,7 @@ static int parse_time_offsets(yajl_val v, struct rune_config *c, rune_error_t *e
 	cleanup_free char *text = xstrdup("");
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, "linux.timeOffsets", err) < 0)
+	if (rune_json_expect_object(v, "linux.timeOffsets", err) < 0)
 		return -1;
 	for (size_t i = 0; i < v->u.object.len; i++) {
 		const char *k = v->u.object.keys[i];
@@ -674,8 +683,9 @@ static int parse_time_offsets(yajl_val v, struct rune_config *c, rune_error_t *e
 		cleanup_free char *w = xasprintf("linux.timeOffsets.%s", k);
 		if (strcmp(k, clocks[0]) && strcmp(k, clocks[1]))
 			return rune_error(err, EINVAL, "%s: unknown clock (want monotonic or boottime)", w);
-		if (json_expect_object(o, w, err) < 0 || json_read_int64(json_get(o, "secs"), "secs", &secs, err) < 0
-		    || json_read_uint64(json_get(o, "nanosecs"), "nanosecs", &ns, err) < 0)
+		if (rune_json_expect_object(o, w, err) < 0
+		    || rune_json_read_int64(rune_json_get(o, "secs"), "secs", &secs, err) < 0
+		    || rune_json_read_uint64(rune_json_get(o, "nanosecs"), "nanosecs", &ns, err) < 0)
 			return rune_error_wrap(err, "%s", w);
 		if (ns >= 1000000000ULL)
 			return rune_error(err, EINVAL, "%s.nanosecs: %llu, want less than a second", w,
@@ -698,25 +708,30 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 	cleanup_free char *prop = NULL;
 	if (l == NULL)
 		return 0;
-	if (json_expect_object(l, "linux", err) < 0 || parse_namespaces(json_get(l, "namespaces"), c, err) < 0
-	    || parse_idmaps(json_get(l, "uidMappings"), "linux.uidMappings", &c->uid_mappings, &c->n_uid_mappings, err)
+	if (rune_json_expect_object(l, "linux", err) < 0 || parse_namespaces(rune_json_get(l, "namespaces"), c, err) < 0
+	    || parse_idmaps(rune_json_get(l, "uidMappings"), "linux.uidMappings", &c->uid_mappings, &c->n_uid_mappings,
+	                    err)
 	           < 0
-	    || parse_idmaps(json_get(l, "gidMappings"), "linux.gidMappings", &c->gid_mappings, &c->n_gid_mappings, err)
+	    || parse_idmaps(rune_json_get(l, "gidMappings"), "linux.gidMappings", &c->gid_mappings, &c->n_gid_mappings,
+	                    err)
 	           < 0
-	    || parse_devices(json_get(l, "devices"), c, err) < 0
-	    || json_read_string(json_get(l, "cgroupsPath"), "linux.cgroupsPath", &c->cgroups_path, err) < 0
-	    || json_read_string(json_get(l, "rootfsPropagation"), "linux.rootfsPropagation", &prop, err) < 0
+	    || parse_devices(rune_json_get(l, "devices"), c, err) < 0
+	    || rune_json_read_string(rune_json_get(l, "cgroupsPath"), "linux.cgroupsPath", &c->cgroups_path, err) < 0
+	    || rune_json_read_string(rune_json_get(l, "rootfsPropagation"), "linux.rootfsPropagation", &prop, err) < 0
 	    || parse_propagation(prop, &c->rootfs_propagation, err) < 0
-	    || json_read_strv(json_get(l, "maskedPaths"), "linux.maskedPaths", &c->masked_paths, NULL, err) < 0
-	    || json_read_strv(json_get(l, "readonlyPaths"), "linux.readonlyPaths", &c->readonly_paths, NULL, err) < 0
-	    || json_read_string(json_get(l, "mountLabel"), "linux.mountLabel", &c->mount_label, err) < 0
-	    || resources_parse(json_get(l, "resources"), "linux.resources", &c->resources, err) < 0
-	    || seccomp_parse(json_get(l, "seccomp"), &c->seccomp_filter, err) < 0
-	    || parse_personality(json_get(l, "personality"), c, err) < 0
-	    || parse_time_offsets(json_get(l, "timeOffsets"), c, err) < 0)
+	    || rune_json_read_strv(rune_json_get(l, "maskedPaths"), "linux.maskedPaths", &c->masked_paths, NULL, err)
+	           < 0
+	    || rune_json_read_strv(rune_json_get(l, "readonlyPaths"), "linux.readonlyPaths", &c->readonly_paths, NULL,
+	                           err)
+	           < 0
+	    || rune_json_read_string(rune_json_get(l, "mountLabel"), "linux.mountLabel", &c->mount_label, err) < 0
+	    || librune_resources_parse(rune_json_get(l, "resources"), "linux.resources", &c->resources, err) < 0
+	    || librune_seccomp_parse(rune_json_get(l, "seccomp"), &c->seccomp_filter, err) < 0
+	    || parse_personality(rune_json_get(l, "personality"), c, err) < 0
+	    || parse_time_offsets(rune_json_get(l, "timeOffsets"), c, err) < 0)
 		return -1;
-	yajl_val s = json_get(l, "sysctl");
-	if (json_expect_object(s, "linux.sysctl", err) < 0)
+	yajl_val s = rune_json_get(l, "sysctl");
+	if (rune_json_expect_object(s, "linux.sysctl", err) < 0)
 		return -1;
 	if (s) {
 		size_t n = s->u.object.len;
@@ -725,7 +740,7 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 		for (size_t i = 0; i < n; i++) {
 			cleanup_free char *w = xasprintf("linux.sysctl.%s", s->u.object.keys[i]);
 			c->sysctl_keys[i] = xstrdup(s->u.object.keys[i]);
-			if (json_read_string(s->u.object.values[i], w, &c->sysctl_values[i], err) < 0)
+			if (rune_json_read_string(s->u.object.values[i], w, &c->sysctl_values[i], err) < 0)
 				return -1;
 		}
 	}
@@ -737,27 +752,27 @@ static int parse_linux(yajl_val l, struct rune_config *c, rune_error_t *err)
 	return 0;
 }
 
-int config_parse(const char *text, const char *where, struct rune_config **out, rune_error_t *err)
+int librune_config_parse(const char *text, const char *where, struct rune_config **out, rune_error_t *err)
 {
 	cleanup_config struct rune_config *c = xcalloc(1, sizeof(*c));
 	yajl_val root;
 
-	if (json_parse(text, where, &c->tree, err) < 0)
+	if (rune_json_parse(text, where, &c->tree, err) < 0)
 		return -1;
 	if (!YAJL_IS_OBJECT(c->tree))
 		return rune_error(err, EINVAL, "%s: the top level must be a JSON object", where);
-	if (json_read_string(json_get(c->tree, "ociVersion"), "ociVersion", &c->oci_version, err) < 0)
+	if (rune_json_read_string(rune_json_get(c->tree, "ociVersion"), "ociVersion", &c->oci_version, err) < 0)
 		goto fail;
-	root = json_get(c->tree, "root");
-	if (json_expect_object(root, "root", err) < 0
-	    || json_read_string(json_get(root, "path"), "root.path", &c->root_path, err) < 0
-	    || json_read_bool(json_get(root, "readonly"), "root.readonly", &c->root_readonly, err) < 0
-	    || json_read_string(json_get(c->tree, "hostname"), "hostname", &c->hostname, err) < 0
-	    || json_read_string(json_get(c->tree, "domainname"), "domainname", &c->domainname, err) < 0
-	    || parse_mounts(json_get(c->tree, "mounts"), c, err) < 0
-	    || parse_hooks(json_get(c->tree, "hooks"), c, err) < 0
-	    || json_expect_object(json_get(c->tree, "annotations"), "annotations", err) < 0
-	    || parse_linux(json_get(c->tree, "linux"), c, err) < 0)
+	root = rune_json_get(c->tree, "root");
+	if (rune_json_expect_object(root, "root", err) < 0
+	    || rune_json_read_string(rune_json_get(root, "path"), "root.path", &c->root_path, err) < 0
+	    || rune_json_read_bool(rune_json_get(root, "readonly"), "root.readonly", &c->root_readonly, err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "hostname"), "hostname", &c->hostname, err) < 0
+	    || rune_json_read_string(rune_json_get(c->tree, "domainname"), "domainname", &c->domainname, err) < 0
+	    || parse_mounts(rune_json_get(c->tree, "mounts"), c, err) < 0
+	    || parse_hooks(rune_json_get(c->tree, "hooks"), c, err) < 0
+	    || rune_json_expect_object(rune_json_get(c->tree, "annotations"), "annotations", err) < 0
+	    || parse_linux(rune_json_get(c->tree, "linux"), c, err) < 0)
 		goto fail;
 	if (c->oci_version == NULL) {
 		rune_error(err, EINVAL, "ociVersion: missing");
@@ -767,13 +782,13 @@ int config_parse(const char *text, const char *where, struct rune_config **out, 
 		rune_error(err, EINVAL, "root.path: missing");
 		goto fail;
 	}
-	c->annotations = json_get(c->tree, "annotations");
-	if (json_get(c->tree, "process")) {
+	c->annotations = rune_json_get(c->tree, "annotations");
+	if (rune_json_get(c->tree, "process")) {
 		c->has_process = true;
-		if (config_parse_process(json_get(c->tree, "process"), "process", &c->process, err) < 0)
+		if (librune_config_parse_process(rune_json_get(c->tree, "process"), "process", &c->process, err) < 0)
 			goto fail;
 	}
-	if (enclave_config_parse(c, err) < 0)
+	if (librune_enclave_config_parse(c, err) < 0)
 		goto fail;
 	*out = take_ptr(c);
 	return 0;
@@ -781,15 +796,15 @@ fail:
 	return rune_error_wrap(err, "%s", where);
 }
 
-int config_load(const char *path, struct rune_config **out, rune_error_t *err)
+int librune_config_load(const char *path, struct rune_config **out, rune_error_t *err)
 {
 	cleanup_free char *text = NULL;
-	if (read_file(path, CONFIG_MAX_BYTES, &text, NULL, err) < 0)
+	if (rune_read_file(path, CONFIG_MAX_BYTES, &text, NULL, err) < 0)
 		return -1;
-	return config_parse(text, path, out, err);
+	return librune_config_parse(text, path, out, err);
 }
 
-void process_release(struct rune_process *p)
+void librune_process_release(struct rune_process *p)
 {
 	free(p->additional_gids);
 	cleanup_strvp(&p->args);
@@ -803,7 +818,7 @@ void process_release(struct rune_process *p)
 	memset(p, 0, sizeof(*p));
 }
 
-void config_free(struct rune_config *c)
+void librune_config_free(struct rune_config *c)
 {
 	if (c == NULL)
 		return;
@@ -842,11 +857,11 @@ void config_free(struct rune_config *c)
 	free(c->root_path);
 	free(c->hostname);
 	free(c->domainname);
-	process_release(&c->process);
-	enclave_free(c->enclave);
+	librune_process_release(&c->process);
+	librune_enclave_free(c->enclave);
 	free(c->time_offsets);
-	seccomp_free(c->seccomp_filter);
-	resources_free(c->resources);
+	librune_seccomp_free(c->seccomp_filter);
+	librune_resources_free(c->resources);
 	if (c->tree)
 		yajl_tree_free(c->tree);
 	free(c);

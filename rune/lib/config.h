@@ -141,37 +141,37 @@ struct rune_config {
 #define CONFIG_MAX_BYTES (4 * 1024 * 1024) /* the largest config.json read */
 
 /* Parse config.json text; `where` names the file in errors. */
-int config_parse(const char *text, const char *where, struct rune_config **out, rune_error_t *err);
+int librune_config_parse(const char *text, const char *where, struct rune_config **out, rune_error_t *err);
 /* Load and parse a config file. */
-int config_load(const char *path, struct rune_config **out, rune_error_t *err);
+int librune_config_load(const char *path, struct rune_config **out, rune_error_t *err);
 /* Parse a "process" object (config.process or exec --process) into p. */
-int config_parse_process(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err);
+int librune_config_parse_process(yajl_val v, const char *where, struct rune_process *p, rune_error_t *err);
 /* Free everything a config owns. */
-void config_free(struct rune_config *c);
+void librune_config_free(struct rune_config *c);
 /* Free what a process owns (not p itself). */
-void process_release(struct rune_process *p);
+void librune_process_release(struct rune_process *p);
 /* In rune, before the init is spawned (mount_sources.c): a detached
  * idmapped mount for each mount that asks for one, and the source of every
  * bind mount of a user-namespaced container, opened with the host's
  * credentials. *fds gets one entry per mount (-1: none; NULL when no mount
  * needs one), inherited by the init; runtime state, not config. */
-int mount_sources_prepare(const struct rune_config *c, int **fds, rune_error_t *err);
+int librune_mount_sources_prepare(const struct rune_config *c, int **fds, rune_error_t *err);
 /* Close what mount_sources_prepare opened (in rune, once the init has them). */
-void mount_sources_close(int *fds, size_t n);
+void librune_mount_sources_close(int *fds, size_t n);
 /* Write mappings ("cid hid size" lines) to /proc/<pid>/<file> (uid_map or gid_map). */
-int idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err);
+int librune_idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err);
 /* Parse mount options into flags, propagation, recursive attrs and data. */
-int mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *err);
+int librune_mount_options_parse(struct rune_mount *m, const char *where, rune_error_t *err);
 /* The canonical spec name of a namespace kind ("pid", "network", ...). */
-const char *ns_kind_name(enum rune_ns_kind k);
+const char *librune_ns_kind_name(enum rune_ns_kind k);
 /* The CLONE_NEW* flag of a namespace kind. */
-int ns_kind_clone_flag(enum rune_ns_kind k);
+int librune_ns_kind_clone_flag(enum rune_ns_kind k);
 /* The /proc/PID/ns/ file name of a namespace kind ("net", "mnt", ...). */
-const char *ns_kind_proc_name(enum rune_ns_kind k);
+const char *librune_ns_kind_proc_name(enum rune_ns_kind k);
 /* Name of a hook kind as in config.json ("createRuntime"). */
-const char *hook_kind_name(enum rune_hook_kind k);
+const char *librune_hook_kind_name(enum rune_hook_kind k);
 /* Capability number of "CAP_FOO", or -1. */
-int capability_from_name(const char *name);
+int librune_capability_from_name(const char *name);
 
 /* Does the container get a new namespace of kind k (rather than none, or joining one)? */
 static inline bool config_ns_new(const struct rune_config *c, enum rune_ns_kind k)
@@ -182,7 +182,7 @@ static inline bool config_ns_new(const struct rune_config *c, enum rune_ns_kind 
 static inline void config_freep(struct rune_config **c)
 {
 	if (*c)
-		config_free(*c);
+		librune_config_free(*c);
 }
 #define cleanup_config __attribute__((cleanup(config_freep)))
 

@@ -28,7 +28,7 @@
 #define STATE_FILE "state.json"
 #define STATE_MAX  (1 << 20)
 
-int container_validate_id(const char *id, rune_error_t *err)
+int librune_container_validate_id(const char *id, rune_error_t *err)
 {
 	if (id == NULL || id[0] == '\0')
 		return rune_error(err, EINVAL, "container id cannot be empty");
@@ -43,7 +43,7 @@ int container_validate_id(const char *id, rune_error_t *err)
 	return 0;
 }
 
-unsigned long long proc_start_time(pid_t pid, char *state)
+unsigned long long librune_proc_start_time(pid_t pid, char *state)
 {
 	char path[64], buf[2048];
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
@@ -69,31 +69,31 @@ unsigned long long proc_start_time(pid_t pid, char *state)
 	return p ? strtoull(p, NULL, 10) : 0;
 }
 
-int write_pid_file(const char *path, pid_t pid, rune_error_t *err)
+int librune_write_pid_file(const char *path, pid_t pid, rune_error_t *err)
 {
 	char buf[32];
 	int n = snprintf(buf, sizeof(buf), "%d", (int) pid);
-	if (write_file_atomic(path, buf, n, 0644, err) < 0)
+	if (rune_write_file_atomic(path, buf, n, 0644, err) < 0)
 		return rune_error_wrap(err, "--pid-file");
 	return 0;
 }
 
-const char *status_name(enum rune_status s)
+const char *librune_status_name(enum rune_status s)
 {
 	static const char *names[] = { "creating", "created", "running", "paused", "stopped" };
 	return names[s];
 }
 
-enum rune_status container_status(const struct rune_container *c)
+enum rune_status librune_container_status(const struct rune_container *c)
 {
 	char st = 0;
 	if (c->pid <= 0)
 		return STATUS_STOPPED;
-	unsigned long long t = proc_start_time(c->pid, &st);
+	unsigned long long t = librune_proc_start_time(c->pid, &st);
 	if (t == 0 || t != c->start_time || st == 'Z' || st == 'X')
 		return STATUS_STOPPED;
 	/* A frozen cgroup wins over a created one, as runc reports it. */
-	if (c->cgroup && cgroup_is_frozen(c->cgroup))
+	if (c->cgroup && librune_cgroup_is_frozen(c->cgroup))
 		return STATUS_PAUSED;
 	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
 	if (access(fifo, F_OK) == 0)
@@ -118,9 +118,9 @@ static int lock_dir(const char *dir, int *fd_out, rune_error_t *err)
 	return 0;
 }
 
-int container_new(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
+int librune_container_new(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
 {
-	if (container_validate_id(id, err) < 0)
+	if (librune_container_validate_id(id, err) < 0)
 		return -1;
 	struct rune_container *c = xcalloc(1, sizeof(*c));
 	c->lock_fd = -1;
@@ -131,12 +131,12 @@ int container_new(const char *root, const char *id, struct rune_container **out,
 	return 0;
 }
 
-int container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
+int librune_container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err)
 {
 	cleanup_container struct rune_container *c = NULL;
 	yajl_val tree = NULL;
 
-	if (container_new(root, id, &c, err) < 0)
+	if (librune_container_new(root, id, &c, err) < 0)
 		return -1;
 	cleanup_free char *state = xasprintf("%s/" STATE_FILE, c->dir);
 	if (access(state, F_OK) < 0)
@@ -146,30 +146,31 @@ int container_load(const char *root, const char *id, struct rune_container **out
 	/* Deleted while we waited for the lock. */
 	if (access(state, F_OK) < 0)
 		return rune_error(err, 0, "container does not exist");
-	if (json_parse_file(state, STATE_MAX, &tree, err) < 0)
+	if (rune_json_parse_file(state, STATE_MAX, &tree, err) < 0)
 		return -1;
 	int64_t pid = 0;
 	uint64_t st = 0;
-	int r = json_read_int64(json_get(tree, "pid"), "pid", &pid, err);
+	int r = rune_json_read_int64(rune_json_get(tree, "pid"), "pid", &pid, err);
 	if (r == 0)
-		r = json_read_uint64(json_get(tree, "startTime"), "startTime", &st, err);
+		r = rune_json_read_uint64(rune_json_get(tree, "startTime"), "startTime", &st, err);
 	if (r == 0)
-		r = json_read_string(json_get(tree, "bundle"), "bundle", &c->bundle, err);
+		r = rune_json_read_string(rune_json_get(tree, "bundle"), "bundle", &c->bundle, err);
 	if (r == 0)
-		r = json_read_string(json_get(tree, "rootfs"), "rootfs", &c->rootfs, err);
+		r = rune_json_read_string(rune_json_get(tree, "rootfs"), "rootfs", &c->rootfs, err);
 	if (r == 0)
-		r = json_read_string(json_get(tree, "created"), "created", &c->created, err);
+		r = rune_json_read_string(rune_json_get(tree, "created"), "created", &c->created, err);
 	if (r == 0)
-		r = cgroup_from_json(json_get(tree, "cgroup"), &c->cgroup, err);
-	yajl_val enc = json_get(tree, "enclave");
+		r = librune_cgroup_from_json(rune_json_get(tree, "cgroup"), &c->cgroup, err);
+	yajl_val enc = rune_json_get(tree, "enclave");
 	if (r == 0 && enc) {
 		int64_t v = 0;
-		r = json_read_int64(json_get(enc, "palVersion"), "enclave.palVersion", &v, err);
+		r = rune_json_read_int64(rune_json_get(enc, "palVersion"), "enclave.palVersion", &v, err);
 		c->pal_version = v;
 		if (r == 0)
-			r = json_read_string(json_get(enc, "measurement"), "enclave.measurement", &c->measurement, err);
+			r = rune_json_read_string(rune_json_get(enc, "measurement"), "enclave.measurement",
+			                          &c->measurement, err);
 		if (r == 0)
-			r = json_read_bool(json_get(enc, "debug"), "enclave.debug", &c->enclave_debug, err);
+			r = rune_json_read_bool(rune_json_get(enc, "debug"), "enclave.debug", &c->enclave_debug, err);
 	}
 	yajl_tree_free(tree);
 	if (r < 0)
@@ -177,57 +178,57 @@ int container_load(const char *root, const char *id, struct rune_container **out
 	c->pid = pid;
 	c->start_time = st;
 	cleanup_free char *cfg = xasprintf("%s/config.json", c->dir);
-	if (config_load(cfg, &c->config, err) < 0)
+	if (librune_config_load(cfg, &c->config, err) < 0)
 		return -1;
 	*out = take_ptr(c);
 	return 0;
 }
 
-void container_unlock(struct rune_container *c)
+void librune_container_unlock(struct rune_container *c)
 {
 	if (c->lock_fd >= 0)
 		flock(c->lock_fd, LOCK_UN);
 }
 
-int container_save(struct rune_container *c, rune_error_t *err)
+int librune_container_save(struct rune_container *c, rune_error_t *err)
 {
-	yajl_gen g = json_gen_new(false, NULL);
+	yajl_gen g = rune_json_gen_new(false, NULL);
 	const unsigned char *buf;
 	size_t len;
 
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "id", c->id);
-	json_gen_kv_int(g, "pid", c->pid);
-	json_gen_key(g, "startTime");
+	rune_json_gen_kv_str(g, "id", c->id);
+	rune_json_gen_kv_int(g, "pid", c->pid);
+	rune_json_gen_key(g, "startTime");
 	{
 		char n[32];
 		snprintf(n, sizeof(n), "%llu", c->start_time);
 		yajl_gen_number(g, n, strlen(n));
 	}
-	json_gen_kv_str(g, "bundle", c->bundle);
-	json_gen_kv_str(g, "rootfs", c->rootfs);
-	json_gen_kv_str(g, "created", c->created);
-	json_gen_key(g, "cgroup");
-	cgroup_to_json(c->cgroup, g);
+	rune_json_gen_kv_str(g, "bundle", c->bundle);
+	rune_json_gen_kv_str(g, "rootfs", c->rootfs);
+	rune_json_gen_kv_str(g, "created", c->created);
+	rune_json_gen_key(g, "cgroup");
+	librune_cgroup_to_json(c->cgroup, g);
 	if (c->pal_version) {
-		json_gen_key(g, "enclave");
+		rune_json_gen_key(g, "enclave");
 		yajl_gen_map_open(g);
-		json_gen_kv_int(g, "palVersion", c->pal_version);
+		rune_json_gen_kv_int(g, "palVersion", c->pal_version);
 		if (c->measurement) {
-			json_gen_kv_str(g, "measurement", c->measurement);
-			json_gen_kv_bool(g, "debug", c->enclave_debug);
+			rune_json_gen_kv_str(g, "measurement", c->measurement);
+			rune_json_gen_kv_bool(g, "debug", c->enclave_debug);
 		}
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	cleanup_free char *path = xasprintf("%s/" STATE_FILE, c->dir);
-	int r = write_file_atomic(path, buf, len, 0600, err);
+	int r = rune_write_file_atomic(path, buf, len, 0600, err);
 	yajl_gen_free(g);
 	return r;
 }
 
-void container_free(struct rune_container *c)
+void librune_container_free(struct rune_container *c)
 {
 	if (c == NULL)
 		return;
@@ -240,52 +241,52 @@ void container_free(struct rune_container *c)
 	free(c->rootfs);
 	free(c->created);
 	free(c->measurement);
-	cgroup_free(c->cgroup);
-	config_free(c->config);
+	librune_cgroup_free(c->cgroup);
+	librune_config_free(c->config);
 	free(c);
 }
 
-void container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g)
+void librune_container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g)
 {
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "ociVersion",
-	                c->config && c->config->oci_version ? c->config->oci_version : RUNE_OCI_VERSION);
-	json_gen_kv_str(g, "id", c->id);
-	json_gen_kv_int(g, "pid", s == STATUS_STOPPED ? 0 : c->pid);
-	json_gen_kv_str(g, "status", status_name(s));
-	json_gen_kv_str(g, "bundle", c->bundle);
-	json_gen_kv_str(g, "rootfs", c->rootfs);
-	json_gen_kv_str(g, "created", c->created);
+	rune_json_gen_kv_str(g, "ociVersion",
+	                     c->config && c->config->oci_version ? c->config->oci_version : RUNE_OCI_VERSION);
+	rune_json_gen_kv_str(g, "id", c->id);
+	rune_json_gen_kv_int(g, "pid", s == STATUS_STOPPED ? 0 : c->pid);
+	rune_json_gen_kv_str(g, "status", librune_status_name(s));
+	rune_json_gen_kv_str(g, "bundle", c->bundle);
+	rune_json_gen_kv_str(g, "rootfs", c->rootfs);
+	rune_json_gen_kv_str(g, "created", c->created);
 	if (c->config && c->config->annotations && c->config->annotations->u.object.len) {
-		json_gen_key(g, "annotations");
-		json_gen_value(g, c->config->annotations);
+		rune_json_gen_key(g, "annotations");
+		rune_json_gen_value(g, c->config->annotations);
 	}
-	json_gen_kv_str(g, "owner", owner);
+	rune_json_gen_kv_str(g, "owner", owner);
 	const struct rune_enclave *e = c->config ? c->config->enclave : NULL;
 	if (e) {
 		/* Not in runc's state; clients ignore what they do not know. */
-		json_gen_key(g, "enclave");
+		rune_json_gen_key(g, "enclave");
 		yajl_gen_map_open(g);
-		json_gen_kv_str(g, "type", e->type);
-		json_gen_kv_str(g, "runtime", e->path);
+		rune_json_gen_kv_str(g, "type", e->type);
+		rune_json_gen_kv_str(g, "runtime", e->path);
 		if (c->pal_version)
-			json_gen_kv_int(g, "palVersion", c->pal_version);
-		json_gen_kv_bool(g, "simulation", e->simulation);
+			rune_json_gen_kv_int(g, "palVersion", c->pal_version);
+		rune_json_gen_kv_bool(g, "simulation", e->simulation);
 		if (e->simulation)
-			json_gen_kv_str(g, "warning", ENCLAVE_SIMULATION_WARNING);
+			rune_json_gen_kv_str(g, "warning", ENCLAVE_SIMULATION_WARNING);
 		if (c->measurement) {
-			json_gen_kv_str(g, "measurement", c->measurement);
-			json_gen_kv_bool(g, "debug", c->enclave_debug);
+			rune_json_gen_kv_str(g, "measurement", c->measurement);
+			rune_json_gen_kv_bool(g, "debug", c->enclave_debug);
 		}
-		int code = s == STATUS_STOPPED ? container_enclave_exit_code(c) : -1;
+		int code = s == STATUS_STOPPED ? librune_container_enclave_exit_code(c) : -1;
 		if (code >= 0)
-			json_gen_kv_int(g, "exitStatus", code);
+			rune_json_gen_kv_int(g, "exitStatus", code);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
 }
 
-int container_enclave_exit_code(const struct rune_container *c)
+int librune_container_enclave_exit_code(const struct rune_container *c)
 {
 	char buf[32];
 	cleanup_free char *path = xasprintf("%s/" ENCLAVE_STATUS, c->dir);
@@ -300,25 +301,25 @@ int container_enclave_exit_code(const struct rune_container *c)
 	long v = strtol(buf, &end, 10);
 	if (end == buf || (*end != '\n' && *end != '\0'))
 		return -1;
-	return pal_exit_code((int) v);
+	return pal_runtime_exit_code((int) v);
 }
 
-char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
-                           const struct rune_config *config)
+char *librune_container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
+                                   const struct rune_config *config)
 {
-	yajl_gen g = json_gen_new(false, NULL);
+	yajl_gen g = rune_json_gen_new(false, NULL);
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_map_open(g);
-	json_gen_kv_str(g, "ociVersion", config && config->oci_version ? config->oci_version : RUNE_OCI_VERSION);
-	json_gen_kv_str(g, "id", id);
-	json_gen_kv_str(g, "status", status);
+	rune_json_gen_kv_str(g, "ociVersion", config && config->oci_version ? config->oci_version : RUNE_OCI_VERSION);
+	rune_json_gen_kv_str(g, "id", id);
+	rune_json_gen_kv_str(g, "status", status);
 	if (pid > 0)
-		json_gen_kv_int(g, "pid", pid);
-	json_gen_kv_str(g, "bundle", bundle);
+		rune_json_gen_kv_int(g, "pid", pid);
+	rune_json_gen_kv_str(g, "bundle", bundle);
 	if (config && config->annotations) {
-		json_gen_key(g, "annotations");
-		json_gen_value(g, config->annotations);
+		rune_json_gen_key(g, "annotations");
+		rune_json_gen_value(g, config->annotations);
 	}
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
@@ -332,7 +333,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-int container_list_ids(const char *root, char ***ids, rune_error_t *err)
+int librune_container_list_ids(const char *root, char ***ids, rune_error_t *err)
 {
 	cleanup_dir DIR *d = opendir(root);
 	struct dirent *e;
@@ -346,16 +347,16 @@ int container_list_ids(const char *root, char ***ids, rune_error_t *err)
 		cleanup_free char *state = xasprintf("%s/%s/" STATE_FILE, root, e->d_name);
 		if (access(state, F_OK) < 0)
 			continue;
-		strv_append(ids, e->d_name);
+		rune_strv_append(ids, e->d_name);
 		n++;
 	}
 	qsort(*ids, n, sizeof(char *), cmp_str);
 	return 0;
 }
 
-int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err)
+int librune_container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err)
 {
-	enum rune_status s = container_status(c);
+	enum rune_status s = librune_container_status(c);
 	if (s == STATUS_STOPPED && !all)
 		return rune_error(err, 0, "container not running");
 	if (!all) {
@@ -366,11 +367,11 @@ int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *er
 	/* Freeze first so nothing forks between listing and signalling. A
 	 * stopped container's cgroup may still hold processes (a shared pid
 	 * namespace); they are signalled too, as runc does. */
-	bool froze = s == STATUS_RUNNING && cgroup_freeze(c->cgroup, true, NULL) == 0;
+	bool froze = s == STATUS_RUNNING && librune_cgroup_freeze(c->cgroup, true, NULL) == 0;
 	cleanup_free pid_t *pids = NULL;
 	size_t n = 0;
 	rune_error_t e = NULL;
-	int r = cgroup_pids(c->cgroup, &pids, &n, &e);
+	int r = librune_cgroup_pids(c->cgroup, &pids, &n, &e);
 	if (r < 0 && s == STATUS_STOPPED && e->status == ENOENT)
 		r = 0; /* nothing left, not even the cgroup */
 	else if (r < 0)
@@ -380,7 +381,7 @@ int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *er
 		if (kill(pids[i], sig) < 0 && errno != ESRCH)
 			r = rune_error(err, errno, "kill %d", (int) pids[i]);
 	if (froze || (s == STATUS_PAUSED && sig == SIGKILL))
-		cgroup_freeze(c->cgroup, false, NULL);
+		librune_cgroup_freeze(c->cgroup, false, NULL);
 	return r;
 }
 
@@ -391,18 +392,18 @@ static bool wait_gone(pid_t pid, unsigned long long start_time, int timeout_ms)
 	if (pfd >= 0 && rune_pidfd_wait(pfd, timeout_ms))
 		return true;
 	char st = 0;
-	unsigned long long t = proc_start_time(pid, &st);
+	unsigned long long t = librune_proc_start_time(pid, &st);
 	return t != start_time || st == 'Z' || st == 'X';
 }
 
-int container_delete(struct rune_container *c, bool force, rune_error_t *err)
+int librune_container_delete(struct rune_container *c, bool force, rune_error_t *err)
 {
-	enum rune_status s = container_status(c);
+	enum rune_status s = librune_container_status(c);
 	if (s != STATUS_STOPPED) {
 		if (s != STATUS_CREATED && !force)
 			return rune_error(err, 0, "cannot delete container %s that is not stopped: %s", c->id,
-			                  status_name(s));
-		if (container_kill(c, SIGKILL, true, NULL) < 0)
+			                  librune_status_name(s));
+		if (librune_container_kill(c, SIGKILL, true, NULL) < 0)
 			kill(c->pid, SIGKILL);
 		if (!wait_gone(c->pid, c->start_time, 10000))
 			return rune_error(err, ETIMEDOUT, "container %s init %d did not exit after SIGKILL", c->id,
@@ -411,23 +412,23 @@ int container_delete(struct rune_container *c, bool force, rune_error_t *err)
 	/* With a shared pid namespace, processes may outlive the init: sweep the cgroup. */
 	cleanup_free pid_t *left = NULL;
 	size_t nleft = 0;
-	if (c->cgroup && c->cgroup->n && cgroup_pids(c->cgroup, &left, &nleft, NULL) == 0)
+	if (c->cgroup && c->cgroup->n && librune_cgroup_pids(c->cgroup, &left, &nleft, NULL) == 0)
 		for (size_t i = 0; i < nleft; i++)
 			kill(left[i], SIGKILL);
-	if (cgroup_destroy(c->cgroup, err) < 0)
+	if (librune_cgroup_destroy(c->cgroup, err) < 0)
 		return -1;
-	cleanup_free char *state = container_hook_state(c->id, c->bundle, 0, "stopped", c->config);
+	cleanup_free char *state = librune_container_hook_state(c->id, c->bundle, 0, "stopped", c->config);
 	rune_error_t herr = NULL;
-	if (c->config && hooks_run(c->config->hooks, HOOK_POSTSTOP, state, &herr) < 0) {
+	if (c->config && librune_hooks_run(c->config->hooks, HOOK_POSTSTOP, state, &herr) < 0) {
 		log_warning("%s", herr->msg);
 		rune_error_release(&herr);
 	}
-	if (container_remove_state(c->root, c->id, err) < 0)
+	if (librune_container_remove_state(c->root, c->id, err) < 0)
 		return rune_error_wrap(err, "remove the state of %s", c->id);
 	return 0;
 }
 
-int container_remove_state(const char *root, const char *id, rune_error_t *err)
+int librune_container_remove_state(const char *root, const char *id, rune_error_t *err)
 {
 	cleanup_close int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
@@ -438,15 +439,15 @@ int container_remove_state(const char *root, const char *id, rune_error_t *err)
 	return rune_remove_tree_at(rootfd, id, err);
 }
 
-int container_start(struct rune_container *c, rune_error_t *err)
+int librune_container_start(struct rune_container *c, rune_error_t *err)
 {
-	enum rune_status s = container_status(c);
+	enum rune_status s = librune_container_status(c);
 	if (s == STATUS_STOPPED)
 		return rune_error(err, 0, "cannot start a container that has stopped");
 	if (s == STATUS_RUNNING)
 		return rune_error(err, 0, "cannot start an already running container");
 	if (s != STATUS_CREATED)
-		return rune_error(err, 0, "cannot start a container in the %s state", status_name(s));
+		return rune_error(err, 0, "cannot start a container in the %s state", librune_status_name(s));
 	cleanup_free char *fifo = xasprintf("%s/exec.fifo", c->dir);
 	cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -455,7 +456,7 @@ int container_start(struct rune_container *c, rune_error_t *err)
 	const struct sync_peer init = { .name = "container init", .pid = c->pid, .cgroup = c->cgroup };
 	for (;;) {
 		char b;
-		if (sync_wait_peer(fd, &init, err) < 0)
+		if (librune_sync_wait_peer(fd, &init, err) < 0)
 			return -1;
 		ssize_t n = read(fd, &b, 1);
 		if (n == 1)
@@ -466,6 +467,6 @@ int container_start(struct rune_container *c, rune_error_t *err)
 	}
 	unlink(fifo);
 	log_debug("start %s: init %d released", c->id, (int) c->pid);
-	cleanup_free char *state = container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
-	return hooks_run(c->config->hooks, HOOK_POSTSTART, state, err);
+	cleanup_free char *state = librune_container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
+	return librune_hooks_run(c->config->hooks, HOOK_POSTSTART, state, err);
 }

@@ -49,58 +49,58 @@ struct exec_opts {
 };
 
 /* runc's rule for ids: letters, digits, '_', '+', '-', '.'; not "." or "..". */
-int container_validate_id(const char *id, rune_error_t *err);
+int librune_container_validate_id(const char *id, rune_error_t *err);
 /* A container object for id under root, nothing on disk yet (id checked). */
-int container_new(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
+int librune_container_new(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
 /* Load the state of `id` under root, holding its lock until freed. */
-int container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
+int librune_container_load(const char *root, const char *id, struct rune_container **out, rune_error_t *err);
 /* Let other commands on the container proceed (pause, resume, kill, delete)
  * while this one waits; the state directory stays open. */
-void container_unlock(struct rune_container *c);
+void librune_container_unlock(struct rune_container *c);
 /* Persist the state atomically. */
-int container_save(struct rune_container *c, rune_error_t *err);
+int librune_container_save(struct rune_container *c, rune_error_t *err);
 /* Free (and unlock). */
-void container_free(struct rune_container *c);
+void librune_container_free(struct rune_container *c);
 /* The status now, as runc computes it. */
-enum rune_status container_status(const struct rune_container *c);
+enum rune_status librune_container_status(const struct rune_container *c);
 /* "created", "running", ... */
-const char *status_name(enum rune_status s);
+const char *librune_status_name(enum rune_status s);
 /* The runc state object (ociVersion, id, pid, status, bundle, rootfs, created,
  * annotations, owner) into g. */
-void container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g);
+void librune_container_gen_state(const struct rune_container *c, enum rune_status s, const char *owner, yajl_gen g);
 /* The state object passed to hooks on stdin. */
-char *container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
-                           const struct rune_config *config);
+char *librune_container_hook_state(const char *id, const char *bundle, pid_t pid, const char *status,
+                                   const struct rune_config *config);
 /* Ids of all containers under root, sorted. */
-int container_list_ids(const char *root, char ***ids, rune_error_t *err);
+int librune_container_list_ids(const char *root, char ***ids, rune_error_t *err);
 /* Send a signal to the init or, with all, to every process of the container. */
-int container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err);
+int librune_container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err);
 /* Remove root/id and everything in it, state.json first. */
-int container_remove_state(const char *root, const char *id, rune_error_t *err);
+int librune_container_remove_state(const char *root, const char *id, rune_error_t *err);
 /* The exit code an enclave workload ended with, or -1 if unknown. */
-int container_enclave_exit_code(const struct rune_container *c);
+int librune_container_enclave_exit_code(const struct rune_container *c);
 /* `exec` into an enclave container: a new process in the same enclave. */
-int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err);
+int librune_enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err);
 /* Remove a container: kill it (force), remove its cgroup, poststop hooks, state. */
-int container_delete(struct rune_container *c, bool force, rune_error_t *err);
+int librune_container_delete(struct rune_container *c, bool force, rune_error_t *err);
 /* Let a created container run its process; runs poststart hooks. */
-int container_start(struct rune_container *c, rune_error_t *err);
+int librune_container_start(struct rune_container *c, rune_error_t *err);
 /* Create a container (create, or the first half of run). */
-int container_create(struct create_opts *o, struct rune_container **out, rune_error_t *err);
+int librune_container_create(struct create_opts *o, struct rune_container **out, rune_error_t *err);
 /* Run a new process in a running container; exit_code is set when not detached.
  * Returns -1 when rune itself failed (callers exit 255, as runc). */
-int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err);
+int librune_container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err);
 /* Foreground: forward signals (and proxy the pty) until pid exits; its status. */
-int wait_foreground(pid_t pid, int pty_master, int *exit_code, rune_error_t *err);
+int librune_wait_foreground(pid_t pid, int pty_master, int *exit_code, rune_error_t *err);
 /* Read pid's start time from /proc; 0 if it does not exist. */
-unsigned long long proc_start_time(pid_t pid, char *state);
+unsigned long long librune_proc_start_time(pid_t pid, char *state);
 /* Write a pid file atomically. */
-int write_pid_file(const char *path, pid_t pid, rune_error_t *err);
+int librune_write_pid_file(const char *path, pid_t pid, rune_error_t *err);
 
 static inline void container_freep(struct rune_container **c)
 {
 	if (*c)
-		container_free(*c);
+		librune_container_free(*c);
 }
 #define cleanup_container __attribute__((cleanup(container_freep)))
 

@@ -68,8 +68,9 @@ static int check_config(const struct create_opts *o, const struct rune_config *c
 		                  "cannot allocate tty if rune will detach without setting console socket");
 	if (!cfg->process.terminal && o->console_socket)
 		return rune_error(err, EINVAL, "cannot use console socket if rune will not detach or allocate tty");
-	if (check_sysctls(cfg, err) < 0 || lsm_check(&cfg->process, cfg->mount_label, "process", err) < 0
-	    || cgroup_check_resources(cfg->resources, err) < 0 || enclave_check_host(cfg->enclave, err) < 0)
+	if (check_sysctls(cfg, err) < 0 || librune_lsm_check(&cfg->process, cfg->mount_label, "process", err) < 0
+	    || librune_cgroup_check_resources(cfg->resources, err) < 0
+	    || librune_enclave_check_host(cfg->enclave, err) < 0)
 		return -1;
 	return 0;
 }
@@ -80,7 +81,7 @@ static int load_bundle(const struct create_opts *o, struct rune_container *c, ru
 	if (abs == NULL)
 		return rune_error(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
 	cleanup_free char *cfgpath = xasprintf("%s/config.json", abs);
-	if (config_load(cfgpath, &c->config, err) < 0)
+	if (librune_config_load(cfgpath, &c->config, err) < 0)
 		return -1;
 	cleanup_free char *root = c->config->root_path[0] == '/' ? xstrdup(c->config->root_path)
 	                                                         : xasprintf("%s/%s", abs, c->config->root_path);
@@ -101,8 +102,8 @@ static void pass_listen_fds(struct create_opts *o, struct rune_config *cfg)
 	if (o->listen_fds <= 0)
 		return;
 	cleanup_free char *lf = xasprintf("LISTEN_FDS=%d", o->listen_fds);
-	strv_append(&cfg->process.env, lf);
-	strv_append(&cfg->process.env, "LISTEN_PID=1");
+	rune_strv_append(&cfg->process.env, lf);
+	rune_strv_append(&cfg->process.env, "LISTEN_PID=1");
 	o->preserve_fds += o->listen_fds;
 }
 
@@ -121,7 +122,7 @@ static void reserve_preserved_fds(int n)
 
 static int make_state_dir(const struct create_opts *o, struct rune_container *c, rune_error_t *err)
 {
-	if (mkdir_p(o->root, 0711, err) < 0)
+	if (rune_mkdir_p(o->root, 0711, err) < 0)
 		return -1;
 	if (mkdir(c->dir, 0711) < 0) {
 		if (errno == EEXIST)
@@ -134,7 +135,7 @@ static int make_state_dir(const struct create_opts *o, struct rune_container *c,
 	struct timespec now;
 	char ts[64];
 	clock_gettime(CLOCK_REALTIME, &now);
-	format_rfc3339nano(&now, true, ts, sizeof(ts));
+	rune_format_rfc3339nano(&now, true, ts, sizeof(ts));
 	c->created = xstrdup(ts);
 	return 0;
 }
@@ -146,9 +147,9 @@ static int copy_config(struct rune_container *c, rune_error_t *err)
 	size_t len;
 	cleanup_free char *src = xasprintf("%s/config.json", c->bundle);
 	cleanup_free char *dst = xasprintf("%s/config.json", c->dir);
-	if (read_file(src, CONFIG_MAX_BYTES, &text, &len, err) < 0)
+	if (rune_read_file(src, CONFIG_MAX_BYTES, &text, &len, err) < 0)
 		return -1;
-	return write_file_atomic(dst, text, len, 0600, err);
+	return rune_write_file_atomic(dst, text, len, 0600, err);
 }
 
 /* With --systemd-cgroup, systemd makes the cgroup once the init exists. A
@@ -158,16 +159,16 @@ static int make_cgroup(const struct create_opts *o, struct rune_container *c, ru
 {
 	if (o->systemd_cgroup)
 		return 0;
-	if (cgroup_create(c->config->cgroups_path, c->id, &c->cgroup, err) < 0)
+	if (librune_cgroup_create(c->config->cgroups_path, c->id, &c->cgroup, err) < 0)
 		return -1;
-	if (cgroup_is_frozen(c->cgroup))
+	if (librune_cgroup_is_frozen(c->cgroup))
 		return rune_error(err, EBUSY,
 		                  "container's cgroup unexpectedly frozen (%s): thaw it or choose another "
 		                  "linux.cgroupsPath",
 		                  c->cgroup->h[0].dir);
 	cleanup_free pid_t *pids = NULL;
 	size_t n = 0;
-	if (cgroup_pids(c->cgroup, &pids, &n, NULL) == 0 && n > 0)
+	if (librune_cgroup_pids(c->cgroup, &pids, &n, NULL) == 0 && n > 0)
 		log_warning("container's cgroup is not empty: %zu process(es) found in %s", n, c->cgroup->h[0].dir);
 	log_debug("create %s: cgroup %s", c->id, c->cgroup->h[0].dir);
 	return 0;
@@ -215,7 +216,7 @@ static int make_console_channel(struct create_opts *o, const struct rune_config 
                                 rune_error_t *err)
 {
 	if (o->console_socket)
-		return console_socket_connect(o->console_socket, init_end, err);
+		return librune_console_socket_connect(o->console_socket, init_end, err);
 	if (!o->foreground || !cfg->process.terminal)
 		return 0;
 	int sv[2];
@@ -238,23 +239,24 @@ static int clone_init(struct rune_container *c, struct init_args *a, pid_t *pid_
 			continue;
 		if (cfg->ns[k].path == NULL) {
 			if (k != NS_TIME)
-				flags |= ns_kind_clone_flag(k);
+				flags |= librune_ns_kind_clone_flag(k);
 			continue;
 		}
 		ns_fds[k] = open(cfg->ns[k].path, O_RDONLY | O_CLOEXEC);
 		if (ns_fds[k] < 0) {
-			r = rune_error(err, errno, "linux.namespaces: open %s namespace %s", ns_kind_name(k),
+			r = rune_error(err, errno, "linux.namespaces: open %s namespace %s", librune_ns_kind_name(k),
 			               cfg->ns[k].path);
 			break;
 		}
 	}
 	pid_t pid =
-	    r < 0 ? -1 : spawn_in_namespaces(ns_fds, flags, config_ns_new(cfg, NS_TIME), cfg->time_offsets, err);
+	    r < 0 ? -1
+	          : librune_spawn_in_namespaces(ns_fds, flags, config_ns_new(cfg, NS_TIME), cfg->time_offsets, err);
 	if (pid == 0) {
 		for (int k = 0; k < NS_KINDS; k++)
 			if (ns_fds[k] >= 0)
 				close(ns_fds[k]);
-		init_main(a);
+		librune_init_main(a);
 	}
 	for (int k = 0; k < NS_KINDS; k++)
 		if (ns_fds[k] >= 0)
@@ -270,9 +272,9 @@ static int write_id_maps(const struct rune_config *cfg, pid_t pid, rune_error_t 
 {
 	if (!config_ns_new(cfg, NS_USER))
 		return 0;
-	if (idmap_write(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings, err) < 0)
+	if (librune_idmap_write(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings, err) < 0)
 		return rune_error_wrap(err, "linux.uidMappings");
-	if (idmap_write(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0)
+	if (librune_idmap_write(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0)
 		return rune_error_wrap(err, "linux.gidMappings");
 	return 0;
 }
@@ -280,13 +282,13 @@ static int write_id_maps(const struct rune_config *cfg, pid_t pid, rune_error_t 
 static int place_in_cgroup(struct rune_container *c, bool systemd, pid_t pid, rune_error_t *err)
 {
 	const struct rune_config *cfg = c->config;
-	if ((systemd ? cgroup_systemd_place(cfg->cgroups_path, c->id, pid, &c->cgroup, err)
-	             : cgroup_enter(c->cgroup, pid, err))
+	if ((systemd ? librune_cgroup_systemd_place(cfg->cgroups_path, c->id, pid, &c->cgroup, err)
+	             : librune_cgroup_enter(c->cgroup, pid, err))
 	    < 0)
 		return -1;
 	/* The devices controller is programmed before the init makes or opens a node. */
-	if (cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0
-	    || cgroup_apply_devices(c->cgroup, cfg->resources, cfg->devices, cfg->n_devices, err) < 0)
+	if (librune_cgroup_apply_resources(c->cgroup, cfg->resources, err) < 0
+	    || librune_cgroup_apply_devices(c->cgroup, cfg->resources, cfg->devices, cfg->n_devices, err) < 0)
 		return -1;
 	return 0;
 }
@@ -306,14 +308,14 @@ static void record_enclave(struct rune_container *c, const struct sync_msg *m)
 /* prestart and createRuntime, in rune, when the init asks; the outcome goes back to it. */
 static int run_runtime_hooks(struct rune_container *c, pid_t pid, int sync_fd, rune_error_t *err)
 {
-	cleanup_free char *state = container_hook_state(c->id, c->bundle, pid, "creating", c->config);
+	cleanup_free char *state = librune_container_hook_state(c->id, c->bundle, pid, "creating", c->config);
 	rune_error_t herr = NULL;
-	if (hooks_run(c->config->hooks, HOOK_PRESTART, state, &herr) < 0
-	    || hooks_run(c->config->hooks, HOOK_CREATE_RUNTIME, state, &herr) < 0) {
-		sync_send(sync_fd, SYNC_ERROR, 0, herr->msg, NULL); /* the init dies with us anyway */
+	if (librune_hooks_run(c->config->hooks, HOOK_PRESTART, state, &herr) < 0
+	    || librune_hooks_run(c->config->hooks, HOOK_CREATE_RUNTIME, state, &herr) < 0) {
+		librune_sync_send(sync_fd, SYNC_ERROR, 0, herr->msg, NULL); /* the init dies with us anyway */
 		return rune_error_move(err, &herr);
 	}
-	return sync_send(sync_fd, SYNC_HOOKS_DONE, 0, NULL, err);
+	return librune_sync_send(sync_fd, SYNC_HOOKS_DONE, 0, NULL, err);
 }
 
 /* rune's side while the init sets itself up, until it reports READY. */
@@ -323,10 +325,10 @@ static int drive_init(struct rune_container *c, const struct create_opts *o, pid
 	struct sync_msg m;
 
 	if (write_id_maps(c->config, pid, err) < 0 || place_in_cgroup(c, o->systemd_cgroup, pid, err) < 0
-	    || sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
+	    || librune_sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
 		return -1;
 	for (;;) {
-		if (sync_recv(sync_fd, &init, &m, err) < 0)
+		if (librune_sync_recv(sync_fd, &init, &m, err) < 0)
 			return -1;
 		switch (m.type) {
 		case SYNC_READY:
@@ -339,10 +341,11 @@ static int drive_init(struct rune_container *c, const struct create_opts *o, pid
 			break;
 		case SYNC_SECCOMP: {
 			cleanup_close int listener = m.fd;
-			cleanup_free char *state = container_hook_state(c->id, c->bundle, pid, "creating", c->config);
+			cleanup_free char *state =
+			    librune_container_hook_state(c->id, c->bundle, pid, "creating", c->config);
 			if (listener < 0)
 				return rune_error(err, EPROTO, "the container init sent no seccomp listener fd");
-			if (seccomp_forward_listener(c->config->seccomp_filter, listener, pid, state, err) < 0)
+			if (librune_seccomp_forward_listener(c->config->seccomp_filter, listener, pid, state, err) < 0)
 				return -1;
 			break;
 		}
@@ -363,8 +366,8 @@ static int drive_init(struct rune_container *c, const struct create_opts *o, pid
 static void kill_init(struct rune_container *c)
 {
 	kill(c->pid, SIGKILL);
-	if (c->cgroup && cgroup_is_frozen(c->cgroup))
-		cgroup_freeze(c->cgroup, false, NULL);
+	if (c->cgroup && librune_cgroup_is_frozen(c->cgroup))
+		librune_cgroup_freeze(c->cgroup, false, NULL);
 	while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	c->pid = 0; /* reaped: the number may be someone else's now */
@@ -381,10 +384,10 @@ static int start_init(struct create_opts *o, struct rune_container *c, rune_erro
 	if (make_exec_fifo(c, &fifo_fd, err) < 0
 	    || make_console_channel(o, c->config, &console_fd, &console_rune, err) < 0
 	    || make_enclave_channels(c, &listen_fd, &status_fd, err) < 0
-	    || mount_sources_prepare(c->config, &mount_fds, err) < 0)
+	    || librune_mount_sources_prepare(c->config, &mount_fds, err) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		mount_sources_close(mount_fds, c->config->n_mounts);
+		librune_mount_sources_close(mount_fds, c->config->n_mounts);
 		return rune_error(err, errno, "socketpair");
 	}
 	struct init_args a = { .o = o,
@@ -399,16 +402,16 @@ static int start_init(struct create_opts *o, struct rune_container *c, rune_erro
 		               .exec_listen_fd = listen_fd,
 		               .status_fd = status_fd };
 	int r = clone_init(c, &a, &pid, err);
-	mount_sources_close(mount_fds, c->config->n_mounts); /* the init has its copies */
+	librune_mount_sources_close(mount_fds, c->config->n_mounts); /* the init has its copies */
 	close(sv[1]);
 	if (r == 0) {
 		c->pid = pid;
-		c->start_time = proc_start_time(pid, NULL);
+		c->start_time = librune_proc_start_time(pid, NULL);
 		r = drive_init(c, o, pid, sv[0], err);
 	}
 	close(sv[0]);
 	if (r == 0 && console_rune >= 0)
-		r = console_recv_master(console_rune, &o->console_master_out, err);
+		r = librune_console_recv_master(console_rune, &o->console_master_out, err);
 	if (r < 0 && pid > 0)
 		kill_init(c);
 	return r;
@@ -420,27 +423,27 @@ static void undo_create(struct create_opts *o, struct rune_container *c)
 	if (c->pid > 0)
 		kill_init(c);
 	if (c->cgroup)
-		cgroup_undo_create(c->cgroup);
+		librune_cgroup_undo_create(c->cgroup);
 	if (c->lock_fd >= 0)
-		container_remove_state(c->root, c->id, NULL);
+		librune_container_remove_state(c->root, c->id, NULL);
 	if (o->console_master_out >= 0) {
 		close(o->console_master_out);
 		o->console_master_out = -1;
 	}
 }
 
-int container_create(struct create_opts *o, struct rune_container **out, rune_error_t *err)
+int librune_container_create(struct create_opts *o, struct rune_container **out, rune_error_t *err)
 {
 	cleanup_container struct rune_container *c = NULL;
 	/* Relative to the caller's cwd, which the chdir below leaves. */
 	cleanup_free char *pid_file = o->pid_file ? rune_absolute_path(o->pid_file) : NULL;
 
 	o->console_master_out = -1;
-	if (container_new(o->root, o->id, &c, err) < 0)
+	if (librune_container_new(o->root, o->id, &c, err) < 0)
 		return -1;
 	/* Nothing exists yet: a refusal here leaves nothing behind. */
 	if (load_bundle(o, c, err) < 0 || check_config(o, c->config, err) < 0
-	    || enclave_add_host_devices(c->config, err) < 0)
+	    || librune_enclave_add_host_devices(c->config, err) < 0)
 		return -1;
 	pass_listen_fds(o, c->config);
 	reserve_preserved_fds(o->preserve_fds);
@@ -453,9 +456,9 @@ int container_create(struct create_opts *o, struct rune_container **out, rune_er
 		goto fail;
 	}
 	if (copy_config(c, err) < 0 || make_cgroup(o, c, err) < 0 || start_init(o, c, err) < 0
-	    || container_save(c, err) < 0)
+	    || librune_container_save(c, err) < 0)
 		goto fail;
-	if (pid_file && write_pid_file(pid_file, c->pid, err) < 0)
+	if (pid_file && librune_write_pid_file(pid_file, c->pid, err) < 0)
 		goto fail;
 	*out = take_ptr(c);
 	return 0;

@@ -29,29 +29,29 @@ static const struct enclave_key KEY_LOGLEVEL = { "ENCLAVE_RUNTIME_LOGLEVEL", "en
 /* env first, then the annotation; the value is copied. */
 static int lookup(const struct rune_config *c, const struct enclave_key *k, char **out, rune_error_t *err)
 {
-	const char *v = c->has_process ? env_lookup(c->process.env, k->env) : NULL;
+	const char *v = c->has_process ? rune_env_lookup(c->process.env, k->env) : NULL;
 	*out = NULL;
 	if (v) {
 		*out = xstrdup(v);
 		return 0;
 	}
-	yajl_val a = c->annotations ? json_get(c->annotations, k->annotation) : NULL;
+	yajl_val a = c->annotations ? rune_json_get(c->annotations, k->annotation) : NULL;
 	if (a == NULL)
 		return 0;
 	cleanup_free char *where = xasprintf("annotations[\"%s\"]", k->annotation);
-	return json_read_string(a, where, out, err);
+	return rune_json_read_string(a, where, out, err);
 }
 
-char **enclave_workload_env(char *const *env)
+char **librune_enclave_workload_env(char *const *env)
 {
 	char **out = xcalloc(1, sizeof(char *));
 	for (size_t i = 0; env && env[i]; i++)
 		if (strncmp(env[i], "ENCLAVE_", 8) != 0)
-			strv_append(&out, env[i]);
+			rune_strv_append(&out, env[i]);
 	return out;
 }
 
-void enclave_free(struct rune_enclave *e)
+void librune_enclave_free(struct rune_enclave *e)
 {
 	if (e == NULL)
 		return;
@@ -64,7 +64,7 @@ void enclave_free(struct rune_enclave *e)
 
 static const char *const KNOWN_TYPES[] = { "sim", "intelSgx", "AwsNitroEnclaves", "Jailhouse" };
 
-int enclave_config_parse(struct rune_config *c, rune_error_t *err)
+int librune_enclave_config_parse(struct rune_config *c, rune_error_t *err)
 {
 	cleanup_free char *type = NULL, *path = NULL, *args = NULL, *level = NULL;
 	if (lookup(c, &KEY_TYPE, &type, err) < 0 || lookup(c, &KEY_PATH, &path, err) < 0
@@ -97,7 +97,7 @@ int enclave_config_parse(struct rune_config *c, rune_error_t *err)
 	for (char *p = e->args; *p; p++)
 		if (*p == ',')
 			*p = ' ';
-	e->loglevel = xstrdup(pal_log_level(level));
+	e->loglevel = xstrdup(pal_runtime_log_level(level));
 	c->enclave = e;
 	return 0;
 }
@@ -150,15 +150,15 @@ static int add_aesmd_mount(struct rune_config *c, rune_error_t *err)
 	m->destination = xstrdup(aesmd);
 	m->source = xstrdup(aesmd);
 	m->type = xstrdup("bind");
-	strv_append(&m->options, "rbind");
-	strv_append(&m->options, "rprivate");
-	if (mount_options_parse(m, "enclave aesmd mount", err) < 0)
+	rune_strv_append(&m->options, "rbind");
+	rune_strv_append(&m->options, "rprivate");
+	if (librune_mount_options_parse(m, "enclave aesmd mount", err) < 0)
 		return -1;
 	c->n_mounts++;
 	return 0;
 }
 
-int enclave_check_host(const struct rune_enclave *e, rune_error_t *err)
+int librune_enclave_check_host(const struct rune_enclave *e, rune_error_t *err)
 {
 	static const char *const nitro[] = { "/dev/nitro_enclaves" };
 	static const char *const jailhouse[] = { "/dev/jailhouse" };
@@ -173,14 +173,14 @@ int enclave_check_host(const struct rune_enclave *e, rune_error_t *err)
 		return rune_error(err, ENODEV, "enclave.type AwsNitroEnclaves: this host has no /dev/nitro_enclaves");
 	if (strcmp(e->type, "Jailhouse") == 0 && !host_has(jailhouse, ARRAY_SIZE(jailhouse)))
 		return rune_error(err, ENODEV, "enclave.type Jailhouse: this host has no /dev/jailhouse");
-	if (pal_check_file(e->path, err) < 0)
+	if (pal_runtime_check_file(e->path, err) < 0)
 		return rune_error_wrap(err, "enclave.runtime.path");
 	if (e->simulation)
 		rune_log(RUNE_LOG_WARNING, "enclave type sim: %s", ENCLAVE_SIMULATION_WARNING);
 	return 0;
 }
 
-int enclave_add_host_devices(struct rune_config *c, rune_error_t *err)
+int librune_enclave_add_host_devices(struct rune_config *c, rune_error_t *err)
 {
 	if (c->enclave == NULL || strcmp(c->enclave->type, "intelSgx") != 0)
 		return 0;
@@ -192,7 +192,8 @@ int enclave_add_host_devices(struct rune_config *c, rune_error_t *err)
 	return add_aesmd_mount(c, err);
 }
 
-int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, size_t nfds, rune_error_t *err)
+int librune_enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, size_t nfds,
+                             rune_error_t *err)
 {
 	size_t tlen = text ? strlen(text) : 0;
 	cleanup_free char *buf = xmalloc(8 + tlen);
@@ -203,7 +204,7 @@ int enclave_msg_send(int sock, int type, int value, const char *text, const int 
 	return rune_send_msg(sock, buf, 8 + tlen, fds, nfds, "a message on the enclave socket", err);
 }
 
-int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, size_t *nfds, rune_error_t *err)
+int librune_enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, size_t *nfds, rune_error_t *err)
 {
 	size_t size, n;
 	*nfds = 0;

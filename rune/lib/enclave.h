@@ -23,16 +23,16 @@ struct rune_enclave {
 
 /* Read the enclave settings into c->enclave (NULL for a plain container);
  * the rest of the config is left as it was. */
-int enclave_config_parse(struct rune_config *c, rune_error_t *err);
+int librune_enclave_config_parse(struct rune_config *c, rune_error_t *err);
 /* Free settings. */
-void enclave_free(struct rune_enclave *e);
+void librune_enclave_free(struct rune_enclave *e);
 /* process.env as the workload sees it: without the ENCLAVE_* settings. */
-char **enclave_workload_env(char *const *env);
+char **librune_enclave_workload_env(char *const *env);
 /* At create, in rune: refuse a type the host cannot back, check the PAL file. */
-int enclave_check_host(const struct rune_enclave *e, rune_error_t *err);
+int librune_enclave_check_host(const struct rune_enclave *e, rune_error_t *err);
 /* At create, a step of its own: add the host's enclave devices (SGX) and
  * services (aesmd) to the config of an enclave container. */
-int enclave_add_host_devices(struct rune_config *c, rune_error_t *err);
+int librune_enclave_add_host_devices(struct rune_config *c, rune_error_t *err);
 /* The warning every simulated enclave carries, in logs and state. */
 #define ENCLAVE_SIMULATION_WARNING                                                                                     \
 	"simulation: no TEE hardware, the workload's memory and code are not protected from the host"
@@ -47,15 +47,15 @@ struct enclave_info {
 
 /* In the init, before pivot_root: load the PAL from its host path (the
  * init's one enclave runtime, kept by enclave_init.c). */
-int enclave_init_load(const struct rune_enclave *e, rune_error_t *err);
+int librune_enclave_init_load(const struct rune_enclave *e, rune_error_t *err);
 /* In the init, inside the rootfs, in process.cwd and before dropping
  * privileges: pal_init, then what state.json should show. */
-int enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err);
+int librune_enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err);
 /* In the init, after `start`: run the workload through the PAL, serve `exec`
  * requests on exec_listen_fd, forward signals; write the wait status to
  * status_fd and exit with the workload's code. fds 3..3+preserve_fds-1 stay open. */
-void enclave_init_run(const struct rune_enclave *e, const struct rune_process *p, int exec_listen_fd, int status_fd,
-                      int preserve_fds) __attribute__((noreturn));
+void librune_enclave_init_run(const struct rune_enclave *e, const struct rune_process *p, int exec_listen_fd,
+                              int status_fd, int preserve_fds) __attribute__((noreturn));
 
 /* Messages on an exec connection (SOCK_SEQPACKET). */
 enum enclave_msg {
@@ -70,8 +70,9 @@ enum enclave_msg {
 #define ENCLAVE_STATUS  "enclave.status"
 
 /* Send one message with up to 3 fds. */
-int enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, size_t nfds, rune_error_t *err);
+int librune_enclave_msg_send(int sock, int type, int value, const char *text, const int *fds, size_t nfds,
+                             rune_error_t *err);
 /* Receive one message (text NUL-terminated, fds up to 3 received); EOF is type 0. */
-int enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, size_t *nfds, rune_error_t *err);
+int librune_enclave_msg_recv(int sock, int *type, int *value, char **text, int *fds, size_t *nfds, rune_error_t *err);
 
 #endif

@@ -41,24 +41,24 @@ static int connect_enclave(struct rune_container *c, int *fd, rune_error_t *err)
 
 static char *exec_request_json(const struct rune_process *p)
 {
-	cleanup_strv char **env = enclave_workload_env(p->env);
-	yajl_gen g = json_gen_new(false, NULL);
+	cleanup_strv char **env = librune_enclave_workload_env(p->env);
+	yajl_gen g = rune_json_gen_new(false, NULL);
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_map_open(g);
-	json_gen_key(g, "args");
+	rune_json_gen_key(g, "args");
 	yajl_gen_array_open(g);
 	for (char **a = p->args; a && *a; a++)
 		yajl_gen_string(g, (const unsigned char *) *a, strlen(*a));
 	yajl_gen_array_close(g);
-	json_gen_key(g, "env");
+	rune_json_gen_key(g, "env");
 	yajl_gen_array_open(g);
 	for (char **e = env; *e; e++)
 		yajl_gen_string(g, (const unsigned char *) *e, strlen(*e));
 	yajl_gen_array_close(g);
-	json_gen_kv_bool(g, "terminal", p->terminal);
-	json_gen_kv_int(g, "width", p->console_width);
-	json_gen_kv_int(g, "height", p->console_height);
+	rune_json_gen_kv_bool(g, "terminal", p->terminal);
+	rune_json_gen_kv_int(g, "width", p->console_width);
+	rune_json_gen_kv_int(g, "height", p->console_height);
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	char *s = xasprintf("%.*s", (int) len, buf);
@@ -82,9 +82,10 @@ static int request_exec(const struct rune_container *c, int sock, const struct e
 
 	if (strlen(req) + 8 > ENCLAVE_MSG_MAX)
 		return rune_error(err, E2BIG, "exec: arguments and environment exceed %d bytes", ENCLAVE_MSG_MAX);
-	if (enclave_msg_send(sock, ENCLAVE_EXEC, 0, req, stdio, p->terminal ? 0 : 3, err) < 0)
+	if (librune_enclave_msg_send(sock, ENCLAVE_EXEC, 0, req, stdio, p->terminal ? 0 : 3, err) < 0)
 		return rune_error_wrap(err, "exec in the enclave");
-	if (sync_wait_peer(sock, &init, err) < 0 || enclave_msg_recv(sock, &type, &value, &text, fds, &nfds, err) < 0)
+	if (librune_sync_wait_peer(sock, &init, err) < 0
+	    || librune_enclave_msg_recv(sock, &type, &value, &text, fds, &nfds, err) < 0)
 		return rune_error_wrap(err, "exec in the enclave");
 	if (type == ENCLAVE_ERROR)
 		return rune_error(err, 0, "exec in the enclave: %s", text); /* text carries the cause */
@@ -121,28 +122,28 @@ static void proxy_main(int sock)
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si) && si.ssi_signo != SIGCHLD
 			    && si.ssi_signo != SIGWINCH && si.ssi_signo != SIGURG)
-				enclave_msg_send(sock, ENCLAVE_SIGNAL, si.ssi_signo, NULL, NULL, 0, NULL);
+				librune_enclave_msg_send(sock, ENCLAVE_SIGNAL, si.ssi_signo, NULL, NULL, 0, NULL);
 		}
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			int type, value, fds[3];
 			size_t nfds;
 			rune_error_t err = NULL;
-			if (enclave_msg_recv(sock, &type, &value, NULL, fds, &nfds, &err) < 0 || type == 0)
+			if (librune_enclave_msg_recv(sock, &type, &value, NULL, fds, &nfds, &err) < 0 || type == 0)
 				_exit(255);
 			if (type == ENCLAVE_EXITED)
-				_exit(pal_exit_code(value));
+				_exit(pal_runtime_exit_code(value));
 		}
 	}
 }
 
-int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err)
+int librune_enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err)
 {
 	cleanup_close int sock = -1, console_fd = -1;
 	int master = -1;
 	const struct rune_process *p = o->process;
 
 	const struct rune_process *init = &c->config->process;
-	if (container_status(c) == STATUS_CREATED)
+	if (librune_container_status(c) == STATUS_CREATED)
 		return rune_error(err, 0, "cannot exec in enclave container %s before it is started", c->id);
 	/* The PAL API has no place for these: refuse rather than ignore them. */
 	if (p->uid != init->uid || p->gid != init->gid)
@@ -157,9 +158,9 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 	if (p->terminal && !o->console_socket && o->detach)
 		return rune_error(err, EINVAL,
 		                  "cannot allocate tty if rune will detach without setting console socket");
-	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
+	if (o->console_socket && librune_console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
-	container_unlock(c); /* as for a plain exec: resume, kill and delete stay possible */
+	librune_container_unlock(c); /* as for a plain exec: resume, kill and delete stay possible */
 	if (connect_enclave(c, &sock, err) < 0 || request_exec(c, sock, o, &master, err) < 0)
 		return -1;
 	/* Signals meant for the process queue until the proxy relays them. */
@@ -177,12 +178,12 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 	if (pid < 0)
 		r = rune_error(err, errno, "fork");
 	/* Accounted with the container, and reached by kill --all and delete. */
-	if (r == 0 && cgroup_enter(c->cgroup, pid, err) < 0)
+	if (r == 0 && librune_cgroup_enter(c->cgroup, pid, err) < 0)
 		r = -1;
 	if (r == 0 && o->pid_file)
-		r = write_pid_file(o->pid_file, pid, err);
+		r = librune_write_pid_file(o->pid_file, pid, err);
 	if (r == 0 && master >= 0 && console_fd >= 0) {
-		r = console_send_master(console_fd, master, err);
+		r = librune_console_send_master(console_fd, master, err);
 		close(master);
 		master = -1;
 	}
@@ -193,7 +194,7 @@ int enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, 
 		waitpid(pid, NULL, 0);
 	}
 	if (r == 0 && !o->detach)
-		r = wait_foreground(pid, master, exit_code, err);
+		r = librune_wait_foreground(pid, master, exit_code, err);
 	else if (master >= 0)
 		close(master);
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -27,12 +27,12 @@
 /* The init hosts one enclave runtime for its whole life. */
 static struct pal_runtime init_rt;
 
-int enclave_init_load(const struct rune_enclave *e, rune_error_t *err)
+int librune_enclave_init_load(const struct rune_enclave *e, rune_error_t *err)
 {
 	return pal_runtime_open(e->path, &init_rt, err);
 }
 
-int enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err)
+int librune_enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err)
 {
 	unsigned char mr[32];
 	unsigned long long flags = 0;
@@ -170,17 +170,17 @@ static int parse_exec_request(const char *text, struct exec_request *r, rune_err
 	yajl_val tree = NULL;
 	int64_t w = 0, h = 0;
 	memset(r, 0, sizeof(*r));
-	if (json_parse(text, "exec request", &tree, err) < 0)
+	if (rune_json_parse(text, "exec request", &tree, err) < 0)
 		return -1;
-	int rc = json_read_strv(json_get(tree, "args"), "args", &r->args, NULL, err);
+	int rc = rune_json_read_strv(rune_json_get(tree, "args"), "args", &r->args, NULL, err);
 	if (rc == 0)
-		rc = json_read_strv(json_get(tree, "env"), "env", &r->env, NULL, err);
+		rc = rune_json_read_strv(rune_json_get(tree, "env"), "env", &r->env, NULL, err);
 	if (rc == 0)
-		rc = json_read_bool(json_get(tree, "terminal"), "terminal", &r->terminal, err);
+		rc = rune_json_read_bool(rune_json_get(tree, "terminal"), "terminal", &r->terminal, err);
 	if (rc == 0)
-		rc = json_read_int64(json_get(tree, "width"), "width", &w, err);
+		rc = rune_json_read_int64(rune_json_get(tree, "width"), "width", &w, err);
 	if (rc == 0)
-		rc = json_read_int64(json_get(tree, "height"), "height", &h, err);
+		rc = rune_json_read_int64(rune_json_get(tree, "height"), "height", &h, err);
 	yajl_tree_free(tree);
 	if (rc == 0 && (r->args == NULL || r->args[0] == NULL))
 		rc = rune_error(err, EINVAL, "exec request: args: empty");
@@ -226,7 +226,7 @@ static void *exec_conn_reader(void *arg)
 		int type, value, fds[3];
 		size_t nfds;
 		rune_error_t err = NULL;
-		int r = enclave_msg_recv(c->fd, &type, &value, NULL, fds, &nfds, &err);
+		int r = librune_enclave_msg_recv(c->fd, &type, &value, NULL, fds, &nfds, &err);
 		rune_error_release(&err);
 		for (size_t i = 0; i < nfds; i++)
 			close(fds[i]);
@@ -249,7 +249,7 @@ static int start_exec(int fd, struct exec_request *req, int stdio[3], int *maste
 	int type, value;
 	size_t nfds;
 	cleanup_free char *text = NULL;
-	if (enclave_msg_recv(fd, &type, &value, &text, stdio, &nfds, err) < 0)
+	if (librune_enclave_msg_recv(fd, &type, &value, &text, stdio, &nfds, err) < 0)
 		return -1;
 	if (type != ENCLAVE_EXEC)
 		return rune_error(err, EPROTO, "exec request: unexpected message %d", type);
@@ -289,10 +289,10 @@ static void *exec_conn_thread(void *arg)
 	/* Sends to a rune that went away fail; the process it asked for then
 	 * ends with its connection (exec_conn_reader). */
 	if (start_exec(c.fd, &req, stdio, &master, &c.pid, &err) < 0) {
-		enclave_msg_send(c.fd, ENCLAVE_ERROR, err->status, err->msg, NULL, 0, NULL);
+		librune_enclave_msg_send(c.fd, ENCLAVE_ERROR, err->status, err->msg, NULL, 0, NULL);
 		goto out;
 	}
-	enclave_msg_send(c.fd, ENCLAVE_STARTED, c.pid, NULL, &master, master >= 0 ? 1 : 0, NULL);
+	librune_enclave_msg_send(c.fd, ENCLAVE_STARTED, c.pid, NULL, &master, master >= 0 ? 1 : 0, NULL);
 	if (master >= 0) {
 		close(master);
 		master = -1;
@@ -305,7 +305,7 @@ static void *exec_conn_thread(void *arg)
 	pthread_mutex_lock(&c.lock);
 	c.done = true;
 	pthread_mutex_unlock(&c.lock);
-	enclave_msg_send(c.fd, ENCLAVE_EXITED, status, NULL, NULL, 0, NULL);
+	librune_enclave_msg_send(c.fd, ENCLAVE_EXITED, status, NULL, NULL, 0, NULL);
 	shutdown(c.fd, SHUT_RDWR);
 	if (have_reader)
 		pthread_join(reader, NULL);
@@ -352,8 +352,8 @@ static void spawn_thread(void *(*fn)(void *), void *arg)
 	pthread_attr_destroy(&attr);
 }
 
-void enclave_init_run(const struct rune_enclave *e, const struct rune_process *p, int exec_listen_fd, int status_fd,
-                      int preserve_fds)
+void librune_enclave_init_run(const struct rune_enclave *e, const struct rune_process *p, int exec_listen_fd,
+                              int status_fd, int preserve_fds)
 {
 	static const int stdio[3] = { 0, 1, 2 };
 	struct pal_runtime *rt = &init_rt;
@@ -367,10 +367,10 @@ void enclave_init_run(const struct rune_enclave *e, const struct rune_process *p
 	}
 	if (exec_listen_fd >= 0)
 		spawn_thread(accept_thread, (void *) (intptr_t) exec_listen_fd);
-	process_prepare_fds(preserve_fds);
+	librune_process_prepare_fds(preserve_fds);
 	/* PAL v1 passes no environment: a runtime that reads environ must see the
 	 * workload's, never rune's (nor the enclave settings). */
-	char **env = enclave_workload_env(p->env);
+	char **env = librune_enclave_workload_env(p->env);
 	clearenv();
 	for (char **v = env; *v; v++)
 		putenv(*v);
@@ -387,7 +387,7 @@ void enclave_init_run(const struct rune_enclave *e, const struct rune_process *p
 	if (status_fd >= 0) {
 		char buf[32];
 		int n = snprintf(buf, sizeof(buf), "%d\n", status);
-		(void) write_all(status_fd, buf, n);
+		(void) rune_write_all(status_fd, buf, n);
 	}
-	_exit(pal_exit_code(status));
+	_exit(pal_runtime_exit_code(status));
 }

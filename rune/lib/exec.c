@@ -36,7 +36,7 @@ static int set_up_session(const struct exec_child_args *a, rune_error_t *err)
 		return rune_error(err, errno, "setsid");
 	if (a->console_fd < 0)
 		return 0;
-	int r = console_setup(a->console_fd, a->o->process, false, err);
+	int r = librune_console_setup(a->console_fd, a->o->process, false, err);
 	close(a->console_fd);
 	return r;
 }
@@ -50,7 +50,7 @@ static int set_personality(const struct rune_config *c, rune_error_t *err)
 
 static int report_ready(const struct exec_child_args *a, rune_error_t *err)
 {
-	if (sync_report(a->sync_fd, SYNC_READY, 0, NULL, -1, err) < 0)
+	if (librune_sync_report(a->sync_fd, SYNC_READY, 0, NULL, -1, err) < 0)
 		return -1;
 	/* The death signal guarded the set-up; it survives execve, and a process
 	 * started with --detach must outlive the rune that started it. */
@@ -69,29 +69,30 @@ static void exec_child(const struct exec_child_args *a)
 	bool cwd_entered = false;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (sync_expect(a->sync_fd, &rune, SYNC_GO, &go, &err) < 0)
+	if (librune_sync_expect(a->sync_fd, &rune, SYNC_GO, &go, &err) < 0)
 		_exit(1);
 	if (set_up_session(a, &err) < 0)
 		goto fail;
 	if (set_personality(a->config, &err) < 0)
 		goto fail;
-	if (process_enter_cwd(p, true, &cwd_entered, &err) < 0)
+	if (librune_process_enter_cwd(p, true, &cwd_entered, &err) < 0)
 		goto fail;
-	if (process_find_executable(p, &exe, &err) < 0)
+	if (librune_process_find_executable(p, &exe, &err) < 0)
 		goto fail;
 	/* The container's filter applies to exec'd processes too, in runc's order. */
-	if (process_drop_privileges(p, a->config->seccomp_filter, a->sync_fd, cwd_entered, a->o->preserve_fds, &err)
+	if (librune_process_drop_privileges(p, a->config->seccomp_filter, a->sync_fd, cwd_entered, a->o->preserve_fds,
+	                                    &err)
 	    < 0)
 		goto fail;
-	if (lsm_apply_on_exec(p, &err) < 0)
+	if (librune_lsm_apply_on_exec(p, &err) < 0)
 		goto fail;
 	if (report_ready(a, &err) < 0)
 		_exit(1);
 	log_debug("exec: process %d about to exec %s", (int) go.value, exe);
 	/* sync_fd is close-on-exec: rune reads EOF once execve succeeded. */
-	process_exec(exe, p, a->o->preserve_fds, &err);
+	librune_process_exec(exe, p, a->o->preserve_fds, &err);
 fail:
-	sync_fail(a->sync_fd, err);
+	librune_sync_fail(a->sync_fd, err);
 }
 
 static int open_ns_fds(pid_t pid, int fds[NS_KINDS], rune_error_t *err)
@@ -101,8 +102,8 @@ static int open_ns_fds(pid_t pid, int fds[NS_KINDS], rune_error_t *err)
 	for (int k = 0; k < NS_KINDS; k++) {
 		struct stat mine, theirs;
 		char self[64], other[64];
-		snprintf(self, sizeof(self), "/proc/self/ns/%s", ns_kind_proc_name(k));
-		snprintf(other, sizeof(other), "/proc/%d/ns/%s", (int) pid, ns_kind_proc_name(k));
+		snprintf(self, sizeof(self), "/proc/self/ns/%s", librune_ns_kind_proc_name(k));
+		snprintf(other, sizeof(other), "/proc/%d/ns/%s", (int) pid, librune_ns_kind_proc_name(k));
 		if (stat(other, &theirs) < 0) {
 			if (errno == ENOENT && k == NS_TIME)
 				continue;
@@ -134,11 +135,11 @@ static int drive_child(struct rune_container *c, const struct exec_opts *o, int 
 	};
 	struct sync_msg m;
 
-	if (cgroup_enter_sub(c->cgroup, pid, o->cgroup_paths, err) < 0
-	    || sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
+	if (librune_cgroup_enter_sub(c->cgroup, pid, o->cgroup_paths, err) < 0
+	    || librune_sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
 		return -1;
 	for (;;) {
-		if (sync_recv(sync_fd, &child, &m, err) < 0)
+		if (librune_sync_recv(sync_fd, &child, &m, err) < 0)
 			return -1;
 		if (m.type == SYNC_READY)
 			break;
@@ -147,13 +148,13 @@ static int drive_child(struct rune_container *c, const struct exec_opts *o, int 
 		cleanup_close int listener = m.fd;
 		if (m.type != SYNC_SECCOMP || listener < 0)
 			return rune_error(err, EPROTO, "exec'd process: unexpected message %d", m.type);
-		cleanup_free char *state = container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
-		if (seccomp_forward_listener(c->config->seccomp_filter, listener, pid, state, err) < 0)
+		cleanup_free char *state = librune_container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
+		if (librune_seccomp_forward_listener(c->config->seccomp_filter, listener, pid, state, err) < 0)
 			return -1;
 	}
 	/* EOF when execve worked; an error message when it did not. */
 	rune_error_t eof = NULL;
-	int r = sync_recv(sync_fd, &child, &m, &eof);
+	int r = librune_sync_recv(sync_fd, &child, &m, &eof);
 	rune_error_release(&eof);
 	if (r == 0 && m.type == SYNC_ERROR)
 		return rune_error(err, m.value, "%s", m.text);
@@ -166,7 +167,7 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	int sv[2];
 	cleanup_close int console_fd = -1, console_rune = -1;
 
-	if (o->console_socket && console_socket_connect(o->console_socket, &console_fd, err) < 0)
+	if (o->console_socket && librune_console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
 	if (o->process->terminal && !o->console_socket) {
 		int con[2];
@@ -180,7 +181,7 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
-	pid_t pid = spawn_in_namespaces(ns_fds, 0, false, NULL, err);
+	pid_t pid = librune_spawn_in_namespaces(ns_fds, 0, false, NULL, err);
 	if (pid == 0) {
 		struct exec_child_args a = { .o = o, .config = c->config, .sync_fd = sv[1], .console_fd = console_fd };
 		close(sv[0]);
@@ -193,12 +194,12 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	int r = pid < 0 ? -1 : drive_child(c, o, sv[0], pid, err);
 	close(sv[0]);
 	if (r == 0 && console_rune >= 0)
-		r = console_recv_master(console_rune, master_out, err);
+		r = librune_console_recv_master(console_rune, master_out, err);
 	if (r < 0 && pid > 0) {
 		/* In a frozen cgroup even SIGKILL waits for the thaw, which is the
 		 * user's to give: the process is then reaped by whoever inherits it. */
 		kill(pid, SIGKILL);
-		if (!cgroup_is_frozen(c->cgroup))
+		if (!librune_cgroup_is_frozen(c->cgroup))
 			waitpid(pid, NULL, 0);
 		return -1;
 	}
@@ -207,28 +208,28 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	return r;
 }
 
-int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err)
+int librune_container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err)
 {
 	int ns_fds[NS_KINDS];
 	int master = -1;
 	pid_t pid = -1;
-	enum rune_status s = container_status(c);
+	enum rune_status s = librune_container_status(c);
 
 	if (s == STATUS_STOPPED)
 		return rune_error(err, 0, "cannot exec in a stopped container");
 	if (s == STATUS_PAUSED && !o->ignore_paused)
 		return rune_error(err, 0, "cannot exec in a paused container (use --ignore-paused to wait for it)");
-	if (lsm_check(o->process, NULL, "exec", err) < 0)
+	if (librune_lsm_check(o->process, NULL, "exec", err) < 0)
 		return -1;
 	if (c->config->enclave)
-		return enclave_exec(c, o, exit_code, err);
+		return librune_enclave_exec(c, o, exit_code, err);
 	if (open_ns_fds(c->pid, ns_fds, err) < 0) {
 		close_ns_fds(ns_fds);
 		return -1;
 	}
 	/* exec changes no state: resume (for --ignore-paused), kill and delete
 	 * must stay possible while it waits. */
-	container_unlock(c);
+	librune_container_unlock(c);
 	/* Signals meant for the process must queue until we forward them. */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -237,9 +238,9 @@ int container_exec(struct rune_container *c, struct exec_opts *o, int *exit_code
 	int r = run_exec(c, o, ns_fds, &pid, &master, err);
 	close_ns_fds(ns_fds);
 	if (r == 0 && o->pid_file)
-		r = write_pid_file(o->pid_file, pid, err);
+		r = librune_write_pid_file(o->pid_file, pid, err);
 	if (r == 0 && !o->detach)
-		r = wait_foreground(pid, master, exit_code, err);
+		r = librune_wait_foreground(pid, master, exit_code, err);
 	if (!o->detach)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	return r;

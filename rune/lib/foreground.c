@@ -31,7 +31,7 @@ static bool copy_once(int from, int to)
 	ssize_t n = read(from, buf, sizeof(buf));
 	if (n <= 0)
 		return n < 0 && (errno == EINTR || errno == EAGAIN);
-	return write_all(to, buf, n) == 0;
+	return rune_write_all(to, buf, n) == 0;
 }
 
 static void resize(int master)
@@ -41,7 +41,7 @@ static void resize(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-int wait_foreground(pid_t pid, int master, int *exit_code, rune_error_t *err)
+int librune_wait_foreground(pid_t pid, int master, int *exit_code, rune_error_t *err)
 {
 	sigset_t all;
 	struct termios saved;

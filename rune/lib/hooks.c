@@ -39,7 +39,7 @@ static int run_one(const struct rune_hook *h, const char *kind, size_t idx, cons
 	close(in[0]);
 	/* A hook need not read its stdin: ignore EPIPE while writing it. */
 	void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-	(void) write_all(in[1], state_json, strlen(state_json));
+	(void) rune_write_all(in[1], state_json, strlen(state_json));
 	close(in[1]);
 	signal(SIGPIPE, old);
 
@@ -48,28 +48,30 @@ static int run_one(const struct rune_hook *h, const char *kind, size_t idx, cons
 		if (!rune_pidfd_wait(pfd, h->timeout * 1000)) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
-			return rune_error(err, ETIMEDOUT, "error running %s hook #%zu (%s): did not finish within %d s",
-			                  kind, idx, h->path, h->timeout);
+			return rune_error(err, ETIMEDOUT,
+			                  "error running hook #%zu (%s, %s): did not finish within %d s", idx, kind,
+			                  h->path, h->timeout);
 		}
 	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return rune_error(err, errno, "wait for %s hook %s", kind, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && access(h->path, X_OK) < 0)
-		return rune_error(err, errno, "error running %s hook #%zu: cannot execute %s", kind, idx, h->path);
+		return rune_error(err, errno, "error running hook #%zu (%s): cannot execute %s", idx, kind, h->path);
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		return rune_error(err, 0, "error running %s hook #%zu (%s): exit status %d", kind, idx, h->path,
+		return rune_error(err, 0, "error running hook #%zu (%s, %s): exit status %d", idx, kind, h->path,
 		                  WEXITSTATUS(status));
 	if (WIFSIGNALED(status))
-		return rune_error(err, 0, "error running %s hook #%zu (%s): killed by signal %d (%s)", kind, idx,
+		return rune_error(err, 0, "error running hook #%zu (%s, %s): killed by signal %d (%s)", idx, kind,
 		                  h->path, WTERMSIG(status), strsignal(WTERMSIG(status)));
 	return 0;
 }
 
-int hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json, rune_error_t *err)
+int librune_hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json,
+                      rune_error_t *err)
 {
 	for (size_t i = 0; i < hooks[kind].n; i++)
-		if (run_one(&hooks[kind].v[i], hook_kind_name(kind), i, state_json, err) < 0)
+		if (run_one(&hooks[kind].v[i], librune_hook_kind_name(kind), i, state_json, err) < 0)
 			return -1;
 	return 0;
 }

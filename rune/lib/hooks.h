@@ -7,6 +7,7 @@
 #include "error.h"
 
 /* Run every hook of one kind in order; the first failure stops and is returned. */
-int hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json, rune_error_t *err);
+int librune_hooks_run(const struct rune_hook_list *hooks, enum rune_hook_kind kind, const char *state_json,
+                      rune_error_t *err);
 
 #endif

@@ -40,7 +40,7 @@ static const struct sync_peer RUNE = { .name = "rune" };
 static int wait_for_go(struct init_args *a, struct init_state *s, rune_error_t *err)
 {
 	struct sync_msg go;
-	if (sync_expect(a->sync_fd, &RUNE, SYNC_GO, &go, err) < 0)
+	if (librune_sync_expect(a->sync_fd, &RUNE, SYNC_GO, &go, err) < 0)
 		return -1;
 	s->host_pid = go.value;
 	log_debug("init %d: ids mapped and cgroup joined, setting up the container", (int) s->host_pid);
@@ -107,7 +107,7 @@ static int prepare_rootfs(const struct init_args *a, rune_error_t *err)
 		                 .mount_fds = a->mount_fds,
 		                 .userns = c->ns[NS_USER].present };
 	log_debug("init %d: mounting the rootfs %s", (int) getpid(), a->rootfs);
-	return rootfs_prepare(&rc, err);
+	return librune_rootfs_prepare(&rc, err);
 }
 
 /* prestart and createRuntime run in rune (host namespaces); createContainer
@@ -116,21 +116,22 @@ static int prepare_rootfs(const struct init_args *a, rune_error_t *err)
 static int run_create_hooks(const struct init_args *a, const struct init_state *s, rune_error_t *err)
 {
 	struct sync_msg m;
-	if (sync_report(a->sync_fd, SYNC_RUNTIME_HOOKS, 0, NULL, -1, err) < 0
-	    || sync_expect(a->sync_fd, &RUNE, SYNC_HOOKS_DONE, &m, err) < 0)
+	if (librune_sync_report(a->sync_fd, SYNC_RUNTIME_HOOKS, 0, NULL, -1, err) < 0
+	    || librune_sync_expect(a->sync_fd, &RUNE, SYNC_HOOKS_DONE, &m, err) < 0)
 		return -1;
 	if (a->config->hooks[HOOK_CREATE_CONTAINER].n == 0)
 		return 0;
 	if (chdir(a->rootfs) < 0)
 		return rune_error(err, errno, "chdir %s for the createContainer hooks", a->rootfs);
-	cleanup_free char *state = container_hook_state(a->o->id, a->o->bundle, s->host_pid, "created", a->config);
-	return hooks_run(a->config->hooks, HOOK_CREATE_CONTAINER, state, err);
+	cleanup_free char *state =
+	    librune_container_hook_state(a->o->id, a->o->bundle, s->host_pid, "created", a->config);
+	return librune_hooks_run(a->config->hooks, HOOK_CREATE_CONTAINER, state, err);
 }
 
 /* The PAL comes from a host path, so it is loaded before the host goes away. */
 static int load_enclave_runtime(const struct init_args *a, rune_error_t *err)
 {
-	return a->config->enclave ? enclave_init_load(a->config->enclave, err) : 0;
+	return a->config->enclave ? librune_enclave_init_load(a->config->enclave, err) : 0;
 }
 
 static int new_session_and_console(const struct init_args *a, rune_error_t *err)
@@ -139,7 +140,7 @@ static int new_session_and_console(const struct init_args *a, rune_error_t *err)
 		return rune_error(err, errno, "setsid");
 	if (a->console_fd < 0)
 		return 0;
-	int r = console_setup(a->console_fd, &a->config->process, true, err);
+	int r = librune_console_setup(a->console_fd, &a->config->process, true, err);
 	close(a->console_fd);
 	return r;
 }
@@ -157,16 +158,16 @@ static int prepare_workload(const struct init_args *a, struct init_state *s, run
 {
 	const struct rune_enclave *e = a->config->enclave;
 	if (e == NULL)
-		return process_find_executable(&a->config->process, &s->exe, err);
+		return librune_process_find_executable(&a->config->process, &s->exe, err);
 	struct enclave_info info;
 	char text[128];
 	if (!s->cwd_entered)
 		return rune_error(err, EACCES, "process.cwd: root may not enter \"%s\", and pal_init runs as root",
 		                  a->config->process.cwd);
-	if (enclave_init_create(e, &info, err) < 0)
+	if (librune_enclave_init_create(e, &info, err) < 0)
 		return -1;
 	snprintf(text, sizeof(text), "%s %d", info.has_measurement ? info.measurement : "-", info.debug ? 1 : 0);
-	return sync_report(a->sync_fd, SYNC_ENCLAVE, info.pal_version, text, -1, err);
+	return librune_sync_report(a->sync_fd, SYNC_ENCLAVE, info.pal_version, text, -1, err);
 }
 
 /* An enclave init never execs: it stays the rune binary with the PAL's
@@ -182,7 +183,7 @@ static int report_ready(const struct init_args *a, rune_error_t *err)
 {
 	/* From READY on the init must outlive a `rune create` that exits. */
 	prctl(PR_SET_PDEATHSIG, 0);
-	int r = sync_report(a->sync_fd, SYNC_READY, 0, NULL, -1, err);
+	int r = librune_sync_report(a->sync_fd, SYNC_READY, 0, NULL, -1, err);
 	close(a->sync_fd);
 	return r;
 }
@@ -201,8 +202,9 @@ static int wait_for_start(const struct init_args *a, rune_error_t *err)
 
 static int run_start_hooks(const struct init_args *a, const struct init_state *s, rune_error_t *err)
 {
-	cleanup_free char *state = container_hook_state(a->o->id, a->o->bundle, s->host_pid, "running", a->config);
-	return hooks_run(a->config->hooks, HOOK_START_CONTAINER, state, err);
+	cleanup_free char *state =
+	    librune_container_hook_state(a->o->id, a->o->bundle, s->host_pid, "running", a->config);
+	return librune_hooks_run(a->config->hooks, HOOK_START_CONTAINER, state, err);
 }
 
 /* The workload: through the PAL for an enclave (never returns), else execve. */
@@ -210,14 +212,14 @@ static int start_workload(const struct init_args *a, const struct init_state *s,
 {
 	const struct rune_process *p = &a->config->process;
 	if (a->config->enclave)
-		enclave_init_run(a->config->enclave, p, a->exec_listen_fd, a->status_fd, a->o->preserve_fds);
-	if (lsm_apply_on_exec(p, err) < 0)
+		librune_enclave_init_run(a->config->enclave, p, a->exec_listen_fd, a->status_fd, a->o->preserve_fds);
+	if (librune_lsm_apply_on_exec(p, err) < 0)
 		return -1;
 	log_debug("init %d: exec %s", (int) s->host_pid, s->exe);
-	return process_exec(s->exe, p, a->o->preserve_fds, err);
+	return librune_process_exec(s->exe, p, a->o->preserve_fds, err);
 }
 
-void init_main(struct init_args *a)
+void librune_init_main(struct init_args *a)
 {
 	struct init_state s = { 0 };
 	const struct rune_config *c = a->config;
@@ -242,19 +244,20 @@ void init_main(struct init_args *a)
 		goto fail;
 	if (load_enclave_runtime(a, &err) < 0)
 		goto fail;
-	if (rootfs_pivot(a->rootfs, a->o->no_pivot, &err) < 0)
+	if (librune_rootfs_pivot(a->rootfs, a->o->no_pivot, &err) < 0)
 		goto fail;
 	if (new_session_and_console(a, &err) < 0)
 		goto fail;
 	if (set_personality(c, &err) < 0)
 		goto fail;
-	if (rootfs_finalize(c, &err) < 0)
+	if (librune_rootfs_finalize(c, &err) < 0)
 		goto fail;
-	if (process_enter_cwd(&c->process, true, &s.cwd_entered, &err) < 0)
+	if (librune_process_enter_cwd(&c->process, true, &s.cwd_entered, &err) < 0)
 		goto fail;
 	if (prepare_workload(a, &s, &err) < 0)
 		goto fail;
-	if (process_drop_privileges(&c->process, c->seccomp_filter, a->sync_fd, s.cwd_entered, a->o->preserve_fds, &err)
+	if (librune_process_drop_privileges(&c->process, c->seccomp_filter, a->sync_fd, s.cwd_entered,
+	                                    a->o->preserve_fds, &err)
 	    < 0)
 		goto fail;
 	if (hide_enclave_host(a, &err) < 0)
@@ -269,5 +272,5 @@ void init_main(struct init_args *a)
 		rune_log_fatal(err);
 	_exit(127);
 fail:
-	sync_fail(a->sync_fd, err);
+	librune_sync_fail(a->sync_fd, err);
 }

@@ -21,6 +21,6 @@ struct init_args {
 };
 
 /* The init's whole life; never returns. */
-void init_main(struct init_args *a) __attribute__((noreturn));
+void librune_init_main(struct init_args *a) __attribute__((noreturn));
 
 #endif

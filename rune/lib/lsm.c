@@ -8,27 +8,27 @@
 #include "cleanup.h"
 #include "util.h"
 
-bool lsm_apparmor_enabled(void)
+bool librune_lsm_apparmor_enabled(void)
 {
 	char c = 0;
 	cleanup_close int fd = open("/sys/module/apparmor/parameters/enabled", O_RDONLY | O_CLOEXEC);
 	return fd >= 0 && read(fd, &c, 1) == 1 && c == 'Y';
 }
 
-bool lsm_selinux_enabled(void)
+bool librune_lsm_selinux_enabled(void)
 {
 	return access("/sys/fs/selinux/enforce", F_OK) == 0;
 }
 
-int lsm_check(const struct rune_process *p, const char *mount_label, const char *where, rune_error_t *err)
+int librune_lsm_check(const struct rune_process *p, const char *mount_label, const char *where, rune_error_t *err)
 {
-	if (p->apparmor_profile && *p->apparmor_profile && !lsm_apparmor_enabled())
+	if (p->apparmor_profile && *p->apparmor_profile && !librune_lsm_apparmor_enabled())
 		return rune_error(err, ENOTSUP, "%s.apparmorProfile \"%s\": AppArmor is not enabled on this host",
 		                  where, p->apparmor_profile);
-	if (p->selinux_label && *p->selinux_label && !lsm_selinux_enabled())
+	if (p->selinux_label && *p->selinux_label && !librune_lsm_selinux_enabled())
 		return rune_error(err, ENOTSUP, "%s.selinuxLabel \"%s\": SELinux is not enabled on this host", where,
 		                  p->selinux_label);
-	if (mount_label && *mount_label && !lsm_selinux_enabled())
+	if (mount_label && *mount_label && !librune_lsm_selinux_enabled())
 		return rune_error(err, ENOTSUP, "linux.mountLabel \"%s\": SELinux is not enabled on this host",
 		                  mount_label);
 	return 0;
@@ -42,7 +42,7 @@ static int write_attr(const char *path, const char *value, const char *what, run
 	return 0;
 }
 
-int lsm_apply_on_exec(const struct rune_process *p, rune_error_t *err)
+int librune_lsm_apply_on_exec(const struct rune_process *p, rune_error_t *err)
 {
 	if (p->apparmor_profile && *p->apparmor_profile) {
 		cleanup_free char *v = xasprintf("exec %s", p->apparmor_profile);

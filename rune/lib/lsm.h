@@ -8,11 +8,11 @@
 #include "config.h"
 #include "error.h"
 
-bool lsm_apparmor_enabled(void);
-bool lsm_selinux_enabled(void);
+bool librune_lsm_apparmor_enabled(void);
+bool librune_lsm_selinux_enabled(void);
 /* Refuse a profile or label the host cannot honour (where names the fields). */
-int lsm_check(const struct rune_process *p, const char *mount_label, const char *where, rune_error_t *err);
+int librune_lsm_check(const struct rune_process *p, const char *mount_label, const char *where, rune_error_t *err);
 /* Arrange for the next execve to run under p's profile / label. */
-int lsm_apply_on_exec(const struct rune_process *p, rune_error_t *err);
+int librune_lsm_apply_on_exec(const struct rune_process *p, rune_error_t *err);
 
 #endif

@@ -22,7 +22,7 @@
 #include "config.h"
 #include "util.h"
 
-int idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err)
+int librune_idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err)
 {
 	cleanup_free char *buf = xstrdup("");
 	for (size_t i = 0; i < n; i++) {
@@ -73,7 +73,9 @@ static int userns_with(const struct rune_mount *m, const struct rune_config *c, 
 	if (pid < 0 || read(ready[0], &b, 1) != 1 || b != 'y')
 		r = rune_error(err, pid < 0 ? errno : EPERM, "mount %s: create a user namespace for the idmap",
 		               m->destination);
-	if (r == 0 && (idmap_write(pid, "uid_map", u, nu, err) < 0 || idmap_write(pid, "gid_map", g, ng, err) < 0))
+	if (r == 0
+	    && (librune_idmap_write(pid, "uid_map", u, nu, err) < 0
+	        || librune_idmap_write(pid, "gid_map", g, ng, err) < 0))
 		r = rune_error_wrap(err, "mount %s: idmap", m->destination);
 	if (r == 0) {
 		cleanup_free char *ns = xasprintf("/proc/%d/ns/user", (int) pid);
@@ -124,7 +126,7 @@ static int clone_source(const struct rune_mount *m, int *out, rune_error_t *err)
 	return 0;
 }
 
-int mount_sources_prepare(const struct rune_config *c, int **out, rune_error_t *err)
+int librune_mount_sources_prepare(const struct rune_config *c, int **out, rune_error_t *err)
 {
 	bool userns = config_ns_new(c, NS_USER);
 	*out = NULL;
@@ -139,7 +141,7 @@ int mount_sources_prepare(const struct rune_config *c, int **out, rune_error_t *
 		}
 		int r = m->idmap ? prepare_idmapped(m, c, &(*out)[i], err) : clone_source(m, &(*out)[i], err);
 		if (r < 0) {
-			mount_sources_close(*out, c->n_mounts);
+			librune_mount_sources_close(*out, c->n_mounts);
 			free(*out);
 			*out = NULL;
 			return rune_error_wrap(err, "mounts[%zu]", i);
@@ -148,7 +150,7 @@ int mount_sources_prepare(const struct rune_config *c, int **out, rune_error_t *
 	return 0;
 }
 
-void mount_sources_close(int *fds, size_t n)
+void librune_mount_sources_close(int *fds, size_t n)
 {
 	for (size_t i = 0; fds && i < n; i++)
 		if (fds[i] >= 0) {

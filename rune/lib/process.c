@@ -32,7 +32,7 @@ static bool is_executable_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-int process_find_executable(const struct rune_process *p, char **path, rune_error_t *err)
+int librune_process_find_executable(const struct rune_process *p, char **path, rune_error_t *err)
 {
 	const char *name = p->args[0];
 	if (name[0] == '\0')
@@ -46,7 +46,7 @@ int process_find_executable(const struct rune_process *p, char **path, rune_erro
 		*path = xstrdup(name);
 		return 0;
 	}
-	const char *env_path = env_lookup(p->env, "PATH");
+	const char *env_path = rune_env_lookup(p->env, "PATH");
 	cleanup_free char *dirs = xstrdup(env_path ? env_path : DEFAULT_PATH);
 	char *save = NULL;
 	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
@@ -59,7 +59,7 @@ int process_find_executable(const struct rune_process *p, char **path, rune_erro
 	return rune_error(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
-uint64_t process_bounding_set(void)
+uint64_t librune_process_bounding_set(void)
 {
 	uint64_t set = 0;
 	for (int c = 0; c <= 63; c++) {
@@ -82,7 +82,7 @@ static int first_cap(uint64_t mask)
 
 static int apply_caps_bounding(const struct rune_caps *caps, rune_error_t *err)
 {
-	uint64_t have = process_bounding_set();
+	uint64_t have = librune_process_bounding_set();
 	uint64_t wanted = caps->bounding | caps->permitted | caps->effective | caps->inheritable | caps->ambient;
 	uint64_t missing = wanted & ~have;
 	if (missing) {
@@ -182,7 +182,7 @@ static int apply_sched_io(const struct rune_process *p, rune_error_t *err)
 	return 0;
 }
 
-int process_enter_cwd(const struct rune_process *p, bool may_defer, bool *entered, rune_error_t *err)
+int librune_process_enter_cwd(const struct rune_process *p, bool may_defer, bool *entered, rune_error_t *err)
 {
 	/* CVE-2024-21626: a cwd like /proc/self/fd/N could name a host directory
 	 * through an fd still open here. process.cwd is resolved inside the root
@@ -207,7 +207,7 @@ int process_enter_cwd(const struct rune_process *p, bool may_defer, bool *entere
 	return rune_error(err, errno, "process.cwd: chdir to \"%s\"", p->cwd);
 }
 
-int process_apply(const struct rune_process *p, bool cwd_entered, rune_error_t *err)
+int librune_process_apply(const struct rune_process *p, bool cwd_entered, rune_error_t *err)
 {
 	if (apply_sched_io(p, err) < 0 || apply_rlimits(p, err) < 0)
 		return -1;
@@ -230,21 +230,21 @@ int process_apply(const struct rune_process *p, bool cwd_entered, rune_error_t *
 		return -1;
 	/* Root was refused the cwd: the second and last try, as the user. */
 	bool entered;
-	if (!cwd_entered && process_enter_cwd(p, false, &entered, err) < 0)
+	if (!cwd_entered && librune_process_enter_cwd(p, false, &entered, err) < 0)
 		return -1;
 	umask(p->has_umask ? p->umask : 0022);
 	return 0;
 }
 
-int process_apply_nnp(const struct rune_process *p, rune_error_t *err)
+int librune_process_apply_nnp(const struct rune_process *p, rune_error_t *err)
 {
 	if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return rune_error(err, errno, "prctl(PR_SET_NO_NEW_PRIVS)");
 	return 0;
 }
 
-int process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd, bool cwd_entered,
-                            int preserve_fds, rune_error_t *err)
+int librune_process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd,
+                                    bool cwd_entered, int preserve_fds, rune_error_t *err)
 {
 	/* runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
 	 * so it goes in before the capabilities are dropped; with it, as late as
@@ -252,17 +252,17 @@ int process_drop_privileges(const struct rune_process *p, const struct rune_secc
 	bool filter_first = sc && !p->no_new_privileges;
 	/* Nothing of ours may reach the program (CVE-2024-21626), even when the
 	 * filter denies close_range or fcntl: settle it before any filter. */
-	process_prepare_fds(preserve_fds);
-	if (filter_first && seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
+	librune_process_prepare_fds(preserve_fds);
+	if (filter_first && librune_seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
 		return -1;
-	if (process_apply(p, cwd_entered, err) < 0 || process_apply_nnp(p, err) < 0)
+	if (librune_process_apply(p, cwd_entered, err) < 0 || librune_process_apply_nnp(p, err) < 0)
 		return -1;
-	if (sc && !filter_first && seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
+	if (sc && !filter_first && librune_seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
 		return -1;
 	return 0;
 }
 
-int console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err)
+int librune_console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err)
 {
 	cleanup_close int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	int unlock = 0, n;
@@ -289,7 +289,7 @@ int console_setup(int console_sock, const struct rune_process *p, bool bind_cons
 		if (mount(slave_path, "/dev/console", NULL, MS_BIND, NULL) < 0)
 			return rune_error(err, errno, "bind %s on /dev/console", slave_path);
 	}
-	if (console_send_master(console_sock, master, err) < 0)
+	if (librune_console_send_master(console_sock, master, err) < 0)
 		return -1;
 	for (int i = 0; i < 3; i++)
 		if (dup2(slave, i) < 0)
@@ -299,7 +299,7 @@ int console_setup(int console_sock, const struct rune_process *p, bool bind_cons
 	return 0;
 }
 
-void process_prepare_fds(int preserve_fds)
+void librune_process_prepare_fds(int preserve_fds)
 {
 	/* Everything from 3 + preserve_fds on must not cross into the container
 	 * (CVE-2024-21626): mark it close-on-exec rather than closing, so the fds
@@ -312,7 +312,7 @@ void process_prepare_fds(int preserve_fds)
 	}
 }
 
-int process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err)
+int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err)
 {
 	static char *const empty_env[] = { NULL };
 	sigset_t none;
@@ -322,7 +322,7 @@ int process_exec(const char *path, const struct rune_process *p, int preserve_fd
 			signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	process_prepare_fds(preserve_fds);
+	librune_process_prepare_fds(preserve_fds);
 	execve(path, p->args, p->env ? p->env : empty_env);
 	return rune_error(err, errno, "exec %s", path);
 }

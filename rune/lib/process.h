@@ -10,33 +10,33 @@
 #include "error.h"
 
 /* Resolve args[0] against the PATH in the process env, as execvp would. */
-int process_find_executable(const struct rune_process *p, char **path, rune_error_t *err);
+int librune_process_find_executable(const struct rune_process *p, char **path, rune_error_t *err);
 /* Enter process.cwd, resolved inside this process's root (never through a
  * magic link: CVE-2024-21626) and entered with fchdir on what was resolved.
- * With may_defer, a cwd root may not enter is left for process_apply to
+ * With may_defer, a cwd root may not enter is left for librune_process_apply to
  * enter as the user (*entered false). */
-int process_enter_cwd(const struct rune_process *p, bool may_defer, bool *entered, rune_error_t *err);
+int librune_process_enter_cwd(const struct rune_process *p, bool may_defer, bool *entered, rune_error_t *err);
 /* Apply rlimits, oomScoreAdj, groups, uid/gid, capabilities and umask; enter
  * the cwd as the user unless cwd_entered. */
-int process_apply(const struct rune_process *p, bool cwd_entered, rune_error_t *err);
+int librune_process_apply(const struct rune_process *p, bool cwd_entered, rune_error_t *err);
 /* Set no_new_privs when asked (last step before exec, as runc orders it). */
-int process_apply_nnp(const struct rune_process *p, rune_error_t *err);
+int librune_process_apply_nnp(const struct rune_process *p, rune_error_t *err);
 /* The security-critical tail shared by a container's init and `exec`: fds
  * from 3+preserve_fds marked close-on-exec, the seccomp filter (its listener
- * fd handed to rune over sync_fd), process_apply and no_new_privs, in runc's
+ * fd handed to rune over sync_fd), librune_process_apply and no_new_privs, in runc's
  * order. */
 struct rune_seccomp;
-int process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd, bool cwd_entered,
-                            int preserve_fds, rune_error_t *err);
+int librune_process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd,
+                                    bool cwd_entered, int preserve_fds, rune_error_t *err);
 /* Open a pty in the container's devpts, send the master to console_sock,
  * make the slave our controlling terminal and stdio; bind it on /dev/console
  * when bind_console is set. */
-int console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err);
+int librune_console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err);
 /* Mark fds from 3+preserve_fds on close-on-exec; clear it on the preserved ones. */
-void process_prepare_fds(int preserve_fds);
+void librune_process_prepare_fds(int preserve_fds);
 /* Reset signals, close fds from 3+preserve_fds on, execve. Returns only on failure. */
-int process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err);
+int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err);
 /* The bounding set of this process as a bitmask. */
-uint64_t process_bounding_set(void);
+uint64_t librune_process_bounding_set(void);
 
 #endif

@@ -9,13 +9,13 @@
 #include "log.h"
 #include "util.h"
 
-const char *const blkio_throttle_names[THROTTLES] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
-	                                              "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
+const char *const librune_blkio_throttle_names[THROTTLES] = { "throttleReadBpsDevice", "throttleWriteBpsDevice",
+	                                                      "throttleReadIOPSDevice", "throttleWriteIOPSDevice" };
 
 /* obj.key as an integer: null is absent; beyond int64 is "unlimited". */
 static int read_int(yajl_val obj, const char *key, const char *where, struct res_int *out, rune_error_t *err)
 {
-	yajl_val v = json_get(obj, key);
+	yajl_val v = rune_json_get(obj, key);
 	out->set = false;
 	if (v == NULL || YAJL_IS_NULL(v))
 		return 0;
@@ -45,7 +45,7 @@ static int read_required(yajl_val obj, const char *key, const char *where, int64
 
 static int parse_memory(yajl_val m, const char *where, struct rune_resources *r, rune_error_t *err)
 {
-	if (json_expect_object(m, where, err) < 0)
+	if (rune_json_expect_object(m, where, err) < 0)
 		return -1;
 	cleanup_free char *wo = xasprintf("%s.disableOOMKiller", where), *wc = xasprintf("%s.checkBeforeUpdate", where);
 	if (read_int(m, "limit", where, &r->memory.limit, err) < 0
@@ -54,8 +54,8 @@ static int parse_memory(yajl_val m, const char *where, struct rune_resources *r,
 	    || read_int(m, "kernel", where, &r->memory.kernel, err) < 0
 	    || read_int(m, "kernelTCP", where, &r->memory.kernel_tcp, err) < 0
 	    || read_int(m, "swappiness", where, &r->memory.swappiness, err) < 0
-	    || json_read_bool(json_get(m, "disableOOMKiller"), wo, &r->memory.disable_oom_killer, err) < 0
-	    || json_read_bool(json_get(m, "checkBeforeUpdate"), wc, &r->memory.check_before_update, err) < 0)
+	    || rune_json_read_bool(rune_json_get(m, "disableOOMKiller"), wo, &r->memory.disable_oom_killer, err) < 0
+	    || rune_json_read_bool(rune_json_get(m, "checkBeforeUpdate"), wc, &r->memory.check_before_update, err) < 0)
 		return -1;
 	const struct res_int *s = &r->memory.swappiness;
 	if (s->set && (s->v < 0 || s->v > 100))
@@ -67,15 +67,15 @@ static int parse_memory(yajl_val m, const char *where, struct rune_resources *r,
 static int parse_cpu(yajl_val c, const char *where, struct rune_resources *r, rune_error_t *err)
 {
 	cleanup_free char *wc = xasprintf("%s.cpus", where), *wm = xasprintf("%s.mems", where);
-	if (json_expect_object(c, where, err) < 0 || read_int(c, "shares", where, &r->cpu.shares, err) < 0
+	if (rune_json_expect_object(c, where, err) < 0 || read_int(c, "shares", where, &r->cpu.shares, err) < 0
 	    || read_int(c, "quota", where, &r->cpu.quota, err) < 0
 	    || read_int(c, "period", where, &r->cpu.period, err) < 0
 	    || read_int(c, "burst", where, &r->cpu.burst, err) < 0
 	    || read_int(c, "realtimeRuntime", where, &r->cpu.realtime_runtime, err) < 0
 	    || read_int(c, "realtimePeriod", where, &r->cpu.realtime_period, err) < 0
 	    || read_int(c, "idle", where, &r->cpu.idle, err) < 0
-	    || json_read_string(json_get(c, "cpus"), wc, &r->cpu.cpus, err) < 0
-	    || json_read_string(json_get(c, "mems"), wm, &r->cpu.mems, err) < 0)
+	    || rune_json_read_string(rune_json_get(c, "cpus"), wc, &r->cpu.cpus, err) < 0
+	    || rune_json_read_string(rune_json_get(c, "mems"), wm, &r->cpu.mems, err) < 0)
 		return -1;
 	return 0;
 }
@@ -86,14 +86,14 @@ static int parse_blkio_devices(yajl_val list, const char *where, const char *key
 {
 	if (list == NULL)
 		return 0;
-	if (json_expect_array(list, where, err) < 0)
+	if (rune_json_expect_array(list, where, err) < 0)
 		return -1;
 	*out = xcalloc(list->u.array.len + 1, sizeof(**out));
 	for (size_t i = 0; i < list->u.array.len; i++) {
 		yajl_val d = list->u.array.values[i];
 		cleanup_free char *w = xasprintf("%s[%zu]", where, i);
 		struct rune_blkio_device *b = &(*out)[(*n)++];
-		if (json_expect_object(d, w, err) < 0 || read_required(d, "major", w, &b->major, err) < 0
+		if (rune_json_expect_object(d, w, err) < 0 || read_required(d, "major", w, &b->major, err) < 0
 		    || read_required(d, "minor", w, &b->minor, err) < 0 || read_required(d, key, w, &b->value, err) < 0)
 			return -1;
 	}
@@ -102,18 +102,18 @@ static int parse_blkio_devices(yajl_val list, const char *where, const char *key
 
 static int parse_blkio(yajl_val b, const char *where, struct rune_resources *r, rune_error_t *err)
 {
-	if (json_expect_object(b, where, err) < 0 || read_int(b, "weight", where, &r->blkio.weight, err) < 0
+	if (rune_json_expect_object(b, where, err) < 0 || read_int(b, "weight", where, &r->blkio.weight, err) < 0
 	    || read_int(b, "leafWeight", where, &r->blkio.leaf_weight, err) < 0)
 		return -1;
 	cleanup_free char *ww = xasprintf("%s.weightDevice", where);
-	if (parse_blkio_devices(json_get(b, "weightDevice"), ww, "weight", &r->blkio.weight_device,
+	if (parse_blkio_devices(rune_json_get(b, "weightDevice"), ww, "weight", &r->blkio.weight_device,
 	                        &r->blkio.n_weight_device, err)
 	    < 0)
 		return -1;
 	for (int t = 0; t < THROTTLES; t++) {
-		cleanup_free char *w = xasprintf("%s.%s", where, blkio_throttle_names[t]);
-		if (parse_blkio_devices(json_get(b, blkio_throttle_names[t]), w, "rate", &r->blkio.throttle[t],
-		                        &r->blkio.n_throttle[t], err)
+		cleanup_free char *w = xasprintf("%s.%s", where, librune_blkio_throttle_names[t]);
+		if (parse_blkio_devices(rune_json_get(b, librune_blkio_throttle_names[t]), w, "rate",
+		                        &r->blkio.throttle[t], &r->blkio.n_throttle[t], err)
 		    < 0)
 			return -1;
 	}
@@ -125,15 +125,15 @@ static int parse_hugepages(yajl_val l, const char *where, struct rune_resources 
 {
 	if (l == NULL)
 		return 0;
-	if (json_expect_array(l, where, err) < 0)
+	if (rune_json_expect_array(l, where, err) < 0)
 		return -1;
 	r->hugepages = xcalloc(l->u.array.len + 1, sizeof(*r->hugepages));
 	for (size_t i = 0; i < l->u.array.len; i++) {
 		yajl_val e = l->u.array.values[i];
 		struct rune_hugepage_limit *h = &r->hugepages[r->n_hugepages++];
 		cleanup_free char *w = xasprintf("%s[%zu]", where, i), *wp = xasprintf("%s[%zu].pageSize", where, i);
-		if (json_expect_object(e, w, err) < 0
-		    || json_read_string(json_get(e, "pageSize"), wp, &h->page_size, err) < 0
+		if (rune_json_expect_object(e, w, err) < 0
+		    || rune_json_read_string(rune_json_get(e, "pageSize"), wp, &h->page_size, err) < 0
 		    || read_required(e, "limit", w, &h->limit, err) < 0)
 			return -1;
 		if (h->page_size == NULL || strspn(h->page_size, "0123456789") == 0
@@ -146,20 +146,21 @@ static int parse_hugepages(yajl_val l, const char *where, struct rune_resources 
 
 static int parse_network(yajl_val n, const char *where, struct rune_resources *r, rune_error_t *err)
 {
-	if (json_expect_object(n, where, err) < 0 || read_int(n, "classID", where, &r->network.class_id, err) < 0)
+	if (rune_json_expect_object(n, where, err) < 0 || read_int(n, "classID", where, &r->network.class_id, err) < 0)
 		return -1;
-	yajl_val prios = json_get(n, "priorities");
+	yajl_val prios = rune_json_get(n, "priorities");
 	cleanup_free char *wp = xasprintf("%s.priorities", where);
 	if (prios == NULL)
 		return 0;
-	if (json_expect_array(prios, wp, err) < 0)
+	if (rune_json_expect_array(prios, wp, err) < 0)
 		return -1;
 	r->network.priorities = xcalloc(prios->u.array.len + 1, sizeof(*r->network.priorities));
 	for (size_t i = 0; i < prios->u.array.len; i++) {
 		yajl_val p = prios->u.array.values[i];
 		struct rune_net_priority *np = &r->network.priorities[r->network.n_priorities++];
 		cleanup_free char *w = xasprintf("%s[%zu]", wp, i), *wn = xasprintf("%s[%zu].name", wp, i);
-		if (json_expect_object(p, w, err) < 0 || json_read_string(json_get(p, "name"), wn, &np->name, err) < 0
+		if (rune_json_expect_object(p, w, err) < 0
+		    || rune_json_read_string(rune_json_get(p, "name"), wn, &np->name, err) < 0
 		    || read_required(p, "priority", w, &np->priority, err) < 0)
 			return -1;
 		if (np->name == NULL || np->name[0] == '\0')
@@ -172,14 +173,14 @@ static int parse_rdma(yajl_val o, const char *where, struct rune_resources *r, r
 {
 	if (o == NULL)
 		return 0;
-	if (json_expect_object(o, where, err) < 0)
+	if (rune_json_expect_object(o, where, err) < 0)
 		return -1;
 	r->rdma = xcalloc(o->u.object.len + 1, sizeof(*r->rdma));
 	for (size_t i = 0; i < o->u.object.len; i++) {
 		struct rune_rdma_limit *l = &r->rdma[r->n_rdma++];
 		cleanup_free char *w = xasprintf("%s[\"%s\"]", where, o->u.object.keys[i]);
 		l->device = xstrdup(o->u.object.keys[i]);
-		if (json_expect_object(o->u.object.values[i], w, err) < 0
+		if (rune_json_expect_object(o->u.object.values[i], w, err) < 0
 		    || read_int(o->u.object.values[i], "hcaHandles", w, &l->hca_handles, err) < 0
 		    || read_int(o->u.object.values[i], "hcaObjects", w, &l->hca_objects, err) < 0)
 			return -1;
@@ -191,7 +192,7 @@ static int parse_unified(yajl_val u, const char *where, struct rune_resources *r
 {
 	if (u == NULL)
 		return 0;
-	if (json_expect_object(u, where, err) < 0)
+	if (rune_json_expect_object(u, where, err) < 0)
 		return -1;
 	size_t n = u->u.object.len;
 	r->unified_keys = xcalloc(n + 1, sizeof(char *));
@@ -215,12 +216,13 @@ static int parse_device_rule(yajl_val v, const char *w, struct rune_device_rule 
 	cleanup_free char *wa = xasprintf("%s.allow", w), *wt = xasprintf("%s.type", w);
 	cleanup_free char *wacc = xasprintf("%s.access", w);
 	struct res_int maj, min;
-	if (json_expect_object(v, w, err) < 0 || json_read_bool(json_get(v, "allow"), wa, &d->allow, err) < 0
-	    || json_read_string(json_get(v, "type"), wt, &type, err) < 0 || read_int(v, "major", w, &maj, err) < 0
-	    || read_int(v, "minor", w, &min, err) < 0
-	    || json_read_string(json_get(v, "access"), wacc, &access, err) < 0)
+	if (rune_json_expect_object(v, w, err) < 0
+	    || rune_json_read_bool(rune_json_get(v, "allow"), wa, &d->allow, err) < 0
+	    || rune_json_read_string(rune_json_get(v, "type"), wt, &type, err) < 0
+	    || read_int(v, "major", w, &maj, err) < 0 || read_int(v, "minor", w, &min, err) < 0
+	    || rune_json_read_string(rune_json_get(v, "access"), wacc, &access, err) < 0)
 		return -1;
-	if (json_get(v, "allow") == NULL)
+	if (rune_json_get(v, "allow") == NULL)
 		return rune_error(err, EINVAL, "%s: missing", wa);
 	d->type = type && *type ? type[0] : 'a';
 	if ((d->type != 'a' && d->type != 'c' && d->type != 'b') || (type && strlen(type) > 1))
@@ -252,7 +254,7 @@ static int parse_devices(yajl_val l, const char *where, struct rune_resources *r
 {
 	if (l == NULL)
 		return 0;
-	if (json_expect_array(l, where, err) < 0)
+	if (rune_json_expect_array(l, where, err) < 0)
 		return -1;
 	r->has_devices = true;
 	r->devices = xcalloc(l->u.array.len + 1, sizeof(*r->devices));
@@ -266,7 +268,7 @@ static int parse_devices(yajl_val l, const char *where, struct rune_resources *r
 
 #define SUB(field) (free(w), w = xasprintf("%s.%s", where, field))
 
-int resources_parse(yajl_val v, const char *where, struct rune_resources **out, rune_error_t *err)
+int librune_resources_parse(yajl_val v, const char *where, struct rune_resources **out, rune_error_t *err)
 {
 	struct rune_resources *r;
 	cleanup_free char *w = NULL;
@@ -274,27 +276,27 @@ int resources_parse(yajl_val v, const char *where, struct rune_resources **out, 
 	*out = NULL;
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, where, err) < 0)
+	if (rune_json_expect_object(v, where, err) < 0)
 		return -1;
 	r = xcalloc(1, sizeof(*r));
-	if (parse_memory(json_get(v, "memory"), SUB("memory"), r, err) < 0
-	    || parse_cpu(json_get(v, "cpu"), SUB("cpu"), r, err) < 0
-	    || json_expect_object(json_get(v, "pids"), SUB("pids"), err) < 0
-	    || read_int(json_get(v, "pids"), "limit", w, &r->pids_limit, err) < 0
-	    || parse_blkio(json_get(v, "blockIO"), SUB("blockIO"), r, err) < 0
-	    || parse_hugepages(json_get(v, "hugepageLimits"), SUB("hugepageLimits"), r, err) < 0
-	    || parse_network(json_get(v, "network"), SUB("network"), r, err) < 0
-	    || parse_rdma(json_get(v, "rdma"), SUB("rdma"), r, err) < 0
-	    || parse_unified(json_get(v, "unified"), SUB("unified"), r, err) < 0
-	    || parse_devices(json_get(v, "devices"), SUB("devices"), r, err) < 0) {
-		resources_free(r);
+	if (parse_memory(rune_json_get(v, "memory"), SUB("memory"), r, err) < 0
+	    || parse_cpu(rune_json_get(v, "cpu"), SUB("cpu"), r, err) < 0
+	    || rune_json_expect_object(rune_json_get(v, "pids"), SUB("pids"), err) < 0
+	    || read_int(rune_json_get(v, "pids"), "limit", w, &r->pids_limit, err) < 0
+	    || parse_blkio(rune_json_get(v, "blockIO"), SUB("blockIO"), r, err) < 0
+	    || parse_hugepages(rune_json_get(v, "hugepageLimits"), SUB("hugepageLimits"), r, err) < 0
+	    || parse_network(rune_json_get(v, "network"), SUB("network"), r, err) < 0
+	    || parse_rdma(rune_json_get(v, "rdma"), SUB("rdma"), r, err) < 0
+	    || parse_unified(rune_json_get(v, "unified"), SUB("unified"), r, err) < 0
+	    || parse_devices(rune_json_get(v, "devices"), SUB("devices"), r, err) < 0) {
+		librune_resources_free(r);
 		return -1;
 	}
 	*out = r;
 	return 0;
 }
 
-void resources_free(struct rune_resources *r)
+void librune_resources_free(struct rune_resources *r)
 {
 	if (r == NULL)
 		return;

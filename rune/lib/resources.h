@@ -77,9 +77,9 @@ struct rune_resources {
 };
 
 /* Parse v (NULL: *out stays NULL); where names it in errors ("linux.resources"). */
-int resources_parse(yajl_val v, const char *where, struct rune_resources **out, rune_error_t *err);
-void resources_free(struct rune_resources *r);
+int librune_resources_parse(yajl_val v, const char *where, struct rune_resources **out, rune_error_t *err);
+void librune_resources_free(struct rune_resources *r);
 /* Names of the blockIO throttle lists, in enum blkio_throttle order. */
-extern const char *const blkio_throttle_names[THROTTLES];
+extern const char *const librune_blkio_throttle_names[THROTTLES];
 
 #endif

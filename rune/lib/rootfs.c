@@ -91,7 +91,7 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool as
 	return 0;
 }
 
-int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *out, rune_error_t *err)
+int librune_open_in_root(int rootfd, const char *path, bool create, bool as_file, int *out, rune_error_t *err)
 {
 	return open_in_root_depth(rootfd, path, create, as_file, out, 0, err);
 }
@@ -143,7 +143,7 @@ static int remount_bind_at(int rootfd, const char *dest, unsigned long flags, ru
 {
 	cleanup_close int fd = -1;
 	char buf[64];
-	if (open_in_root(rootfd, dest, false, false, &fd, err) < 0)
+	if (librune_open_in_root(rootfd, dest, false, false, &fd, err) < 0)
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
 	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(target), NULL) < 0)
@@ -162,7 +162,7 @@ static int mount_bind(const struct rune_mount *m, int source_fd, int rootfd, run
 
 	if ((source_fd >= 0 ? fstat(source_fd, &st) : stat(src, &st)) < 0)
 		return rune_error(err, errno, "mount source %s for %s", src, m->destination);
-	if (open_in_root(rootfd, m->destination, true, !S_ISDIR(st.st_mode), &fd, err) < 0)
+	if (librune_open_in_root(rootfd, m->destination, true, !S_ISDIR(st.st_mode), &fd, err) < 0)
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
 	if (source_fd >= 0) {
@@ -177,7 +177,7 @@ static int mount_bind(const struct rune_mount *m, int source_fd, int rootfd, run
 	/* Propagation and attributes apply to the new mount: reopen it too. */
 	close(fd);
 	fd = -1;
-	if (open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
+	if (librune_open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
 		return -1;
 	return set_propagation_and_attrs(m, fdpath(fd, buf, sizeof(buf)), fd, err);
 }
@@ -190,11 +190,11 @@ static int mount_cgroup(const struct rune_mount *m, int rootfd, const struct run
 {
 	struct rune_cgroup *adopted = NULL;
 	/* Placed by systemd after we were spawned: find out where from ourselves. */
-	if (given == NULL && cgroup_adopt(0, &adopted, err) < 0)
+	if (given == NULL && librune_cgroup_adopt(0, &adopted, err) < 0)
 		return -1;
 	const struct rune_cgroup *cg = given ? given : adopted;
 	int r = mount_cgroup_in(m, rootfd, cg, err);
-	cgroup_free(adopted);
+	librune_cgroup_free(adopted);
 	return r;
 }
 
@@ -204,9 +204,9 @@ static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct 
 	cleanup_close int fd = -1;
 	unsigned long flags = m->flags & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY | MS_RELATIME);
 
-	if (open_in_root(rootfd, m->destination, true, false, &fd, err) < 0)
+	if (librune_open_in_root(rootfd, m->destination, true, false, &fd, err) < 0)
 		return -1;
-	if (cgroup_host_mode() == CGROUP_V2) {
+	if (librune_cgroup_host_mode() == CGROUP_V2) {
 		if (cg == NULL || cg->n == 0)
 			return 0;
 		if (mount(cg->h[0].dir, fdpath(fd, buf, 64), NULL, MS_BIND, NULL) < 0)
@@ -222,7 +222,7 @@ static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct 
 		cleanup_free char *dest = xasprintf("%s/%s", m->destination, name);
 		cleanup_close int sfd = -1;
 		char sbuf[64];
-		if (open_in_root(rootfd, dest, true, false, &sfd, err) < 0)
+		if (librune_open_in_root(rootfd, dest, true, false, &sfd, err) < 0)
 			return -1;
 		if (mount(cg->h[i].dir, fdpath(sfd, sbuf, sizeof(sbuf)), NULL, MS_BIND, NULL) < 0)
 			return rune_error(err, errno, "bind cgroup %s on %s", cg->h[i].dir, dest);
@@ -233,7 +233,7 @@ static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct 
 			cleanup_free char *names = xstrdup(name);
 			cleanup_close int dfd = -1;
 			char *save = NULL;
-			if (open_in_root(rootfd, m->destination, false, false, &dfd, err) < 0)
+			if (librune_open_in_root(rootfd, m->destination, false, false, &dfd, err) < 0)
 				return -1;
 			cleanup_close int ddir = openat(dfd, ".", O_DIRECTORY | O_CLOEXEC);
 			for (char *t = strtok_r(names, ",", &save); t && ddir >= 0; t = strtok_r(NULL, ",", &save))
@@ -242,7 +242,7 @@ static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct 
 		}
 	}
 	if (flags & MS_RDONLY) {
-		if (open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
+		if (librune_open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
 			return -1;
 		if (mount(NULL, fdpath(fd, buf, 64), NULL, MS_REMOUNT | flags, "mode=755") < 0)
 			return rune_error(err, errno, "remount %s read-only", m->destination);
@@ -295,7 +295,7 @@ static int mount_one(const struct rootfs_ctx *ctx, size_t i, int rootfd, rune_er
 	if ((strcmp(m->type, "proc") == 0 || strcmp(m->type, "sysfs") == 0)
 	    && check_kernel_fs_target(m, rootfd, err) < 0)
 		return -1;
-	if (open_in_root(rootfd, m->destination, true, false, &fd, err) < 0)
+	if (librune_open_in_root(rootfd, m->destination, true, false, &fd, err) < 0)
 		return -1;
 	const char *target = fdpath(fd, buf, sizeof(buf));
 	unsigned long flags = m->flags & ~MS_REMOUNT;
@@ -314,7 +314,7 @@ static int mount_one(const struct rootfs_ctx *ctx, size_t i, int rootfd, rune_er
 	}
 	close(fd);
 	fd = -1;
-	if (open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
+	if (librune_open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
 		return -1;
 	return set_propagation_and_attrs(m, fdpath(fd, buf, sizeof(buf)), fd, err);
 }
@@ -334,12 +334,12 @@ static int create_device(const struct rune_device *d, int rootfd, bool bind, run
 	char *slash = strrchr(parent, '/');
 	cleanup_close int pfd = -1;
 	*slash = '\0';
-	if (open_in_root(rootfd, parent[0] ? parent : "/", true, false, &pfd, err) < 0)
+	if (librune_open_in_root(rootfd, parent[0] ? parent : "/", true, false, &pfd, err) < 0)
 		return -1;
 	if (bind) {
 		cleanup_close int fd = -1;
 		char buf[64];
-		if (open_in_root(rootfd, d->path, true, true, &fd, err) < 0)
+		if (librune_open_in_root(rootfd, d->path, true, true, &fd, err) < 0)
 			return -1;
 		if (mount(d->path, fdpath(fd, buf, sizeof(buf)), NULL, MS_BIND, NULL) < 0)
 			return rune_error(err, errno, "bind device %s", d->path);
@@ -373,7 +373,7 @@ static int populate_dev(const struct rootfs_ctx *ctx, int rootfd, rune_error_t *
 	for (size_t i = 0; i < ctx->config->n_devices; i++)
 		if (create_device(&ctx->config->devices[i], rootfd, ctx->userns, err) < 0)
 			return -1;
-	if (open_in_root(rootfd, "/dev", true, false, &devpath, err) < 0)
+	if (librune_open_in_root(rootfd, "/dev", true, false, &devpath, err) < 0)
 		return -1;
 	cleanup_close int dev = openat(devpath, ".", O_DIRECTORY | O_CLOEXEC);
 	if (dev < 0)
@@ -419,7 +419,7 @@ static int make_parent_mount_private(const char *rootfs, rune_error_t *err)
 	return 0;
 }
 
-int rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err)
+int librune_rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err)
 {
 	const struct rune_config *c = ctx->config;
 	unsigned long prop = c->rootfs_propagation ? c->rootfs_propagation : MS_SLAVE | MS_REC;
@@ -450,7 +450,7 @@ static int collect_host_kernel_fs(const struct rune_mount_entry *e, void *data)
 	struct kernel_fs_list *l = data;
 	if (strcmp(e->root, "/") == 0 && (strcmp(e->fstype, "proc") == 0 || strcmp(e->fstype, "sysfs") == 0)
 	    && !rune_path_within(e->mountpoint, l->rootfs))
-		strv_append(&l->mountpoints, e->mountpoint);
+		rune_strv_append(&l->mountpoints, e->mountpoint);
 	return 0;
 }
 
@@ -478,7 +478,7 @@ static int hide_host_kernel_fs(const char *rootfs, rune_error_t *err)
 	return r;
 }
 
-int rootfs_pivot(const char *rootfs, bool no_pivot, rune_error_t *err)
+int librune_rootfs_pivot(const char *rootfs, bool no_pivot, rune_error_t *err)
 {
 	if (no_pivot) {
 		if (hide_host_kernel_fs(rootfs, err) < 0)
@@ -559,7 +559,7 @@ static int remount_read_only(const struct rune_mount *m, rune_error_t *err)
 	return 0;
 }
 
-int rootfs_finalize(const struct rune_config *c, rune_error_t *err)
+int librune_rootfs_finalize(const struct rune_config *c, rune_error_t *err)
 {
 	/* linux.rootfsPropagation on the root we now have, not on the host's. */
 	unsigned long prop = c->rootfs_propagation;

@@ -20,13 +20,13 @@ struct rootfs_ctx {
 
 /* Make the rootfs a mount point, then mount everything config.json asks for
  * and populate /dev; all before pivot_root, with host paths still visible. */
-int rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err);
+int librune_rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err);
 /* Enter the rootfs: pivot_root, or MS_MOVE + chroot with no_pivot. */
-int rootfs_pivot(const char *rootfs, bool no_pivot, rune_error_t *err);
+int librune_rootfs_pivot(const char *rootfs, bool no_pivot, rune_error_t *err);
 /* After pivot: masked paths, read-only paths, sysctls, read-only root. */
-int rootfs_finalize(const struct rune_config *c, rune_error_t *err);
+int librune_rootfs_finalize(const struct rune_config *c, rune_error_t *err);
 /* Open `path` inside the tree at rootfd, never resolving outside it; with
  * create, make missing directories (and the last as a file when as_file). */
-int open_in_root(int rootfd, const char *path, bool create, bool as_file, int *out, rune_error_t *err);
+int librune_open_in_root(int rootfd, const char *path, bool create, bool as_file, int *out, rune_error_t *err);
 
 #endif

@@ -13,7 +13,7 @@
 
 extern char **environ;
 
-int sealed_exe_ensure(char **argv, rune_error_t *err)
+int librune_sealed_exe_ensure(char **argv, rune_error_t *err)
 {
 	struct stat st;
 	cleanup_close int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);

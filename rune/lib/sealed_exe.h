@@ -8,6 +8,6 @@
 #include "error.h"
 
 /* Unless already running from a sealed copy, re-exec argv from one (returns only on failure). */
-int sealed_exe_ensure(char **argv, rune_error_t *err);
+int librune_sealed_exe_ensure(char **argv, rune_error_t *err);
 
 #endif

@@ -1,10 +1,14 @@
 #include "seccomp_filter.h"
 
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "json.h"
@@ -35,15 +39,16 @@ struct rune_seccomp {
 	char *listener_path, *listener_metadata;
 };
 
-const char *const seccomp_action_names[] = {
+const char *const librune_seccomp_action_names[] = {
 	"SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",   "SCMP_ACT_ERRNO",
 	"SCMP_ACT_TRACE", "SCMP_ACT_ALLOW",        "SCMP_ACT_LOG",         "SCMP_ACT_NOTIFY", NULL
 };
-const char *const seccomp_operator_names[] = { "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
-	                                       "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL };
-const char *const seccomp_flag_names[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-	                                   "SECCOMP_FILTER_FLAG_SPEC_ALLOW", NULL };
-const char *const seccomp_arch_names[] = {
+const char *const librune_seccomp_operator_names[] = { "SCMP_CMP_NE",        "SCMP_CMP_LT", "SCMP_CMP_LE",
+	                                               "SCMP_CMP_EQ",        "SCMP_CMP_GE", "SCMP_CMP_GT",
+	                                               "SCMP_CMP_MASKED_EQ", NULL };
+const char *const librune_seccomp_flag_names[] = { "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+	                                           "SECCOMP_FILTER_FLAG_SPEC_ALLOW", NULL };
+const char *const librune_seccomp_arch_names[] = {
 	"SCMP_ARCH_X86",         "SCMP_ARCH_X86_64", "SCMP_ARCH_X32",       "SCMP_ARCH_ARM",     "SCMP_ARCH_AARCH64",
 	"SCMP_ARCH_MIPS",        "SCMP_ARCH_MIPS64", "SCMP_ARCH_MIPS64N32", "SCMP_ARCH_MIPSEL",  "SCMP_ARCH_MIPSEL64",
 	"SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",    "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE", "SCMP_ARCH_S390",
@@ -70,11 +75,11 @@ static int parse_action(const char *name, yajl_val errno_ret, int64_t default_er
                         bool *notify, rune_error_t *err)
 {
 	int64_t e = default_errno;
-	if (json_read_int64(errno_ret, where, &e, err) < 0)
+	if (rune_json_read_int64(errno_ret, where, &e, err) < 0)
 		return -1;
 	if (e < 0 || e > 4095)
 		return rune_error(err, EINVAL, "%s: errnoRet %lld is out of range", where, (long long) e);
-	switch (index_of(seccomp_action_names, name ? name : "")) {
+	switch (index_of(librune_seccomp_action_names, name ? name : "")) {
 	case 0:
 	case 2:
 		*out = SCMP_ACT_KILL_THREAD;
@@ -109,7 +114,7 @@ static int parse_action(const char *name, yajl_val errno_ret, int64_t default_er
 
 static int parse_args(yajl_val v, const char *where, struct sc_rule *r, rune_error_t *err)
 {
-	if (json_expect_array(v, where, err) < 0)
+	if (rune_json_expect_array(v, where, err) < 0)
 		return -1;
 	size_t n = v ? v->u.array.len : 0;
 	r->args = xcalloc(n + 1, sizeof(*r->args));
@@ -118,15 +123,15 @@ static int parse_args(yajl_val v, const char *where, struct sc_rule *r, rune_err
 		cleanup_free char *w = xasprintf("%s[%zu]", where, i);
 		cleanup_free char *op = NULL;
 		uint64_t index = 0;
-		if (json_expect_object(a, w, err) < 0
-		    || json_read_uint64(json_get(a, "index"), "index", &index, err) < 0
-		    || json_read_uint64(json_get(a, "value"), "value", &r->args[i].value, err) < 0
-		    || json_read_uint64(json_get(a, "valueTwo"), "valueTwo", &r->args[i].value_two, err) < 0
-		    || json_read_string(json_get(a, "op"), "op", &op, err) < 0)
+		if (rune_json_expect_object(a, w, err) < 0
+		    || rune_json_read_uint64(rune_json_get(a, "index"), "index", &index, err) < 0
+		    || rune_json_read_uint64(rune_json_get(a, "value"), "value", &r->args[i].value, err) < 0
+		    || rune_json_read_uint64(rune_json_get(a, "valueTwo"), "valueTwo", &r->args[i].value_two, err) < 0
+		    || rune_json_read_string(rune_json_get(a, "op"), "op", &op, err) < 0)
 			return rune_error_wrap(err, "%s", w);
 		if (index > 5)
 			return rune_error(err, EINVAL, "%s.index: %llu, want 0 to 5", w, (unsigned long long) index);
-		int k = index_of(seccomp_operator_names, op ? op : "");
+		int k = index_of(librune_seccomp_operator_names, op ? op : "");
 		if (k < 0)
 			return rune_error(err, EINVAL, "%s.op: unknown operator \"%s\"", w, op ? op : "");
 		static const enum scmp_compare ops[] = { SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE,       SCMP_CMP_EQ,
@@ -140,7 +145,7 @@ static int parse_args(yajl_val v, const char *where, struct sc_rule *r, rune_err
 
 static int parse_syscalls(yajl_val v, struct rune_seccomp *s, rune_error_t *err)
 {
-	if (json_expect_array(v, "linux.seccomp.syscalls", err) < 0)
+	if (rune_json_expect_array(v, "linux.seccomp.syscalls", err) < 0)
 		return -1;
 	size_t n = v ? v->u.array.len : 0;
 	s->rules = xcalloc(n + 1, sizeof(*s->rules));
@@ -150,15 +155,15 @@ static int parse_syscalls(yajl_val v, struct rune_seccomp *s, rune_error_t *err)
 		cleanup_free char *w = xasprintf("linux.seccomp.syscalls[%zu]", i);
 		cleanup_free char *action = NULL;
 		s->n_rules = i + 1;
-		if (json_expect_object(sc, w, err) < 0
-		    || json_read_strv(json_get(sc, "names"), "names", &r->names, NULL, err) < 0
-		    || json_read_string(json_get(sc, "action"), "action", &action, err) < 0)
+		if (rune_json_expect_object(sc, w, err) < 0
+		    || rune_json_read_strv(rune_json_get(sc, "names"), "names", &r->names, NULL, err) < 0
+		    || rune_json_read_string(rune_json_get(sc, "action"), "action", &action, err) < 0)
 			return rune_error_wrap(err, "%s", w);
 		if (r->names == NULL || r->names[0] == NULL)
 			return rune_error(err, EINVAL, "%s.names: empty", w);
 		cleanup_free char *wa = xasprintf("%s.action", w);
 		/* A rule's errno defaults to EPERM; defaultErrnoRet is the default action's. */
-		if (parse_action(action, json_get(sc, "errnoRet"), EPERM, wa, &r->action, &s->notify, err) < 0)
+		if (parse_action(action, rune_json_get(sc, "errnoRet"), EPERM, wa, &r->action, &s->notify, err) < 0)
 			return -1;
 		/* The container's own set-up writes to rune before the agent is
 		 * told of the filter: a notified write would never return. */
@@ -167,13 +172,13 @@ static int parse_syscalls(yajl_val v, struct rune_seccomp *s, rune_error_t *err)
 				return rune_error(err, EINVAL,
 				                  "%s: SCMP_ACT_NOTIFY cannot be used for the write syscall", wa);
 		cleanup_free char *wargs = xasprintf("%s.args", w);
-		if (parse_args(json_get(sc, "args"), wargs, r, err) < 0)
+		if (parse_args(rune_json_get(sc, "args"), wargs, r, err) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
+int librune_seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
 {
 	cleanup_free char *def = NULL;
 	cleanup_strv char **arches = NULL, **flags = NULL;
@@ -181,13 +186,13 @@ int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
 	*out = NULL;
 	if (v == NULL)
 		return 0;
-	if (json_expect_object(v, "linux.seccomp", err) < 0)
+	if (rune_json_expect_object(v, "linux.seccomp", err) < 0)
 		return -1;
 	struct rune_seccomp *s = xcalloc(1, sizeof(*s));
-	int r = json_read_string(json_get(v, "defaultAction"), "linux.seccomp.defaultAction", &def, err);
+	int r = rune_json_read_string(rune_json_get(v, "defaultAction"), "linux.seccomp.defaultAction", &def, err);
 	if (r == 0)
-		r = json_read_int64(json_get(v, "defaultErrnoRet"), "linux.seccomp.defaultErrnoRet", &default_errno,
-		                    err);
+		r = rune_json_read_int64(rune_json_get(v, "defaultErrnoRet"), "linux.seccomp.defaultErrnoRet",
+		                         &default_errno, err);
 	if (r == 0)
 		r = parse_action(def, NULL, default_errno, "linux.seccomp.defaultAction", &s->default_action,
 		                 &s->notify, err);
@@ -195,35 +200,37 @@ int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
 		r = rune_error(err, EINVAL,
 		               "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action");
 	if (r == 0)
-		r = json_read_strv(json_get(v, "architectures"), "linux.seccomp.architectures", &arches, &s->n_arches,
-		                   err);
+		r = rune_json_read_strv(rune_json_get(v, "architectures"), "linux.seccomp.architectures", &arches,
+		                        &s->n_arches, err);
 	s->arches = xcalloc(s->n_arches + 1, sizeof(uint32_t));
 	for (size_t i = 0; r == 0 && i < s->n_arches; i++) {
-		int k = index_of(seccomp_arch_names, arches[i]);
+		int k = index_of(librune_seccomp_arch_names, arches[i]);
 		if (k < 0)
 			r = rune_error(err, EINVAL, "linux.seccomp.architectures[%zu]: unknown \"%s\"", i, arches[i]);
 		else
 			s->arches[i] = arch_tokens[k];
 	}
 	if (r == 0)
-		r = json_read_strv(json_get(v, "flags"), "linux.seccomp.flags", &flags, NULL, err);
+		r = rune_json_read_strv(rune_json_get(v, "flags"), "linux.seccomp.flags", &flags, NULL, err);
 	for (size_t i = 0; r == 0 && flags && flags[i]; i++) {
-		int k = index_of(seccomp_flag_names, flags[i]);
+		int k = index_of(librune_seccomp_flag_names, flags[i]);
 		if (k < 0)
 			r = rune_error(err, ENOTSUP,
 			               "linux.seccomp.flags[%zu]: \"%s\" is not supported (known: %s, %s, %s)", i,
-			               flags[i], seccomp_flag_names[0], seccomp_flag_names[1], seccomp_flag_names[2]);
+			               flags[i], librune_seccomp_flag_names[0], librune_seccomp_flag_names[1],
+			               librune_seccomp_flag_names[2]);
 		s->flag_tsync |= k == 0;
 		s->flag_log |= k == 1;
 		s->flag_spec_allow |= k == 2;
 	}
 	if (r == 0)
-		r = parse_syscalls(json_get(v, "syscalls"), s, err);
+		r = parse_syscalls(rune_json_get(v, "syscalls"), s, err);
 	if (r == 0)
-		r = json_read_string(json_get(v, "listenerPath"), "linux.seccomp.listenerPath", &s->listener_path, err);
+		r = rune_json_read_string(rune_json_get(v, "listenerPath"), "linux.seccomp.listenerPath",
+		                          &s->listener_path, err);
 	if (r == 0)
-		r = json_read_string(json_get(v, "listenerMetadata"), "linux.seccomp.listenerMetadata",
-		                     &s->listener_metadata, err);
+		r = rune_json_read_string(rune_json_get(v, "listenerMetadata"), "linux.seccomp.listenerMetadata",
+		                          &s->listener_metadata, err);
 	if (r == 0 && s->notify && (s->listener_path == NULL || s->listener_path[0] != '/'))
 		r = rune_error(err, EINVAL,
 		               "linux.seccomp.listenerPath: SCMP_ACT_NOTIFY needs an absolute listenerPath");
@@ -231,14 +238,14 @@ int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err)
 		r = rune_error(err, EINVAL,
 		               "linux.seccomp.flags: SECCOMP_FILTER_FLAG_TSYNC cannot be used with SCMP_ACT_NOTIFY");
 	if (r < 0) {
-		seccomp_free(s);
+		librune_seccomp_free(s);
 		return -1;
 	}
 	*out = s;
 	return 0;
 }
 
-void seccomp_free(struct rune_seccomp *s)
+void librune_seccomp_free(struct rune_seccomp *s)
 {
 	if (s == NULL)
 		return;
@@ -253,12 +260,12 @@ void seccomp_free(struct rune_seccomp *s)
 	free(s);
 }
 
-const char *seccomp_listener_path(const struct rune_seccomp *s)
+const char *librune_seccomp_listener_path(const struct rune_seccomp *s)
 {
 	return s->listener_path;
 }
 
-const char *seccomp_listener_metadata(const struct rune_seccomp *s)
+const char *librune_seccomp_listener_metadata(const struct rune_seccomp *s)
 {
 	return s->listener_metadata;
 }
@@ -321,22 +328,211 @@ static int build(const struct rune_seccomp *s, scmp_filter_ctx ctx, rune_error_t
 	return 0;
 }
 
-int seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_error_t *err)
+/* -ENOSYS for syscalls newer than the profile knows.
+ *
+ * A profile lists the syscalls of the kernel it was written for; a newer one
+ * a program tries (clone3, faccessat2, ...) then gets the default action,
+ * typically EPERM, and the program takes that as a verdict instead of falling
+ * back to the older call, as it would on ENOSYS. So, as runc does, every
+ * syscall numbered above the largest one the profile names (per
+ * architecture) returns ENOSYS, by a short stub in front of libseccomp's
+ * program, unless the default action permits anyway or is ENOSYS already. */
+
+#define X32_SYSCALL_BIT   0x40000000u
+#define SECCOMP_DATA_NR   0 /* offsetof(struct seccomp_data, nr) */
+#define SECCOMP_DATA_ARCH 4 /* offsetof(struct seccomp_data, arch) */
+
+struct enosys_arch {
+	uint32_t audit_arch;           /* what the kernel reports */
+	int64_t last_native, last_x32; /* largest syscall the profile names; -1: none */
+};
+
+static bool wants_enosys_stub(const struct rune_seccomp *s)
 {
+	uint32_t d = s->default_action;
+	if (d == SCMP_ACT_ALLOW || d == SCMP_ACT_LOG)
+		return false;
+	return !((d & 0xffff0000u) == SCMP_ACT_ERRNO(0) && (d & 0xffffu) == ENOSYS);
+}
+
+/* The profile's architectures grouped as the kernel sees them (x32 shares
+ * x86_64's, told apart by a bit of the syscall number). */
+static size_t enosys_arches(const struct rune_seccomp *s, struct enosys_arch *out, size_t max)
+{
+	size_t n = 0;
+	for (size_t a = 0; a < s->n_arches; a++) {
+		bool x32 = s->arches[a] == SCMP_ARCH_X32;
+		uint32_t audit = x32 ? SCMP_ARCH_X86_64 : s->arches[a];
+		int64_t last = -1;
+		for (size_t i = 0; i < s->n_rules; i++)
+			for (char **nm = s->rules[i].names; *nm; nm++) {
+				int nr = seccomp_syscall_resolve_name_arch(s->arches[a], *nm);
+				if (nr >= 0 && nr > last)
+					last = nr;
+			}
+		if (last < 0)
+			continue;
+		size_t k;
+		for (k = 0; k < n && out[k].audit_arch != audit; k++)
+			;
+		if (k == n) {
+			if (n == max)
+				continue;
+			out[n++] = (struct enosys_arch){ audit, -1, -1 };
+		}
+		if (x32)
+			out[k].last_x32 = last;
+		else
+			out[k].last_native = last;
+	}
+	return n;
+}
+
+/* A tiny assembler: instructions with forward jumps to labels resolved later. */
+struct bpf_prog {
+	struct sock_filter insn[64];
+	int jt_label[64], jf_label[64], k_label[64]; /* -1: none */
+	size_t n;
+	int label_at[16];
+};
+
+static void emit(struct bpf_prog *p, uint16_t code, uint32_t k, int jt, int jf, int k_label)
+{
+	p->insn[p->n] = (struct sock_filter){ code, 0, 0, k };
+	p->jt_label[p->n] = jt;
+	p->jf_label[p->n] = jf;
+	p->k_label[p->n] = k_label;
+	p->n++;
+}
+
+enum { L_FILTER, L_ENOSYS, L_ARCH0 };
+
+/* The check of one architecture: syscall numbers above the profile's go to L_ENOSYS. */
+static void emit_arch_check(struct bpf_prog *p, const struct enosys_arch *a)
+{
+	emit(p, BPF_LD | BPF_W | BPF_ABS, SECCOMP_DATA_NR, -1, -1, -1);
+	if (a->audit_arch == SCMP_ARCH_X86_64) {
+		int x32 = L_ARCH0 + 8; /* a label of its own, after every arch's */
+		emit(p, BPF_JMP | BPF_JSET | BPF_K, X32_SYSCALL_BIT, a->last_x32 >= 0 ? x32 : L_FILTER, -1, -1);
+		if (a->last_native >= 0)
+			emit(p, BPF_JMP | BPF_JGT | BPF_K, (uint32_t) a->last_native, L_ENOSYS, L_FILTER, -1);
+		else
+			emit(p, BPF_JMP | BPF_JA, 0, -1, -1, L_FILTER);
+		if (a->last_x32 >= 0) {
+			p->label_at[x32] = (int) p->n;
+			emit(p, BPF_JMP | BPF_JGT | BPF_K, (uint32_t) a->last_x32, L_ENOSYS, L_FILTER, -1);
+		}
+		return;
+	}
+	emit(p, BPF_JMP | BPF_JGT | BPF_K, (uint32_t) a->last_native, L_ENOSYS, L_FILTER, -1);
+}
+
+static int build_enosys_stub(const struct enosys_arch *arches, size_t n, struct bpf_prog *p, rune_error_t *err)
+{
+	memset(p, 0, sizeof(*p));
+	for (size_t i = 0; i < ARRAY_SIZE(p->label_at); i++)
+		p->label_at[i] = -1;
+	emit(p, BPF_LD | BPF_W | BPF_ABS, SECCOMP_DATA_ARCH, -1, -1, -1);
+	for (size_t i = 0; i < n; i++)
+		emit(p, BPF_JMP | BPF_JEQ | BPF_K, arches[i].audit_arch, L_ARCH0 + (int) i, -1, -1);
+	emit(p, BPF_JMP | BPF_JA, 0, -1, -1, L_FILTER); /* another architecture: the filter decides */
+	for (size_t i = 0; i < n; i++) {
+		p->label_at[L_ARCH0 + i] = (int) p->n;
+		emit_arch_check(p, &arches[i]);
+	}
+	p->label_at[L_ENOSYS] = (int) p->n;
+	emit(p, BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS, -1, -1, -1);
+	p->label_at[L_FILTER] = (int) p->n; /* the stub is followed by libseccomp's program */
+	for (size_t i = 0; i < p->n; i++) {
+		int lab[3] = { p->jt_label[i], p->jf_label[i], p->k_label[i] };
+		long off[3] = { 0, 0, 0 };
+		for (int j = 0; j < 3; j++) {
+			if (lab[j] < 0)
+				continue;
+			off[j] = (long) p->label_at[lab[j]] - (long) (i + 1);
+			if (p->label_at[lab[j]] < 0 || off[j] < 0 || (j < 2 && off[j] > 255))
+				return rune_error(err, E2BIG, "linux.seccomp: the -ENOSYS stub does not fit");
+		}
+		p->insn[i].jt = (uint8_t) off[0];
+		p->insn[i].jf = (uint8_t) off[1];
+		if (lab[2] >= 0)
+			p->insn[i].k = (uint32_t) off[2];
+	}
+	return 0;
+}
+
+/* libseccomp's program, as the kernel would get it. */
+static int export_program(scmp_filter_ctx ctx, struct sock_filter **prog, size_t *n, rune_error_t *err)
+{
+	cleanup_close int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+	if (fd < 0)
+		return rune_error(err, errno, "linux.seccomp: memfd_create");
+	int rc = seccomp_export_bpf(ctx, fd);
+	if (rc < 0)
+		return rune_error(err, -rc, "linux.seccomp: export the filter");
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size <= 0 || size % sizeof(struct sock_filter) != 0 || lseek(fd, 0, SEEK_SET) < 0)
+		return rune_error(err, EINVAL, "linux.seccomp: the exported filter has %lld bytes", (long long) size);
+	*prog = xmalloc(size);
+	if (pread(fd, *prog, size, 0) != size) {
+		free(*prog);
+		return rune_error(err, errno, "linux.seccomp: read the exported filter");
+	}
+	*n = size / sizeof(struct sock_filter);
+	return 0;
+}
+
+/* Load stub + program with the profile's flags; a listener's fd into *notify_fd. */
+static int load_with_enosys_stub(const struct rune_seccomp *s, scmp_filter_ctx ctx, const struct bpf_prog *stub,
+                                 int *notify_fd, rune_error_t *err)
+{
+	cleanup_free struct sock_filter *filter = NULL;
+	size_t n = 0;
+	if (export_program(ctx, &filter, &n, err) < 0)
+		return -1;
+	if (n + stub->n > BPF_MAXINSNS)
+		return rune_error(err, E2BIG, "linux.seccomp: %zu instructions, more than the kernel takes",
+		                  n + stub->n);
+	cleanup_free struct sock_filter *all = xcalloc(n + stub->n, sizeof(*all));
+	memcpy(all, stub->insn, stub->n * sizeof(*all));
+	memcpy(all + stub->n, filter, n * sizeof(*all));
+	struct sock_fprog prog = { .len = (unsigned short) (n + stub->n), .filter = all };
+	unsigned long flags = (s->flag_tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0)
+	                      | (s->flag_log ? SECCOMP_FILTER_FLAG_LOG : 0)
+	                      | (s->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0)
+	                      | (s->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+	if (rc < 0)
+		return rune_error(err, errno, "linux.seccomp: load the filter");
+	if (s->notify)
+		*notify_fd = (int) rc;
+	return 0;
+}
+
+int librune_seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_error_t *err)
+{
+	struct enosys_arch arches[8];
+	struct bpf_prog stub;
+	size_t n_arches = wants_enosys_stub(s) ? enosys_arches(s, arches, ARRAY_SIZE(arches)) : 0;
+
 	*notify_fd = -1;
+	if (n_arches && build_enosys_stub(arches, n_arches, &stub, err) < 0)
+		return -1;
 	scmp_filter_ctx ctx = seccomp_init(s->default_action);
 	if (ctx == NULL)
 		return rune_error(err, EINVAL, "linux.seccomp: cannot create a filter");
 	int r = build(s, ctx, err);
-	if (r == 0) {
+	if (r == 0 && n_arches) {
+		r = load_with_enosys_stub(s, ctx, &stub, notify_fd, err);
+	} else if (r == 0) {
 		int rc = seccomp_load(ctx);
 		if (rc < 0)
 			r = rune_error(err, -rc, "linux.seccomp: load the filter");
-	}
-	if (r == 0 && s->notify) {
-		*notify_fd = seccomp_notify_fd(ctx);
-		if (*notify_fd < 0)
-			r = rune_error(err, -*notify_fd, "linux.seccomp: get the notification fd");
+		if (r == 0 && s->notify) {
+			*notify_fd = seccomp_notify_fd(ctx);
+			if (*notify_fd < 0)
+				r = rune_error(err, -*notify_fd, "linux.seccomp: get the notification fd");
+		}
 	}
 	seccomp_release(ctx);
 	return r;

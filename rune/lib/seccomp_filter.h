@@ -12,31 +12,31 @@
 struct rune_seccomp;
 
 /* Parse and check linux.seccomp (errors name the field); NULL v gives NULL. */
-int seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err);
-void seccomp_free(struct rune_seccomp *s);
+int librune_seccomp_parse(yajl_val v, struct rune_seccomp **out, rune_error_t *err);
+void librune_seccomp_free(struct rune_seccomp *s);
 /* listenerPath and listenerMetadata (may be NULL). */
-const char *seccomp_listener_path(const struct rune_seccomp *s);
-const char *seccomp_listener_metadata(const struct rune_seccomp *s);
+const char *librune_seccomp_listener_path(const struct rune_seccomp *s);
+const char *librune_seccomp_listener_metadata(const struct rune_seccomp *s);
 /* Build and load the filter in the calling process; the notify fd in *notify_fd (or -1). */
-int seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_error_t *err);
+int librune_seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_error_t *err);
 /* In a container process: load s; a listener fd is handed to rune over sync_fd
  * (the process cannot reach host paths any more). */
-int seccomp_load_and_hand_over(const struct rune_seccomp *s, int sync_fd, rune_error_t *err);
+int librune_seccomp_load_and_hand_over(const struct rune_seccomp *s, int sync_fd, rune_error_t *err);
 /* In rune: send the listener fd that came over the sync socket to
  * listenerPath with the container process state (runtime-spec
  * "containerProcessState"). */
-int seccomp_forward_listener(const struct rune_seccomp *s, int listener_fd, int pid, const char *state,
-                             rune_error_t *err);
+int librune_seccomp_forward_listener(const struct rune_seccomp *s, int listener_fd, int pid, const char *state,
+                                     rune_error_t *err);
 /* The names of every action, flag and comparison this build knows, for `features`. */
-extern const char *const seccomp_action_names[];
-extern const char *const seccomp_operator_names[];
-extern const char *const seccomp_flag_names[];
-extern const char *const seccomp_arch_names[];
+extern const char *const librune_seccomp_action_names[];
+extern const char *const librune_seccomp_operator_names[];
+extern const char *const librune_seccomp_flag_names[];
+extern const char *const librune_seccomp_arch_names[];
 
 static inline void seccomp_freep(struct rune_seccomp **s)
 {
 	if (*s)
-		seccomp_free(*s);
+		librune_seccomp_free(*s);
 }
 #define cleanup_seccomp __attribute__((cleanup(seccomp_freep)))
 

@@ -25,8 +25,8 @@ struct spawn_report {
 	char what[256];
 };
 
-pid_t spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_time_ns, const char *time_offsets,
-                          rune_error_t *err)
+pid_t librune_spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_time_ns,
+                                  const char *time_offsets, rune_error_t *err)
 {
 	bool join = new_time_ns;
 	for (int k = 0; k < NS_KINDS; k++)
@@ -53,9 +53,9 @@ pid_t spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_
 		for (int k = 0; k < NS_KINDS && r.err == 0; k++) {
 			if (ns_fds[k] < 0)
 				continue;
-			if (setns(ns_fds[k], ns_kind_clone_flag(k)) < 0) {
+			if (setns(ns_fds[k], librune_ns_kind_clone_flag(k)) < 0) {
 				r.err = errno;
-				snprintf(r.what, sizeof(r.what), "join the %s namespace", ns_kind_name(k));
+				snprintf(r.what, sizeof(r.what), "join the %s namespace", librune_ns_kind_name(k));
 			}
 		}
 		if (r.err == 0 && new_time_ns && unshare(0x80 /* CLONE_NEWTIME */) < 0) {

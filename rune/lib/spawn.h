@@ -12,7 +12,7 @@
 /* Join the namespaces in ns_fds (indexed by enum rune_ns_kind, -1 = skip),
  * then clone with clone_flags. Returns like fork: 0 in the child, the pid in
  * the parent, -1 on error. */
-pid_t spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_time_ns, const char *time_offsets,
-                          rune_error_t *err);
+pid_t librune_spawn_in_namespaces(const int ns_fds[NS_KINDS], int clone_flags, bool new_time_ns,
+                                  const char *time_offsets, rune_error_t *err);
 
 #endif

@@ -32,14 +32,14 @@ static size_t sync_encode(struct sync_wire *w, enum sync_type type, int value, c
 	return SYNC_HEADER + strlen(w->text) + 1;
 }
 
-int sync_send(int sock, enum sync_type type, int value, const char *text, rune_error_t *err)
+int librune_sync_send(int sock, enum sync_type type, int value, const char *text, rune_error_t *err)
 {
 	struct sync_wire w;
 	size_t len = sync_encode(&w, type, value, text);
 	return rune_send_msg(sock, &w, len, NULL, 0, "a message on the sync socket", err);
 }
 
-int sync_report(int sock, enum sync_type type, int value, const char *text, int fd, rune_error_t *err)
+int librune_sync_report(int sock, enum sync_type type, int value, const char *text, int fd, rune_error_t *err)
 {
 	struct sync_wire w;
 	size_t len = sync_encode(&w, type, value, text);
@@ -54,7 +54,7 @@ int sync_report(int sock, enum sync_type type, int value, const char *text, int 
 	return 0;
 }
 
-int sync_wait_peer(int sock, const struct sync_peer *peer, rune_error_t *err)
+int librune_sync_wait_peer(int sock, const struct sync_peer *peer, rune_error_t *err)
 {
 	/* Stopped or frozen for this many ticks in a row, not just passing through. */
 	int stuck = 0;
@@ -81,10 +81,10 @@ int sync_wait_peer(int sock, const struct sync_peer *peer, rune_error_t *err)
 			                  strsignal(sig), peer->name);
 		/* Silent for a tick: is it still able to answer? */
 		char state = 0;
-		if (proc_start_time(peer->pid, &state) == 0 || state == 'Z' || state == 'X')
+		if (librune_proc_start_time(peer->pid, &state) == 0 || state == 'Z' || state == 'X')
 			return 0; /* gone: the read sees the end of the stream */
 		bool stopped = state == 'T';
-		bool frozen = !peer->wait_if_frozen && peer->cgroup && cgroup_is_frozen(peer->cgroup);
+		bool frozen = !peer->wait_if_frozen && peer->cgroup && librune_cgroup_is_frozen(peer->cgroup);
 		stuck = stopped || frozen ? stuck + 1 : 0;
 		if (stuck < PEER_STUCK_TICKS)
 			continue;
@@ -98,7 +98,7 @@ int sync_wait_peer(int sock, const struct sync_peer *peer, rune_error_t *err)
 	}
 }
 
-int sync_recv(int sock, const struct sync_peer *peer, struct sync_msg *m, rune_error_t *err)
+int librune_sync_recv(int sock, const struct sync_peer *peer, struct sync_msg *m, rune_error_t *err)
 {
 	int fds[RUNE_MSG_MAX_FDS];
 	size_t len = 0, nfds = 0;
@@ -106,7 +106,7 @@ int sync_recv(int sock, const struct sync_peer *peer, struct sync_msg *m, rune_e
 
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
-	if (sync_wait_peer(sock, peer, err) < 0)
+	if (librune_sync_wait_peer(sock, peer, err) < 0)
 		return -1;
 	memset(&wire, 0, sizeof(wire));
 	if (rune_recv_msg(sock, &wire, sizeof(wire) - 1, &len, fds, &nfds, "a message on the sync socket", err) < 0)
@@ -125,9 +125,10 @@ int sync_recv(int sock, const struct sync_peer *peer, struct sync_msg *m, rune_e
 	return 0;
 }
 
-int sync_expect(int sock, const struct sync_peer *peer, enum sync_type want, struct sync_msg *m, rune_error_t *err)
+int librune_sync_expect(int sock, const struct sync_peer *peer, enum sync_type want, struct sync_msg *m,
+                        rune_error_t *err)
 {
-	if (sync_recv(sock, peer, m, err) < 0)
+	if (librune_sync_recv(sock, peer, m, err) < 0)
 		return -1;
 	if (m->type == SYNC_ERROR)
 		return rune_error(err, m->value, "%s", m->text);
@@ -140,26 +141,26 @@ int sync_expect(int sock, const struct sync_peer *peer, enum sync_type want, str
 	return 0;
 }
 
-void sync_fail(int sock, rune_error_t err)
+void librune_sync_fail(int sock, rune_error_t err)
 {
 	/* The errno text is already in the message: value 0 keeps it from repeating.
 	 * If even this send fails, rune sees the end of the stream instead. */
-	sync_report(sock, SYNC_ERROR, 0, err && err->msg ? err->msg : "unknown error", -1, NULL);
+	librune_sync_report(sock, SYNC_ERROR, 0, err && err->msg ? err->msg : "unknown error", -1, NULL);
 	_exit(1);
 }
 
-int console_socket_connect(const char *path, int *fd, rune_error_t *err)
+int librune_console_socket_connect(const char *path, int *fd, rune_error_t *err)
 {
 	return rune_connect_unix(path, fd, "--console-socket", err);
 }
 
-int console_send_master(int sock, int master, rune_error_t *err)
+int librune_console_send_master(int sock, int master, rune_error_t *err)
 {
 	static const char name[] = "/dev/ptmx";
 	return rune_send_msg(sock, name, sizeof(name) - 1, &master, 1, "the terminal", err);
 }
 
-int console_recv_master(int sock, int *master, rune_error_t *err)
+int librune_console_recv_master(int sock, int *master, rune_error_t *err)
 {
 	char name[4096];
 	int fds[RUNE_MSG_MAX_FDS];

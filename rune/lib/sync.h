@@ -40,24 +40,25 @@ struct sync_peer {
 };
 
 /* rune to a child: send a message; text may be NULL. Never raises SIGPIPE. */
-int sync_send(int sock, enum sync_type type, int value, const char *text, rune_error_t *err);
+int librune_sync_send(int sock, enum sync_type type, int value, const char *text, rune_error_t *err);
 /* A child to rune: the same, with fd (or -1) riding along. Plain write(2)
  * when there is no fd: the child may already be under the container's
  * seccomp filter, and write is the one syscall every workload keeps. */
-int sync_report(int sock, enum sync_type type, int value, const char *text, int fd, rune_error_t *err);
+int librune_sync_report(int sock, enum sync_type type, int value, const char *text, int fd, rune_error_t *err);
 /* Receive one message; EOF and an unresponsive peer are errors naming it. */
-int sync_recv(int sock, const struct sync_peer *peer, struct sync_msg *m, rune_error_t *err);
+int librune_sync_recv(int sock, const struct sync_peer *peer, struct sync_msg *m, rune_error_t *err);
 /* Receive and require `want`; a SYNC_ERROR becomes the returned error. */
-int sync_expect(int sock, const struct sync_peer *peer, enum sync_type want, struct sync_msg *m, rune_error_t *err);
+int librune_sync_expect(int sock, const struct sync_peer *peer, enum sync_type want, struct sync_msg *m,
+                        rune_error_t *err);
 /* In a child: report err to rune and exit(1). */
-void sync_fail(int sock, rune_error_t err) __attribute__((noreturn));
+void librune_sync_fail(int sock, rune_error_t err) __attribute__((noreturn));
 /* Wait until sock is readable, failing once the peer cannot answer any more. */
-int sync_wait_peer(int sock, const struct sync_peer *peer, rune_error_t *err);
+int librune_sync_wait_peer(int sock, const struct sync_peer *peer, rune_error_t *err);
 
 /* The terminal: runc's console-socket protocol (the pty master with the
  * name "/dev/ptmx" as payload), over the socket a client gave us or our own. */
-int console_socket_connect(const char *path, int *fd, rune_error_t *err);
-int console_send_master(int sock, int master, rune_error_t *err);
-int console_recv_master(int sock, int *master, rune_error_t *err);
+int librune_console_socket_connect(const char *path, int *fd, rune_error_t *err);
+int librune_console_send_master(int sock, int master, rune_error_t *err);
+int librune_console_recv_master(int sock, int *master, rune_error_t *err);
 
 #endif

@@ -184,7 +184,7 @@ test_create_container_hook_runs_in_the_rootfs() {
 	assert_eq "$T/b/rootfs" "$(r run -b "$T/b" h1)" "the hook's cwd"
 	jq_edit "$T/b" '.hooks.createContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]'
 	expect_fail 1 r run -b "$T/b" h2
-	assert_contains "$ERR" "error running createContainer hook #0 (/bin/sh): exit status 3"
+	assert_contains "$ERR" "error running hook #0 (createContainer, /bin/sh): exit status 3"
 }
 
 test_update_flags_anywhere_and_a_limited_parent() {
@@ -212,6 +212,7 @@ test_exec_into_sub_cgroups() {
 	expect_fail 255 r exec --cgroup .. e1 true
 	assert_contains "$ERR" ".. is not a sub cgroup path"
 	expect_fail 255 r exec --cgroup nonexistent e1 true
+	assert_contains "$ERR" "exec --cgroup nonexistent: adding pid"
 	assert_contains "$ERR" "/nonexistent/cgroup.procs: no such file or directory"
 	expect_fail 255 r exec --cgroup whaaat:/ e1 true
 	assert_contains "$ERR" "unknown controller whaaat"
@@ -240,4 +241,49 @@ test_non_empty_cgroup_warns() {
 	assert_contains "$(cat "$T/w2.err")" "container's cgroup is not empty: 1 process(es) found"
 	r delete -f w2
 	r delete -f w1
+}
+
+test_seccomp_unknown_syscalls_get_enosys() {
+	make_bundle "$T/b" /syscall-probe 1000 "$(printf '%d' 0x4000000)"
+	cp "$BUILD_DIR/tests/syscall-probe" "$T/b/rootfs/"
+	# a profile of an older kernel: syscalls above the largest it names are ENOSYS, others its default
+	jq_edit "$T/b" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ERRNO", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+		"syscalls": [{"names": ["read", "write", "exit_group", "exit", "brk", "arch_prctl", "set_tid_address", "execve",
+			"mmap", "munmap", "mprotect", "rt_sigaction", "rt_sigprocmask", "close", "fstat", "newfstatat", "prlimit64",
+			"readlinkat", "uname", "getrandom", "rseq", "set_robust_list", "futex", "openat", "capget", "capset", "prctl",
+			"setgroups", "setresuid", "setresgid", "chdir", "fchdir", "umask", "sendmsg", "close_range", "fcntl",
+			"getuid", "getgid", "geteuid", "getegid"], "action": "SCMP_ACT_ALLOW"}]}'
+	out=$(r run -b "$T/b" en1)
+	assert_contains "$out" "1000: errno 38" # above every syscall the profile names
+	assert_contains "$out" "67108864: errno 38"
+	# one the profile does not name but is below its largest keeps the default (EPERM)
+	jq_edit "$T/b" '.process.args = ["/syscall-probe", "39"]' # getpid
+	assert_contains "$(r run -b "$T/b" en2)" "39: errno 1"
+	# a permissive default, or ENOSYS as default, needs no stub: the probe sees the kernel's answer
+	jq_edit "$T/b" '.process.args = ["/syscall-probe", "1000"] | .linux.seccomp.defaultAction = "SCMP_ACT_ALLOW"'
+	assert_contains "$(r run -b "$T/b" en3)" "1000: errno 38"
+}
+
+test_delete_force_removes_sub_cgroups_and_their_processes() {
+	make_bundle "$T/b" sleep 100
+	jq_edit "$T/b" '.mounts |= map(if .type == "cgroup" then .options -= ["ro"] else . end)'
+	r run -d -b "$T/b" sub1 </dev/null >/dev/null 2>&1
+	r exec -d --pid-file "$T/sleep.pid" sub1 sleep 1000
+	r exec sub1 mkdir /sys/fs/cgroup/memory/foo /sys/fs/cgroup/freezer/foo
+	# move the exec'd process into the sub-cgroups, as the container itself might
+	for s in memory freezer; do echo "$(cat "$T/sleep.pid")" >"/sys/fs/cgroup/$s/sub1/foo/cgroup.procs"; done
+	assert_contains "$(r ps -f json sub1)" "$(cat "$T/sleep.pid")"
+	r delete -f sub1
+	expect_fail 1 r state sub1
+	for s in memory freezer; do [ ! -d "/sys/fs/cgroup/$s/sub1" ] || fail "$s cgroup left"; done
+	! kill -0 "$(cat "$T/sleep.pid")" 2>/dev/null || fail "the process in the sub-cgroup survived"
+}
+
+test_update_memory_unlimited_lifts_swap_too() {
+	make_bundle "$T/b" sleep 100
+	jq_edit "$T/b" '.linux.resources.memory = {"limit": 33554432, "swap": 67108864}'
+	r run -d -b "$T/b" um1 </dev/null >/dev/null 2>&1
+	r update --memory -1 um1
+	assert_eq 9223372036854771712 "$(cat /sys/fs/cgroup/memory/um1/memory.limit_in_bytes)" "memory limit"
+	assert_eq 9223372036854771712 "$(cat /sys/fs/cgroup/memory/um1/memory.memsw.limit_in_bytes)" "memory+swap limit"
 }

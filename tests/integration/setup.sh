@@ -198,19 +198,19 @@ test_failing_hook_fails_create_and_leaves_nothing() {
 	make_bundle "$T/b" true
 	FAIL_HOOK=createRuntime hook_config
 	expect_fail 1 r run -b "$T/b" c1
-	assert_contains "$ERR" "createRuntime hook #0"
+	assert_contains "$ERR" "error running hook #0 (createRuntime"
 	assert_eq "" "$(r list -q)"
 	assert_eq "" "$(ls "$ROOT")"
 	[ ! -d /sys/fs/cgroup/memory/c1 ] || fail "cgroup left"
 	rm -f "$T/hooks.log"
 	FAIL_HOOK=createContainer hook_config
 	expect_fail 1 r create -b "$T/b" c2
-	assert_contains "$ERR" "createContainer hook #0"
+	assert_contains "$ERR" "error running hook #0 (createContainer"
 	assert_eq "" "$(r list -q)"
 	# a poststop failure is only a warning: delete goes on
 	FAIL_HOOK=poststop hook_config
 	r run -b "$T/b" c3 2>"$T/err"
-	assert_contains "$(cat "$T/err")" "poststop hook"
+	assert_contains "$(cat "$T/err")" "(poststop"
 	assert_eq "" "$(r list -q)"
 }
 

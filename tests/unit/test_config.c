@@ -16,8 +16,8 @@ static const char *parse_err(const char *text)
 	static char msg[1024];
 	struct rune_config *c = NULL;
 	rune_error_t err = NULL;
-	if (config_parse(text, "config.json", &c, &err) == 0) {
-		config_free(c);
+	if (librune_config_parse(text, "config.json", &c, &err) == 0) {
+		librune_config_free(c);
 		return NULL;
 	}
 	snprintf(msg, sizeof(msg), "%s", err->msg);
@@ -65,13 +65,13 @@ static void test_large_rlimits_and_values(void)
 	                "\"soft\": 18446744073709551615, \"hard\": 18446744073709551615}], \"oomScoreAdj\": -500}, "
 	                "\"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"/proc/1/ns/net\"}], "
 	                "\"rootfsPropagation\": \"rslave\"}}";
-	CHECK(config_parse(t, "config.json", &c, &err) == 0);
+	CHECK(librune_config_parse(t, "config.json", &c, &err) == 0);
 	if (c) {
 		CHECK(c->process.n_rlimits == 1 && c->process.rlimits[0].soft == UINT64_MAX);
 		CHECK(c->process.oom_score_adj == -500);
 		CHECK(c->ns[NS_NET].present && strcmp(c->ns[NS_NET].path, "/proc/1/ns/net") == 0);
 		CHECK(c->rootfs_propagation == (MS_SLAVE | MS_REC));
-		config_free(c);
+		librune_config_free(c);
 	}
 	rune_error_release(&err);
 }
@@ -80,7 +80,7 @@ static void test_mount_options(void)
 {
 	char *opts[] = { "rbind", "ro", "nosuid", "rprivate", "mode=755", "size=1m", "rro", NULL };
 	struct rune_mount m = { .options = opts, .type = "none" };
-	CHECK(mount_options_parse(&m, "mounts[0].options", NULL) == 0);
+	CHECK(librune_mount_options_parse(&m, "mounts[0].options", NULL) == 0);
 	CHECK(m.bind);
 	CHECK((m.flags & (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID)) == (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID));
 	CHECK(m.propagation == (MS_PRIVATE | MS_REC));
@@ -89,23 +89,23 @@ static void test_mount_options(void)
 	free(m.data);
 	char *opts2[] = { "ro", "rw", NULL };
 	struct rune_mount m2 = { .options = opts2, .type = "tmpfs" };
-	mount_options_parse(&m2, "x", NULL);
+	librune_mount_options_parse(&m2, "x", NULL);
 	CHECK(!(m2.flags & MS_RDONLY));
 	free(m2.data);
 }
 
 static void test_ids_and_time(void)
 {
-	CHECK(container_validate_id("abc-1.2_+", NULL) == 0);
-	CHECK(container_validate_id("a/b", NULL) < 0);
-	CHECK(container_validate_id("..", NULL) < 0);
-	CHECK(container_validate_id("", NULL) < 0);
+	CHECK(librune_container_validate_id("abc-1.2_+", NULL) == 0);
+	CHECK(librune_container_validate_id("a/b", NULL) < 0);
+	CHECK(librune_container_validate_id("..", NULL) < 0);
+	CHECK(librune_container_validate_id("", NULL) < 0);
 	char buf[64];
 	struct timespec ts = { .tv_sec = 0, .tv_nsec = 120000000 };
-	format_rfc3339nano(&ts, true, buf, sizeof(buf));
+	rune_format_rfc3339nano(&ts, true, buf, sizeof(buf));
 	CHECK(strcmp(buf, "1970-01-01T00:00:00.12Z") == 0);
 	ts.tv_nsec = 0;
-	format_rfc3339nano(&ts, true, buf, sizeof(buf));
+	rune_format_rfc3339nano(&ts, true, buf, sizeof(buf));
 	CHECK(strcmp(buf, "1970-01-01T00:00:00Z") == 0);
 }
 

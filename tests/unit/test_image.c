@@ -67,10 +67,10 @@ static void test_refs(void)
 	CHECK(norm("a//b") == NULL);
 	CHECK(norm("-a") == NULL);
 	rune_error_t err = NULL;
-	CHECK(digest_validate("sha512:"
-	                      "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
-	                      "000000000000000000000000000000000000000000000000",
-	                      "x", &err)
+	CHECK(image_digest_validate("sha512:"
+	                            "00000000000000000000000000000000000000000000000000000000000000000000000000000000"
+	                            "000000000000000000000000000000000000000000000000",
+	                            "x", &err)
 	      == 0);
 	rune_error_release(&err);
 }
@@ -79,14 +79,14 @@ static const char *manifest_err(const char *body, const char *ct, struct manifes
 {
 	struct manifest m;
 	rune_error_t err = NULL;
-	int r = manifest_parse(body, ct, "m", &m, &err);
+	int r = image_manifest_parse(body, ct, "m", &m, &err);
 	if (r == 0 && out) {
 		*out = m;
 		return NULL;
 	}
 	snprintf(errbuf, sizeof(errbuf), "%s", r < 0 ? err->msg : "");
 	rune_error_release(&err);
-	manifest_release(&m);
+	image_manifest_release(&m);
 	return r < 0 ? errbuf : NULL;
 }
 
@@ -103,8 +103,8 @@ static void test_manifests(void)
 	CHECK(m.kind == MANIFEST_IMAGE && m.n_layers == 1 && m.layers[0].size == 100);
 	enum compression c;
 	rune_error_t err = NULL;
-	CHECK(layer_compression(&m.layers[0], &c, &err) == 0 && c == COMPRESSION_GZIP);
-	manifest_release(&m);
+	CHECK(image_layer_compression(&m.layers[0], &c, &err) == 0 && c == COMPRESSION_GZIP);
+	image_manifest_release(&m);
 	CHECK(strstr(manifest_err("{\"schemaVersion\": 1, \"name\": \"x\"}", NULL, NULL), "schema 1"));
 	CHECK(strstr(
 	    manifest_err("{\"schemaVersion\": 2}", "application/vnd.docker.distribution.manifest.v1+prettyjws", NULL),
@@ -134,23 +134,23 @@ static void test_manifests(void)
 	      == NULL);
 	struct platform p;
 	const struct descriptor *d = NULL;
-	CHECK(platform_parse("linux/arm/v7", &p, &err) == 0);
-	CHECK(manifest_select(&m, &p, &d, "i", &err) == 0 && d->size == 2);
-	platform_release(&p);
-	CHECK(platform_parse("linux/amd64", &p, &err) == 0);
-	CHECK(manifest_select(&m, &p, &d, "i", &err) == 0 && d->size == 3);
-	platform_release(&p);
-	CHECK(platform_parse("linux/ppc64le", &p, &err) == 0);
-	CHECK(manifest_select(&m, &p, &d, "i", &err) < 0
+	CHECK(image_platform_parse("linux/arm/v7", &p, &err) == 0);
+	CHECK(image_manifest_select(&m, &p, &d, "i", &err) == 0 && d->size == 2);
+	image_platform_release(&p);
+	CHECK(image_platform_parse("linux/amd64", &p, &err) == 0);
+	CHECK(image_manifest_select(&m, &p, &d, "i", &err) == 0 && d->size == 3);
+	image_platform_release(&p);
+	CHECK(image_platform_parse("linux/ppc64le", &p, &err) == 0);
+	CHECK(image_manifest_select(&m, &p, &d, "i", &err) < 0
 	      && strstr(err->msg, "linux/arm/v6, linux/arm/v7, linux/amd64"));
 	rune_error_release(&err);
-	platform_release(&p);
-	CHECK(platform_parse("linux", &p, &err) < 0);
+	image_platform_release(&p);
+	CHECK(image_platform_parse("linux", &p, &err) < 0);
 	rune_error_release(&err);
-	manifest_release(&m);
+	image_manifest_release(&m);
 	struct descriptor enc = { .media_type = (char *) "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
 		                  .digest = (char *) D64 };
-	CHECK(layer_compression(&enc, &c, &err) < 0 && strstr(err->msg, "encrypted"));
+	CHECK(image_layer_compression(&enc, &c, &err) < 0 && strstr(err->msg, "encrypted"));
 	rune_error_release(&err);
 }
 
@@ -158,7 +158,7 @@ static char *write_tmp(const char *text)
 {
 	char *path = xstrdup("/tmp/rune-unit-XXXXXX");
 	int fd = mkstemp(path);
-	if (fd < 0 || write_all(fd, text, strlen(text)) < 0)
+	if (fd < 0 || rune_write_all(fd, text, strlen(text)) < 0)
 		abort();
 	close(fd);
 	return path;
@@ -184,22 +184,22 @@ static void test_registries_conf(void)
 	size_t n = 0;
 	rune_error_t err = NULL;
 	CHECK(image_ref_parse("busybox", &r, &err) == 0);
-	CHECK(access_endpoints(&a, &r, &e, &n, &err) == 0 && n == 2);
+	CHECK(image_access_endpoints(&a, &r, &e, &n, &err) == 0 && n == 2);
 	if (n == 2) {
 		CHECK(strcmp(e[0].host, "mirror.local:5000") == 0 && strcmp(e[0].repository, "hub/busybox") == 0
 		      && e[0].insecure && e[0].mirror);
 		CHECK(strcmp(e[1].host, "registry-1.docker.io") == 0 && strcmp(e[1].repository, "library/busybox") == 0
 		      && !e[1].insecure);
 	}
-	access_endpoints_free(e, n);
+	image_access_endpoints_free(e, n);
 	image_ref_release(&r);
 	CHECK(image_ref_parse("bad.example/x", &r, &err) == 0);
-	CHECK(access_endpoints(&a, &r, &e, &n, &err) < 0 && strstr(err->msg, "blocked"));
+	CHECK(image_access_endpoints(&a, &r, &e, &n, &err) < 0 && strstr(err->msg, "blocked"));
 	rune_error_release(&err);
 	image_ref_release(&r);
 	CHECK(image_ref_parse("old.example/x", &r, &err) == 0);
-	CHECK(access_endpoints(&a, &r, &e, &n, &err) == 0 && n == 1 && e[0].insecure);
-	access_endpoints_free(e, n);
+	CHECK(image_access_endpoints(&a, &r, &e, &n, &err) == 0 && n == 1 && e[0].insecure);
+	image_access_endpoints_free(e, n);
 	image_ref_release(&r);
 	unlink(conf);
 	free(conf);
@@ -209,15 +209,17 @@ static void test_registries_conf(void)
 	                       "\"reg.example:5000\": {\"auth\": \"bm9jb2xvbg==\"}}}");
 	struct registry_access b = { .authfile = auth };
 	char *user = NULL, *pass = NULL;
-	CHECK(access_credentials(&b, "docker.io", &user, &pass, &err) == 0 && user && strcmp(user, "user") == 0
+	CHECK(image_access_credentials(&b, "docker.io", &user, &pass, &err) == 0 && user && strcmp(user, "user") == 0
 	      && strcmp(pass, "pa:ss") == 0);
 	free(user);
 	free(pass);
-	CHECK(access_credentials(&b, "other.example", &user, &pass, &err) == 0 && user == NULL);
-	CHECK(access_credentials(&b, "reg.example:5000", &user, &pass, &err) < 0 && strstr(err->msg, "user:password"));
+	CHECK(image_access_credentials(&b, "other.example", &user, &pass, &err) == 0 && user == NULL);
+	CHECK(image_access_credentials(&b, "reg.example:5000", &user, &pass, &err) < 0
+	      && strstr(err->msg, "user:password"));
 	rune_error_release(&err);
 	b.creds = "a:b";
-	CHECK(access_credentials(&b, "x", &user, &pass, &err) == 0 && strcmp(user, "a") == 0 && strcmp(pass, "b") == 0);
+	CHECK(image_access_credentials(&b, "x", &user, &pass, &err) == 0 && strcmp(user, "a") == 0
+	      && strcmp(pass, "b") == 0);
 	free(user);
 	free(pass);
 	unlink(auth);
@@ -230,12 +232,13 @@ static const char *through(const void *data, size_t len, const char *digest, int
 {
 	char *path = xstrdup("/tmp/rune-unit-XXXXXX");
 	int fd = mkstemp(path);
-	if (fd < 0 || write_all(fd, data, len) < 0)
+	if (fd < 0 || rune_write_all(fd, data, len) < 0)
 		abort();
 	lseek(fd, 0, SEEK_SET);
 	unlink(path);
 	free(path);
-	struct reader *r = reader_decompress(reader_digest(reader_fd(fd), digest, size, "blob"), c, "blob");
+	struct reader *r =
+	    image_reader_decompress(image_reader_digest(image_reader_fd(fd), digest, size, "blob"), c, "blob");
 	rune_error_t err = NULL;
 	size_t total = 0, got;
 	const char *res = NULL;
@@ -249,16 +252,16 @@ static const char *through(const void *data, size_t len, const char *digest, int
 		total += got;
 	} while (got > 0 && total < cap);
 	out[total < cap ? total : cap - 1] = '\0';
-	reader_free(r);
+	image_reader_free(r);
 	return res;
 }
 
 static char *sha(const void *d, size_t n)
 {
-	struct digester *g = digester_new("sha256:");
-	digester_update(g, d, n);
-	char *s = digester_final(g);
-	digester_free(g);
+	struct digester *g = image_digester_new("sha256:");
+	image_digester_update(g, d, n);
+	char *s = image_digester_final(g);
+	image_digester_free(g);
 	return s;
 }
 

@@ -1,0 +1,156 @@
+/* Unpacking an image into a bundle: the image resolved from the store (or
+ * pulled), each layer applied as soon as the fetch pool has it, in order,
+ * through digest -> decompress -> diff_id -> untar into a staging directory
+ * that becomes the bundle's rootfs only when every layer verified. Memory
+ * stays a few buffers per layer whatever the image's size. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle.h"
+#include "cleanup.h"
+#include "fetch.h"
+#include "fs.h"
+#include "resolve.h"
+#include "stream.h"
+#include "unpack.h"
+#include "util.h"
+
+/* One layer from the store through digest -> decompress -> diff_id -> untar. */
+static int apply_layer(struct image_ctx *c, const struct resolved *r, size_t i, const char *dir, enum unpack_mode mode,
+                       char *const *lowers, rune_error_t *err)
+{
+	const struct descriptor *d = &r->m.layers[i];
+	enum compression comp;
+	int fd;
+	if (image_layer_compression(d, &comp, err) < 0 || image_store_open_blob(c->store, d->digest, &fd, err) < 0)
+		return -1;
+	cleanup_free char *what = xasprintf("layer %s", d->digest);
+	cleanup_free char *what_u = xasprintf("layer %s (uncompressed, diff_id %s)", d->digest, r->cfg.diff_ids[i]);
+	struct reader *rd = image_reader_fd(fd);
+	rd = image_reader_digest(rd, d->digest, d->size, what);
+	rd = image_reader_decompress(rd, comp, what);
+	rd = image_reader_digest(rd, r->cfg.diff_ids[i], -1, what_u);
+	int rc = image_unpack_layer(rd, dir, mode, lowers, what, err);
+	image_reader_free(rd);
+	if (rc == 0)
+		image_report_progress(c, d->digest, d->size, d->size, PROGRESS_UNPACKED);
+	return rc;
+}
+
+static int check_bundle(const char *bundle, rune_error_t *err)
+{
+	static const char *const taken[] = { "rootfs", "layers", "config.json" };
+	if (rune_mkdir_p(bundle, 0755, err) < 0)
+		return rune_error_wrap(err, "bundle");
+	for (size_t i = 0; i < 3; i++) {
+		cleanup_free char *p = xasprintf("%s/%s", bundle, taken[i]);
+		struct stat st;
+		if (lstat(p, &st) == 0)
+			return rune_error(err, EEXIST, "bundle %s: %s already exists", bundle, taken[i]);
+	}
+	return 0;
+}
+
+static int unpack_all(struct image_ctx *c, struct fetch *f, const struct resolved *r, const char *staging, bool layers,
+                      rune_error_t *err)
+{
+	cleanup_strv char **lowers = NULL;
+	for (size_t i = 0; i < r->m.n_layers; i++) {
+		if (image_fetch_wait(f, i, err) < 0)
+			return -1;
+		cleanup_free char *dir = layers ? xasprintf("%s/%03zu", staging, i) : xstrdup(staging);
+		if (layers && mkdir(dir, 0755) < 0)
+			return rune_error(err, errno, "mkdir %s", dir);
+		if (apply_layer(c, r, i, dir, layers ? UNPACK_OVERLAY : UNPACK_FLAT, lowers, err) < 0)
+			return -1;
+		if (layers) {
+			/* Lower layers are searched top first. */
+			char **nl = NULL;
+			rune_strv_append(&nl, dir);
+			for (char **l = lowers; l && *l; l++)
+				rune_strv_append(&nl, *l);
+			cleanup_strvp(&lowers);
+			lowers = nl;
+		}
+	}
+	return 0;
+}
+
+/* The image from the store when it has it (as a container engine uses what
+ * it has), else through the registry (*client is then set). */
+static int resolve_for_unpack(struct image_ctx *c, const char *refstr, struct resolved *r,
+                              struct registry_client **client, rune_error_t *err)
+{
+	cleanup_error rune_error_t local = NULL;
+	if (image_resolve_local(c, refstr, r, &local) == 0) {
+		for (size_t i = 0; i < r->m.n_layers; i++)
+			if (!image_store_has(c->store, r->m.layers[i].digest, r->m.layers[i].size))
+				return rune_error(err, ENOENT,
+				                  "layer %s of %s is missing from the store (pull the image again)",
+				                  r->m.layers[i].digest, r->name);
+		return 0;
+	}
+	image_resolved_release(r);
+	if (local->status != ENOENT)
+		return rune_error_move(err, &local);
+	if (image_resolve_client(c, refstr, client, err) < 0)
+		return -1;
+	return image_resolve_remote(c, *client, refstr, r, err);
+}
+
+/* Every layer into staging, which then becomes final (rootfs, or layers/
+ * beside an empty rootfs for overlayfs). */
+static int unpack_staged(struct image_ctx *c, struct registry_client *client, const struct resolved *r,
+                         const char *staging, const char *final, bool layers, struct image_result *res,
+                         rune_error_t *err)
+{
+	struct fetch f;
+	image_fetch_start(&f, c, client, &r->m);
+	int rc = unpack_all(c, &f, r, staging, layers, err);
+	image_fetch_finish(&f, res);
+	if (rc < 0)
+		return -1;
+	if (rename(staging, final) < 0)
+		return rune_error(err, errno, "rename %s to %s", staging, final);
+	if (layers) {
+		cleanup_free char *rootfs = xasprintf("%s/../rootfs", final);
+		if (mkdir(rootfs, 0755) < 0)
+			return rune_error(err, errno, "mkdir %s", rootfs);
+	}
+	return 0;
+}
+
+int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bool layers, struct image_result *res,
+                 rune_error_t *err)
+{
+	cleanup_registry_client struct registry_client *client = NULL;
+	cleanup_resolved struct resolved r = { 0 };
+
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (check_bundle(bundle, err) < 0 || resolve_for_unpack(c, refstr, &r, &client, err) < 0)
+		return -1;
+	cleanup_free char *abs = realpath(bundle, NULL);
+	cleanup_free char *staging = abs ? xasprintf("%s/.unpack-XXXXXX", abs) : NULL;
+	if (abs == NULL || mkdtemp(staging) == NULL)
+		return rune_error(err, errno, "bundle %s: create a staging directory", bundle);
+	chmod(staging, 0755);
+	cleanup_free char *final = xasprintf("%s/%s", abs, layers ? "layers" : "rootfs");
+	if (unpack_staged(c, client, &r, staging, final, layers, res, err) < 0
+	    || image_bundle_write_config(&r, abs, final, err) < 0
+	    || (client && image_resolved_record(c, &r, err) < 0)) {
+		/* Nothing that looks complete stays behind. */
+		cleanup_free char *rootfs = xasprintf("%s/rootfs", abs);
+		rune_remove_tree(staging, NULL);
+		rune_remove_tree(final, NULL);
+		if (layers)
+			rmdir(rootfs);
+		return -1;
+	}
+	image_resolved_result(&r, client, res);
+	return 0;
+}
