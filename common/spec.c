@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include "array.h"
 #include "json.h"
 
 static void gen_mount(yajl_gen g, const char *dest, const char *type, const char *src, const char *const *opts)
@@ -63,7 +64,7 @@ static void gen_process(yajl_gen g, const struct spec_process *p)
 	rune_json_gen_kv_str(g, "cwd", p->cwd && p->cwd[0] ? p->cwd : "/");
 	rune_json_gen_key(g, "capabilities");
 	yajl_gen_map_open(g);
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sets); i++) {
 		rune_json_gen_key(g, sets[i]);
 		rune_json_gen_strv(g, caps);
 	}

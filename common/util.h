@@ -8,12 +8,8 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "array.h"
 #include "error.h"
-
-/* Elements of an array; a pointer in its place does not compile. */
-#define ARRAY_SIZE(a)                                                                                                  \
-	(sizeof(a) / sizeof((a)[0])                                                                                    \
-	 + 0 * sizeof(char[1 - 2 * __builtin_types_compatible_p(__typeof__(a), __typeof__(&(a)[0]))]))
 
 /* Abort with a message: memory exhaustion is not a recoverable error here. */
 void rune_oom(void) __attribute__((noreturn));

@@ -84,7 +84,7 @@ int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err
 const char *pal_runtime_log_level(const char *level)
 {
 	static const char *const known[] = { "trace", "debug", "info", "warning", "error", "fatal", "panic", "off" };
-	for (size_t i = 0; level && i < sizeof(known) / sizeof(known[0]); i++)
+	for (size_t i = 0; level && i < ARRAY_SIZE(known); i++)
 		if (strcmp(level, known[i]) == 0)
 			return known[i];
 	return "info";

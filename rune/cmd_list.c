@@ -11,8 +11,11 @@
 #include "json.h"
 #include "util.h"
 
+/* ID, PID, STATUS, BUNDLE, CREATED, OWNER */
+enum { COLUMNS = 6, LAST = COLUMNS - 1 };
+
 struct row {
-	char *cells[6];
+	char *cells[COLUMNS];
 };
 
 static char *owner_of(const char *dir)
@@ -48,18 +51,18 @@ static char *local_created(const char *utc)
 /* Go's tabwriter(minwidth 12, tabwidth 1, padding 3): every column but the last padded. */
 static void print_table(struct row *rows, size_t n)
 {
-	size_t w[5] = { 0 };
+	size_t w[LAST] = { 0 };
 	for (size_t i = 0; i < n; i++)
-		for (int c = 0; c < 5; c++)
+		for (int c = 0; c < LAST; c++)
 			if (strlen(rows[i].cells[c]) + 3 > w[c])
 				w[c] = strlen(rows[i].cells[c]) + 3;
-	for (int c = 0; c < 5; c++)
+	for (int c = 0; c < LAST; c++)
 		if (w[c] < 12)
 			w[c] = 12;
 	for (size_t i = 0; i < n; i++) {
-		for (int c = 0; c < 5; c++)
+		for (int c = 0; c < LAST; c++)
 			printf("%-*s", (int) w[c], rows[i].cells[c]);
-		printf("%s\n", rows[i].cells[5]);
+		printf("%s\n", rows[i].cells[LAST]);
 	}
 }
 
@@ -94,8 +97,8 @@ int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	yajl_gen gen = json ? rune_json_gen_new(false, NULL) : NULL;
 	size_t n = rune_strv_len(ids), nrows = 1;
 	struct row *rows = xcalloc(n + 1, sizeof(*rows));
-	const char *hdr[] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
-	for (int c = 0; c < 6; c++)
+	const char *hdr[COLUMNS] = { "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER" };
+	for (int c = 0; c < COLUMNS; c++)
 		rows[0].cells[c] = xstrdup(hdr[c]);
 	if (gen)
 		yajl_gen_array_open(gen);
@@ -117,7 +120,7 @@ int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 			r->cells[2] = xstrdup(librune_status_name(s));
 			r->cells[3] = xstrdup(c->bundle);
 			r->cells[4] = local_created(c->created);
-			r->cells[5] = xstrdup(owner);
+			r->cells[LAST] = xstrdup(owner);
 		}
 		librune_container_free(c);
 	}
@@ -131,7 +134,7 @@ int cmd_list(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 		print_table(rows, nrows);
 	}
 	for (size_t i = 0; i < nrows; i++)
-		for (int c = 0; c < 6; c++)
+		for (int c = 0; c < COLUMNS; c++)
 			free(rows[i].cells[c]);
 	free(rows);
 	return 0;

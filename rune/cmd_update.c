@@ -67,7 +67,7 @@ static const struct {
 	[F_SWAP] = { "memory-swap", "memory", "swap", false },
 	[F_KMEM] = { "kernel-memory", "memory", "kernel", false },
 	[F_KMEM_TCP] = { "kernel-memory-tcp", "memory", "kernelTCP", false },
-	[F_SHARES] = { "cpu-shares", "cpu", "shares", false },
+	[F_SHARES] = { "cpu-share", "cpu", "shares", false },
 	[F_PERIOD] = { "cpu-period", "cpu", "period", false },
 	[F_QUOTA] = { "cpu-quota", "cpu", "quota", false },
 	[F_RT_PERIOD] = { "cpu-rt-period", "cpu", "realtimePeriod", false },
@@ -86,7 +86,7 @@ static char *flags_to_json(const char *vals[F_N], rune_error_t *err)
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_map_open(g);
-	for (size_t gi = 0; gi < 4; gi++) {
+	for (size_t gi = 0; gi < ARRAY_SIZE(groups); gi++) {
 		bool open = false;
 		for (int i = 0; i < F_N; i++) {
 			if (!vals[i] || strcmp(fields[i].group, groups[gi]) != 0)
@@ -119,7 +119,7 @@ static char *flags_to_json(const char *vals[F_N], rune_error_t *err)
 
 int cmd_update(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
-	struct option opts[F_N + 4];
+	struct option opts[F_N + 5];
 	const char *vals[F_N] = { 0 };
 	const char *rfile = NULL;
 	cleanup_container struct rune_container *c = NULL;
@@ -129,6 +129,7 @@ int cmd_update(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 
 	for (int i = 0; i < F_N; i++)
 		opts[k++] = (struct option){ fields[i].flag, required_argument, NULL, 1000 + i };
+	opts[k++] = (struct option){ "cpu-shares", required_argument, NULL, 1000 + F_SHARES }; /* docker's spelling */
 	opts[k++] = (struct option){ "resources", required_argument, NULL, 'r' };
 	opts[k++] = (struct option){ "l3-cache-schema", required_argument, NULL, 'x' };
 	opts[k++] = (struct option){ "mem-bw-schema", required_argument, NULL, 'x' };

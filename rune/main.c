@@ -12,18 +12,21 @@
 #include "sealed_exe.h"
 #include "util.h"
 
+/* The options create and run share. */
+#define CREATE_OPTIONS                                                                                                 \
+	"   --bundle value, -b value  path to the root of the bundle directory (default: the current one)\n"           \
+	"   --console-socket value    unix socket to receive the pty master on\n"                                      \
+	"   --pid-file value          file to write the process id to\n"                                               \
+	"   --no-pivot                do not use pivot_root (for a ramfs root)\n"                                      \
+	"   --no-new-keyring          do not create a new session keyring\n"                                           \
+	"   --preserve-fds value      pass N more file descriptors (after stdio) to the container\n"
+
 static const struct command {
 	const char *name;
 	command_fn fn;
 	const char *summary, *usage, *options;
 } commands[] = {
-	{ "create", cmd_create, "create a container", "[command options] <container-id>",
-	  "   --bundle value, -b value  path to the root of the bundle directory (default: the current one)\n"
-	  "   --console-socket value    unix socket to receive the pty master on\n"
-	  "   --pid-file value          file to write the process id to\n"
-	  "   --no-pivot                do not use pivot_root (for a ramfs root)\n"
-	  "   --no-new-keyring          do not create a new session keyring\n"
-	  "   --preserve-fds value      pass N more file descriptors (after stdio) to the container\n" },
+	{ "create", cmd_create, "create a container", "[command options] <container-id>", CREATE_OPTIONS },
 	{ "delete", cmd_delete, "delete any resources held by the container", "[command options] <container-id>",
 	  "   --force, -f  kill the container first (SIGKILL) if it is still running\n" },
 	{ "events", cmd_events,
@@ -62,14 +65,8 @@ static const struct command {
 	  "   --format value, -f value  select one of: table or json (default: \"table\")\n" },
 	{ "resume", cmd_resume, "resumes all processes that have been previously paused", "<container-id>", "" },
 	{ "run", cmd_run, "create and run a container", "[command options] <container-id>",
-	  "   --bundle value, -b value  path to the root of the bundle directory (default: the current one)\n"
-	  "   --console-socket value    unix socket to receive the pty master on\n"
-	  "   --detach, -d              detach from the container's process\n"
-	  "   --keep                    do not delete the container after it exits\n"
-	  "   --pid-file value          file to write the process id to\n"
-	  "   --no-pivot                do not use pivot_root (for a ramfs root)\n"
-	  "   --no-new-keyring          do not create a new session keyring\n"
-	  "   --preserve-fds value      pass N more file descriptors (after stdio) to the container\n" },
+	  CREATE_OPTIONS "   --detach, -d              detach from the container's process\n"
+	                 "   --keep                    do not delete the container after it exits\n" },
 	{ "spec", cmd_spec, "create a new specification file", "[command options]",
 	  "   --bundle value, -b value  path to the root of the bundle directory\n"
 	  "   --rootless                generate a configuration for a rootless container\n" },

@@ -402,7 +402,7 @@ static yajl_val find_auth(yajl_val auths, const char *registry)
 	if (strcmp(registry, "docker.io") == 0) {
 		static const char *const docker[] = { "https://index.docker.io/v1/", "index.docker.io",
 			                              "registry-1.docker.io" };
-		for (size_t i = 0; i < 3; i++)
+		for (size_t i = 0; i < ARRAY_SIZE(docker); i++)
 			if ((v = rune_json_get(auths, docker[i])) != NULL)
 				return v;
 	}

@@ -43,7 +43,7 @@ int image_store_open(const char *root, bool exclusive, struct store **out, rune_
 	static const char *const dirs[] = { "blobs/sha256", "blobs/sha512", "ingest" };
 	if (rune_mkdir_p(root, 0700, err) < 0)
 		return rune_error_wrap(err, "image store");
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
 		cleanup_free char *d = xasprintf("%s/%s", root, dirs[i]);
 		if (rune_mkdir_p(d, 0700, err) < 0)
 			return rune_error_wrap(err, "image store");
@@ -423,7 +423,7 @@ int image_store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune
 		mark(s, refs[i].digest, &live, 0);
 	refs_free(refs, n);
 	static const char *const algos[] = { "sha256", "sha512" };
-	for (size_t i = 0; i < 2; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(algos); i++) {
 		cleanup_free char *dir = xasprintf("%s/blobs/%s", s->root, algos[i]);
 		sweep_dir(dir, algos[i], live, removed, bytes);
 	}

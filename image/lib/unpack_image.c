@@ -46,7 +46,7 @@ static int check_bundle(const char *bundle, rune_error_t *err)
 	static const char *const taken[] = { "rootfs", "layers", "config.json" };
 	if (rune_mkdir_p(bundle, 0755, err) < 0)
 		return rune_error_wrap(err, "bundle");
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(taken); i++) {
 		cleanup_free char *p = xasprintf("%s/%s", bundle, taken[i]);
 		struct stat st;
 		if (lstat(p, &st) == 0)

@@ -253,7 +253,7 @@ void pal_log_setup(const char *name, const char *level)
 	log_level = PAL_LOG_INFO;
 	if (level == NULL)
 		return;
-	for (int i = 0; i < 5; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if (strcmp(level, names[i]) == 0)
 			log_level = i;
 	if (strcmp(level, "fatal") == 0 || strcmp(level, "panic") == 0)

@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <stdbool.h>
 
+#include "array.h"
 #include "pal.h"
 
 /* Tune how processes start; filter (optional) is installed with no_new_privs

@@ -107,7 +107,7 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 		reset();
 		return r;
 	}
-	for (int i = 0; i < 32; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(S.mr); i++)
 		snprintf(hex + 2 * i, 3, "%02x", S.mr[i]);
 	pal_log(PAL_LOG_INFO, "enclave measurement %s (%.1f ms)", hex,
 	        (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);

@@ -111,10 +111,10 @@ static const unsigned long new_ns_flags[] = { CLONE_NEWNS,  CLONE_NEWUSER, CLONE
 static int add_rules(scmp_filter_ctx ctx)
 {
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < sizeof(denied) / sizeof(denied[0]); i++)
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(denied); i++)
 		if (denied[i] >= 0)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), denied[i], 0);
-	for (size_t i = 0; r == 0 && i < sizeof(new_ns_flags) / sizeof(new_ns_flags[0]); i++)
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(new_ns_flags); i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
 		                     SCMP_A0(SCMP_CMP_MASKED_EQ, new_ns_flags[i], new_ns_flags[i]));
 	/* clone3 passes its flags in memory, out of a filter's sight: make libc fall back to clone. */

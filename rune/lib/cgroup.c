@@ -70,7 +70,7 @@ static char *v1_controllers(const char *superopts)
 	char *save = NULL;
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		bool keep = strncmp(t, "name=", 5) == 0;
-		for (size_t i = 0; !keep && i < sizeof(known) / sizeof(known[0]); i++)
+		for (size_t i = 0; !keep && i < ARRAY_SIZE(known); i++)
 			keep = strcmp(t, known[i]) == 0;
 		if (keep) {
 			char *n = xasprintf("%s%s%s", out, *out ? "," : "", t);
@@ -163,7 +163,7 @@ static int cpuset_inherit(const char *mountpoint, const char *dir, rune_error_t 
 	*strrchr(parent, '/') = '\0';
 	if (cpuset_inherit(mountpoint, parent, err) < 0)
 		return -1;
-	for (int i = 0; i < 2; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
 		cleanup_free char *cur = librune_cg_read(dir, files[i]);
 		if (cur && cur[0] != '\0' && cur[0] != '\n')
 			continue;

@@ -56,8 +56,8 @@ static int load_libsystemd(rune_error_t *err)
 		                             "sd_bus_call",
 		                             "sd_bus_message_unref",
 		                             "sd_bus_error_free" };
-	void *fns[9];
-	for (size_t i = 0; i < 9; i++)
+	void *fns[ARRAY_SIZE(names)];
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
 		if ((fns[i] = dlsym(dl, names[i])) == NULL) {
 			dlclose(dl);
 			return rune_error(err, ENOSYS, "--systemd-cgroup: libsystemd.so.0 lacks %s", names[i]);

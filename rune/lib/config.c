@@ -167,10 +167,10 @@ int librune_mount_options_parse(struct rune_mount *m, const char *where, rune_er
 			m->idmap = strcmp(*o, "ridmap") == 0 ? 2 : 1;
 			continue;
 		}
-		for (i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(mount_opts); i++)
 			if (strcmp(*o, mount_opts[i].name) == 0)
 				break;
-		if (i == sizeof(mount_opts) / sizeof(mount_opts[0])) {
+		if (i == ARRAY_SIZE(mount_opts)) {
 			size_t l = strlen(*o);
 			m->data = xrealloc(m->data, datalen + l + 2);
 			if (datalen)
@@ -215,7 +215,7 @@ static int parse_caps(yajl_val v, const char *where, struct rune_caps *caps, run
 	if (rune_json_expect_object(v, where, err) < 0)
 		return -1;
 	caps->present = true;
-	for (size_t s = 0; s < 5; s++) {
+	for (size_t s = 0; s < ARRAY_SIZE(sets); s++) {
 		yajl_val a = rune_json_get(v, sets[s]);
 		cleanup_free char *w = xasprintf("%s.%s", where, sets[s]);
 		cleanup_strv char **names = NULL;
@@ -254,10 +254,10 @@ static int parse_rlimits(yajl_val v, const char *where, struct rune_process *p, 
 			return -1;
 		if (rl->name == NULL)
 			return rune_error(err, EINVAL, "%s: missing", wt);
-		for (k = 0; k < sizeof(rlimit_names) / sizeof(rlimit_names[0]); k++)
+		for (k = 0; k < ARRAY_SIZE(rlimit_names); k++)
 			if (strcmp(rl->name, rlimit_names[k].name) == 0)
 				break;
-		if (k == sizeof(rlimit_names) / sizeof(rlimit_names[0]))
+		if (k == ARRAY_SIZE(rlimit_names))
 			return rune_error(err, EINVAL, "%s: unknown rlimit type '%s'", wt, rl->name);
 		rl->resource = rlimit_names[k].resource;
 	}
@@ -638,7 +638,7 @@ static int parse_propagation(const char *s, unsigned long *out, rune_error_t *er
 	};
 	if (s == NULL || s[0] == '\0')
 		return 0;
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		if (strcmp(s, t[i].n) == 0) {
 			*out = t[i].f;
 			return 0;

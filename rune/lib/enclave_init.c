@@ -49,7 +49,7 @@ int librune_enclave_init_create(const struct rune_enclave *e, struct enclave_inf
 		rune_error_release(&rerr);
 		return 0;
 	}
-	for (int i = 0; i < 32; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(mr); i++)
 		snprintf(info->measurement + 2 * i, 3, "%02x", mr[i]);
 	info->has_measurement = true;
 	info->debug = (flags & PAL_SGX_FLAGS_DEBUG) != 0;

@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,24 +28,6 @@ struct exec_child_args {
 	const struct rune_config *config;
 	int sync_fd, console_fd;
 };
-
-static int set_up_session(const struct exec_child_args *a, rune_error_t *err)
-{
-	if (setsid() < 0)
-		return rune_error(err, errno, "setsid");
-	if (a->console_fd < 0)
-		return 0;
-	int r = librune_console_setup(a->console_fd, a->o->process, false, err);
-	close(a->console_fd);
-	return r;
-}
-
-static int set_personality(const struct rune_config *c, rune_error_t *err)
-{
-	if (c->has_personality && personality(c->personality) < 0)
-		return rune_error(err, errno, "linux.personality");
-	return 0;
-}
 
 static int report_ready(const struct exec_child_args *a, rune_error_t *err)
 {
@@ -71,9 +52,9 @@ static void exec_child(const struct exec_child_args *a)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (librune_sync_expect(a->sync_fd, &rune, SYNC_GO, &go, &err) < 0)
 		_exit(1);
-	if (set_up_session(a, &err) < 0)
+	if (librune_process_new_session(a->console_fd, p, false, &err) < 0)
 		goto fail;
-	if (set_personality(a->config, &err) < 0)
+	if (librune_process_set_personality(a->config, &err) < 0)
 		goto fail;
 	if (librune_process_enter_cwd(p, true, &cwd_entered, &err) < 0)
 		goto fail;

@@ -1,6 +1,8 @@
 #include "hooks.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
@@ -61,9 +63,14 @@ static int run_one(const struct rune_hook *h, const char *kind, size_t idx, cons
 	if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
 		return rune_error(err, 0, "error running hook #%zu (%s, %s): exit status %d", idx, kind, h->path,
 		                  WEXITSTATUS(status));
-	if (WIFSIGNALED(status))
+	if (WIFSIGNALED(status)) {
+		/* Lower-case, as runc (Go) names signals: "bad system call". */
+		char what[64];
+		snprintf(what, sizeof(what), "%s", strsignal(WTERMSIG(status)));
+		what[0] = (char) tolower((unsigned char) what[0]);
 		return rune_error(err, 0, "error running hook #%zu (%s, %s): killed by signal %d (%s)", idx, kind,
-		                  h->path, WTERMSIG(status), strsignal(WTERMSIG(status)));
+		                  h->path, WTERMSIG(status), what);
+	}
 	return 0;
 }
 

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -134,24 +133,6 @@ static int load_enclave_runtime(const struct init_args *a, rune_error_t *err)
 	return a->config->enclave ? librune_enclave_init_load(a->config->enclave, err) : 0;
 }
 
-static int new_session_and_console(const struct init_args *a, rune_error_t *err)
-{
-	if (setsid() < 0)
-		return rune_error(err, errno, "setsid");
-	if (a->console_fd < 0)
-		return 0;
-	int r = librune_console_setup(a->console_fd, &a->config->process, true, err);
-	close(a->console_fd);
-	return r;
-}
-
-static int set_personality(const struct rune_config *c, rune_error_t *err)
-{
-	if (c->has_personality && personality(c->personality) < 0)
-		return rune_error(err, errno, "linux.personality");
-	return 0;
-}
-
 /* An enclave runs pal_init inside the container, in process.cwd, while still
  * privileged; a plain container resolves the program it will exec. */
 static int prepare_workload(const struct init_args *a, struct init_state *s, rune_error_t *err)
@@ -246,9 +227,9 @@ void librune_init_main(struct init_args *a)
 		goto fail;
 	if (librune_rootfs_pivot(a->rootfs, a->o->no_pivot, &err) < 0)
 		goto fail;
-	if (new_session_and_console(a, &err) < 0)
+	if (librune_process_new_session(a->console_fd, &c->process, true, &err) < 0)
 		goto fail;
-	if (set_personality(c, &err) < 0)
+	if (librune_process_set_personality(c, &err) < 0)
 		goto fail;
 	if (librune_rootfs_finalize(c, &err) < 0)
 		goto fail;

@@ -11,6 +11,7 @@
 #include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -108,7 +109,7 @@ static int apply_caps_sets(const struct rune_caps *caps, rune_error_t *err)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2] = { { 0 } };
-	for (int i = 0; i < 2; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(data); i++) {
 		data[i].effective = (uint32_t) (caps->effective >> (32 * i));
 		data[i].permitted = (uint32_t) (caps->permitted >> (32 * i));
 		data[i].inheritable = (uint32_t) (caps->inheritable >> (32 * i));
@@ -259,6 +260,24 @@ int librune_process_drop_privileges(const struct rune_process *p, const struct r
 		return -1;
 	if (sc && !filter_first && librune_seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
 		return -1;
+	return 0;
+}
+
+int librune_process_new_session(int console_fd, const struct rune_process *p, bool bind_console, rune_error_t *err)
+{
+	if (setsid() < 0)
+		return rune_error(err, errno, "setsid");
+	if (console_fd < 0)
+		return 0;
+	int r = librune_console_setup(console_fd, p, bind_console, err);
+	close(console_fd);
+	return r;
+}
+
+int librune_process_set_personality(const struct rune_config *c, rune_error_t *err)
+{
+	if (c->has_personality && personality(c->personality) < 0)
+		return rune_error(err, errno, "linux.personality");
 	return 0;
 }
 

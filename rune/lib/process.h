@@ -28,6 +28,11 @@ int librune_process_apply_nnp(const struct rune_process *p, rune_error_t *err);
 struct rune_seccomp;
 int librune_process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd,
                                     bool cwd_entered, int preserve_fds, rune_error_t *err);
+/* A session of its own and, given console_fd (closed here), the terminal
+ * (librune_console_setup). */
+int librune_process_new_session(int console_fd, const struct rune_process *p, bool bind_console, rune_error_t *err);
+/* linux.personality, when the config sets one. */
+int librune_process_set_personality(const struct rune_config *c, rune_error_t *err);
 /* Open a pty in the container's devpts, send the master to console_sock,
  * make the slave our controlling terminal and stdio; bind it on /dev/console
  * when bind_console is set. */

@@ -367,7 +367,7 @@ static int populate_dev(const struct rootfs_ctx *ctx, int rootfd, rune_error_t *
 	};
 	cleanup_close int devpath = -1;
 
-	for (size_t i = 0; i < sizeof(default_devices) / sizeof(default_devices[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++)
 		if (create_device(&default_devices[i], rootfd, ctx->userns, err) < 0)
 			return -1;
 	for (size_t i = 0; i < ctx->config->n_devices; i++)
@@ -378,7 +378,7 @@ static int populate_dev(const struct rootfs_ctx *ctx, int rootfd, rune_error_t *
 	cleanup_close int dev = openat(devpath, ".", O_DIRECTORY | O_CLOEXEC);
 	if (dev < 0)
 		return rune_error(err, errno, "open /dev in the container");
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		/* A ptmx device node from the image gives way to the devpts link. */
 		if (strcmp(links[i][1], "ptmx") == 0)
 			unlinkat(dev, "ptmx", 0);

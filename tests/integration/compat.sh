@@ -187,6 +187,14 @@ test_create_container_hook_runs_in_the_rootfs() {
 	assert_contains "$ERR" "error running hook #0 (createContainer, /bin/sh): exit status 3"
 }
 
+test_start_container_hook_killed_by_seccomp_is_reported() {
+	make_bundle "$T/b" true
+	jq_edit "$T/b" '.linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_KILL"}]}
+		| .hooks.startContainer = [{"path": "/bin/sh", "args": ["sh", "-c", "mkdir /tmp/x"]}]'
+	expect_fail 127 r run -b "$T/b" sk1
+	assert_contains "$ERR" "error running hook #0 (startContainer, /bin/sh): killed by signal 31 (bad system call)"
+}
+
 test_update_flags_anywhere_and_a_limited_parent() {
 	make_bundle "$T/b" sleep 100
 	parent=rune-pod-$$-$RANDOM
