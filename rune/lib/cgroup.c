@@ -207,6 +207,17 @@ int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_
 	return 0;
 }
 
+int librune_cgroup_hierarchies(struct rune_cgroup **out, rune_error_t *err)
+{
+	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
+	if (discover(cg, err) < 0) {
+		librune_cgroup_free(cg);
+		return -1;
+	}
+	*out = cg;
+	return 0;
+}
+
 int librune_cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err)
 {
 	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
@@ -391,21 +402,22 @@ int librune_cgroup_freeze(const struct rune_cgroup *cg, bool freeze, rune_error_
 }
 
 /* rmdir, sub-cgroups first (a container may make its own), waiting briefly
- * for tasks that are still exiting (EBUSY). */
+ * for tasks that are still exiting (EBUSY with no sub-cgroup left). */
 static int remove_dir(const char *dir, rune_error_t *err)
 {
-	cleanup_strv char **subs = sub_cgroups(dir);
-	for (char **sub = subs; *sub; sub++) {
-		cleanup_free char *child = xasprintf("%s/%s", dir, *sub);
-		if (remove_dir(child, err) < 0)
-			return -1;
-	}
 	for (int tries = 0;; tries++) {
 		if (rmdir(dir) == 0 || errno == ENOENT)
 			return 0;
 		if (errno != EBUSY || tries > 400)
 			return rune_error(err, errno, "remove cgroup %s", dir);
-		nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
+		cleanup_strv char **subs = sub_cgroups(dir);
+		for (char **sub = subs; *sub; sub++) {
+			cleanup_free char *child = xasprintf("%s/%s", dir, *sub);
+			if (remove_dir(child, err) < 0)
+				return -1;
+		}
+		if (subs[0] == NULL)
+			nanosleep(&(struct timespec){ 0, 5000000 }, NULL);
 	}
 }
 

@@ -32,6 +32,9 @@ enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
 enum cgroup_mode librune_cgroup_host_mode(void);
 /* Create the container's cgroup from cgroupsPath (or /<id> when empty). */
 int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
+/* The hierarchies this host has mounted, with no directory chosen (what
+ * controllers there are). */
+int librune_cgroup_hierarchies(struct rune_cgroup **out, rune_error_t *err);
 /* The cgroup pid is in now, in every hierarchy (for one systemd placed). */
 int librune_cgroup_adopt(pid_t pid, struct rune_cgroup **out, rune_error_t *err);
 /* Ask systemd to put pid in a transient, delegated scope unit named after

@@ -427,7 +427,9 @@ int librune_rootfs_prepare(const struct rootfs_ctx *ctx, rune_error_t *err)
 	/* Keep our mounts from propagating back to the host (or as asked). */
 	if (mount(NULL, "/", NULL, prop, NULL) < 0)
 		return rune_error(err, errno, "set propagation of / in the container's mount namespace");
-	if (make_parent_mount_private(ctx->rootfs, err) < 0)
+	/* Only shared and unbindable propagation leave the parent in pivot_root's
+	 * or the bind's way (rslave, the default, covers it already). */
+	if ((prop & (MS_SHARED | MS_UNBINDABLE)) && make_parent_mount_private(ctx->rootfs, err) < 0)
 		return -1;
 	if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return rune_error(err, errno, "bind the rootfs %s onto itself", ctx->rootfs);
