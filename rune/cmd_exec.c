@@ -4,7 +4,7 @@
 
 #include "cleanup.h"
 #include "rune_cli.h"
-#include "config.h"
+#include "oci_config.h"
 #include "container.h"
 #include "json.h"
 #include "util.h"

@@ -13,12 +13,33 @@
 
 #include "cleanup.h"
 #include "fs.h"
-#include "fsutil.h"
 #include "util.h"
 
 #define READ_CHUNK (1 << 17)
 
 /* The names one layer wrote: whiteouts only apply to the layers below. */
+/* mkdir -p inside rootfd, no symlink followed; the directory's fd. */
+static int mkdirs_under(int rootfd, const char *path, rune_error_t *err)
+{
+	cleanup_free char *copy = xstrdup(path);
+	int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL;
+	for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		if (mkdirat(fd, c, 0755) < 0 && errno != EEXIST) {
+			int e = errno;
+			close(fd);
+			return rune_error(err, e, "mkdir %s", path);
+		}
+		int next = rune_open_in_root(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW, true);
+		int e = errno;
+		close(fd);
+		if (next < 0)
+			return rune_error(err, e == ELOOP ? ENOTDIR : e, "%s: a component is not a directory", path);
+		fd = next;
+	}
+	return fd;
+}
+
 struct nameset {
 	char **slots;
 	size_t cap, n;
@@ -175,7 +196,7 @@ static int apply_opaque(struct unpacker *u, const char *parent, rune_error_t *er
 /* Overlay layer directories record whiteouts the way overlayfs reads them. */
 static int record_whiteout(struct unpacker *u, const char *parent, const char *name, bool opaque, rune_error_t *err)
 {
-	cleanup_close int pfd = image_mkdirs_under(u->rootfd, parent, err);
+	cleanup_close int pfd = mkdirs_under(u->rootfd, parent, err);
 	if (pfd < 0)
 		return rune_error_wrap(err, "%s", u->what);
 	if (opaque) {
@@ -222,7 +243,7 @@ static int hardlink_target(struct unpacker *u, const char *target, rune_error_t 
 		cleanup_free char *parent = NULL;
 		const char *base;
 		split(target, &parent, &base);
-		cleanup_close int pfd = image_mkdirs_under(u->rootfd, parent, err);
+		cleanup_close int pfd = mkdirs_under(u->rootfd, parent, err);
 		if (pfd < 0 || fstat(src, &st) < 0)
 			return pfd < 0 ? -1 : rune_error(err, errno, "%s: stat %s", u->what, target);
 		cleanup_close int dst =
@@ -258,7 +279,7 @@ static int handle_hardlink(struct unpacker *u, const char *path, const char *lin
 	cleanup_free char *parent = NULL;
 	const char *base;
 	split(path, &parent, &base);
-	cleanup_close int pfd = image_mkdirs_under(u->rootfd, parent, err);
+	cleanup_close int pfd = mkdirs_under(u->rootfd, parent, err);
 	if (pfd < 0)
 		return rune_error_wrap(err, "%s: entry \"%s\"", u->what, path);
 	if (unlinkat(pfd, base, 0) < 0 && errno != ENOENT)

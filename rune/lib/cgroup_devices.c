@@ -12,7 +12,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
-#include "config.h"
+#include "oci_config.h"
 #include "util.h"
 
 /* The kernel's access bits are the ones resources.h names. */

@@ -390,9 +390,10 @@ int librune_cgroup_apply_resources(const struct rune_cgroup *cg, const struct ru
 int librune_cgroup_check_resources(const struct rune_resources *res, rune_error_t *err)
 {
 	struct rune_cgroup *host = NULL;
-	bool any = res && (res->memory.any || res->pids_limit.set || res->blkio.any || res->n_hugepages
-	                   || res->network.class_id.set || res->network.n_priorities || res->n_rdma
-	                   || (res->unified_keys && res->unified_keys[0]));
+	bool any = res
+	           && (res->memory.any || res->pids_limit.set || res->blkio.any || res->n_hugepages
+	               || res->network.class_id.set || res->network.n_priorities || res->n_rdma
+	               || (res->unified_keys && res->unified_keys[0]));
 	if (!any)
 		return 0; /* nothing that needs a controller to be there (devices are checked when set) */
 	if (librune_cgroup_hierarchies(&host, err) < 0)

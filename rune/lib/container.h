@@ -8,7 +8,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "cgroup.h"
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 #define RUNE_OCI_VERSION "1.2.0"

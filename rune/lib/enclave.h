@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 /* What the config asks for (ENCLAVE_* in process.env first, then the

@@ -3,7 +3,7 @@
 #ifndef RUNE_HOOKS_H
 #define RUNE_HOOKS_H
 
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 /* Run every hook of one kind in order; the first failure stops and is returned. */

@@ -5,7 +5,7 @@
 #define RUNE_INIT_H
 
 #include "cgroup.h"
-#include "config.h"
+#include "oci_config.h"
 #include "container.h"
 
 struct init_args {

@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 bool librune_lsm_apparmor_enabled(void);

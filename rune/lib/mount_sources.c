@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "oci_config.h"
 #include "util.h"
 
 int librune_idmap_write(pid_t pid, const char *file, const struct rune_idmap *m, size_t n, rune_error_t *err)

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 /* Resolve args[0] against the PATH in the process env, as execvp would. */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "cgroup.h"
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 struct rootfs_ctx {

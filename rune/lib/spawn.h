@@ -6,7 +6,7 @@
 
 #include <sys/types.h>
 
-#include "config.h"
+#include "oci_config.h"
 #include "error.h"
 
 /* Join the namespaces in ns_fds (indexed by enum rune_ns_kind, -1 = skip),

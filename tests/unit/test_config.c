@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "config.h"
+#include "oci_config.h"
 #include "container.h"
 #include "util.h"
 

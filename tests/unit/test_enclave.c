@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "cleanup.h"
-#include "config.h"
+#include "oci_config.h"
 #include "enclave.h"
 #include "loader.h"
 #include "util.h"

@@ -1,7 +1,7 @@
 /* The OCI runtime-spec config.json as rune uses it: parsed once into plain C
  * structures, every type error naming the JSON field. */
-#ifndef RUNE_CONFIG_H
-#define RUNE_CONFIG_H
+#ifndef RUNE_OCI_CONFIG_H
+#define RUNE_OCI_CONFIG_H
 
 #include <stdbool.h>
 #include <stdint.h>

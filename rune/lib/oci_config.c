@@ -1,4 +1,4 @@
-#include "config.h"
+#include "oci_config.h"
 
 #include <errno.h>
 #include <linux/mount.h>
