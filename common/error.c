@@ -72,6 +72,13 @@ int rune_error_set_exit(rune_error_t *err, int code)
 	return -1;
 }
 
+int rune_error_set_status(rune_error_t *err, int status)
+{
+	if (err && *err)
+		(*err)->status = status;
+	return -1;
+}
+
 int rune_error_exit_code(rune_error_t err)
 {
 	return err && err->exit_code ? err->exit_code : 1;

@@ -23,6 +23,9 @@ int rune_error_wrap(rune_error_t *err, const char *fmt, ...) __attribute__((form
 
 /* Classify the failure in *err: the program exits with code. Returns -1. */
 int rune_error_set_exit(rune_error_t *err, int code);
+/* Record errno status as the root cause without adding its text to the
+ * message (when the message says it better, as "unknown field"). Returns -1. */
+int rune_error_set_status(rune_error_t *err, int status);
 /* The exit code err asks for: its own, or 1. */
 int rune_error_exit_code(rune_error_t err);
 

@@ -126,6 +126,30 @@ int rune_json_expect_array(yajl_val v, const char *where, rune_error_t *err)
 	return 0;
 }
 
+int rune_json_object_fields(yajl_val obj, const char *where, const struct rune_json_field *fields, size_t n,
+                            rune_error_t *err)
+{
+	if (obj == NULL || !YAJL_IS_OBJECT(obj))
+		return wrong_type(obj, where, "an object", err);
+	for (size_t f = 0; f < n; f++)
+		*fields[f].value = NULL;
+	for (size_t i = 0; i < obj->u.object.len; i++) {
+		const char *key = obj->u.object.keys[i];
+		size_t f = 0;
+		while (f < n && strcmp(fields[f].name, key) != 0)
+			f++;
+		if (f == n)
+			return rune_error(err, 0, "%s: unknown field \"%s\"", where, key),
+			       rune_error_set_status(err, EINVAL);
+		/* yajl keeps duplicate keys; JSON parsers disagree on which wins, so neither does. */
+		if (*fields[f].value != NULL)
+			return rune_error(err, 0, "%s: field \"%s\" appears twice", where, key),
+			       rune_error_set_status(err, EINVAL);
+		*fields[f].value = obj->u.object.values[i];
+	}
+	return 0;
+}
+
 int rune_json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, rune_error_t *err)
 {
 	if (v == NULL)

@@ -32,6 +32,17 @@ int rune_json_read_strv(yajl_val v, const char *where, char ***out, size_t *n, r
 int rune_json_expect_object(yajl_val v, const char *where, rune_error_t *err);
 int rune_json_expect_array(yajl_val v, const char *where, rune_error_t *err);
 
+/* One member an object may have, for rune_json_object_fields. */
+struct rune_json_field {
+	const char *name;
+	yajl_val *value; /* set to the member's value, or left NULL when absent */
+};
+/* Read an object strictly, as security configuration wants it: obj must be an
+ * object, every member one of fields, none given twice. `where` names obj in
+ * errors ("policy.json: default[0]"). */
+int rune_json_object_fields(yajl_val obj, const char *where, const struct rune_json_field *fields, size_t n,
+                            rune_error_t *err);
+
 /* yajl_gen helpers; all ignore yajl's status (only memory errors, fatal). */
 yajl_gen rune_json_gen_new(bool pretty, const char *indent);
 void rune_json_gen_key(yajl_gen g, const char *key);

@@ -20,6 +20,7 @@ static const char USAGE[] =
     "  pull REF             fetch an image into the store\n"
     "  inspect REF          show a stored image's manifest and config (--config: config only)\n"
     "  unpack REF BUNDLE    make an OCI bundle (rootfs + config.json); --layers: overlay layers\n"
+    "  verify REF           what the signature policy decides for REF, and why (nothing is pulled)\n"
     "  list                 list stored images\n"
     "  rm REF               forget an image (its blobs go at the next gc)\n"
     "  gc                   remove blobs no image uses\n"
@@ -32,6 +33,11 @@ static const char USAGE[] =
     "  --cert-dir DIR           CA (*.crt) and client (*.cert, *.key) certificates\n"
     "  --registries-conf FILE   registries.conf (default CONTAINERS_REGISTRIES_CONF)\n"
     "  --platform OS/ARCH[/VAR] platform to pull (default this host)\n"
+    "  --policy FILE            signature policy (default ~/.config/containers/policy.json,\n"
+    "                           else /etc/containers/policy.json)\n"
+    "  --registries.d DIR       where signatures are stored (default ~/.config/containers/registries.d,\n"
+    "                           else /etc/containers/registries.d)\n"
+    "  --insecure-policy        no policy: accept any image, signed or not\n"
     "  --parallel N             layers downloaded at once (default 3)\n"
     "  --format json            machine-readable output\n"
     "  -q, --quiet              no progress\n"
@@ -51,14 +57,25 @@ static int parse_bool(const char *s, int *out)
 static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *err)
 {
 	static const struct option opts[] = {
-		{ "root", required_argument, NULL, 'r' },     { "tls-verify", optional_argument, NULL, 'T' },
-		{ "authfile", required_argument, NULL, 'A' }, { "creds", required_argument, NULL, 'C' },
-		{ "cert-dir", required_argument, NULL, 'D' }, { "registries-conf", required_argument, NULL, 'R' },
-		{ "platform", required_argument, NULL, 'p' }, { "parallel", required_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },   { "quiet", no_argument, NULL, 'q' },
-		{ "debug", no_argument, NULL, 'd' },          { "layers", no_argument, NULL, 'L' },
-		{ "config", no_argument, NULL, 'c' },         { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'v' },        { NULL, 0, NULL, 0 },
+		{ "root", required_argument, NULL, 'r' },
+		{ "tls-verify", optional_argument, NULL, 'T' },
+		{ "authfile", required_argument, NULL, 'A' },
+		{ "creds", required_argument, NULL, 'C' },
+		{ "cert-dir", required_argument, NULL, 'D' },
+		{ "registries-conf", required_argument, NULL, 'R' },
+		{ "platform", required_argument, NULL, 'p' },
+		{ "parallel", required_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "layers", no_argument, NULL, 'L' },
+		{ "config", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
+		{ "policy", required_argument, NULL, 'P' },
+		{ "registries.d", required_argument, NULL, 'S' },
+		{ "insecure-policy", no_argument, NULL, 'I' },
+		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
 	int ch, debug = 0;
@@ -86,6 +103,15 @@ static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *
 			break;
 		case 'p':
 			c->o.platform = optarg;
+			break;
+		case 'P':
+			c->o.trust.policy = optarg;
+			break;
+		case 'S':
+			c->o.trust.registries_d = optarg;
+			break;
+		case 'I':
+			c->o.trust.insecure_policy = true;
 			break;
 		case 'j':
 			if (!rune_parse_ulong(optarg, &n) || n < 1 || n > 64)
@@ -145,7 +171,7 @@ static const struct {
 	const char *name;
 	int (*fn)(struct image_cli *, rune_error_t *);
 } commands[] = { { "pull", cmd_pull }, { "inspect", cmd_inspect }, { "unpack", cmd_unpack }, { "list", cmd_list },
-	         { "ls", cmd_list },   { "rm", cmd_rm },           { "gc", cmd_gc } };
+	         { "ls", cmd_list },   { "rm", cmd_rm },           { "gc", cmd_gc },         { "verify", cmd_verify } };
 
 static int run(struct image_cli *c, int argc, char **argv, rune_error_t *err)
 {

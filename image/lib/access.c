@@ -2,13 +2,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "encoding.h"
 #include "json.h"
 #include "util.h"
 
@@ -418,17 +418,11 @@ static yajl_val find_auth(yajl_val auths, const char *registry)
 
 static int decode_auth(const char *b64, const char *where, char **user, char **pass, rune_error_t *err)
 {
-	size_t n = strlen(b64);
-	cleanup_free unsigned char *raw = xmalloc(n + 4);
-	int len = EVP_DecodeBlock(raw, (const unsigned char *) b64, n);
-	if (len < 0)
+	cleanup_free unsigned char *raw = NULL;
+	size_t len;
+	if (!image_base64_decode(b64, strlen(b64), &raw, &len))
 		return rune_error(err, EINVAL, "%s: \"auth\" is not base64", where);
-	while (len > 0 && n > 0 && b64[n - 1] == '=') {
-		len--;
-		n--;
-	}
-	raw[len] = '\0';
-	if (split_user_pass((char *) raw, user, pass) < 0)
+	if (memchr(raw, '\0', len) || split_user_pass((char *) raw, user, pass) < 0)
 		return rune_error(err, EINVAL, "%s: \"auth\" does not decode to user:password", where);
 	return 0;
 }

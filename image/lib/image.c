@@ -7,6 +7,7 @@
 #include "image_ctx.h"
 #include "registry.h"
 #include "resolve.h"
+#include "trust.h"
 #include "json.h"
 #include "util.h"
 
@@ -35,6 +36,7 @@ void image_ctx_free(struct image_ctx *c)
 	if (c == NULL)
 		return;
 	image_store_close(c->store);
+	image_trust_release(c);
 	image_platform_release(&c->platform);
 	pthread_mutex_destroy(&c->progress_lock);
 	free(c);
@@ -61,7 +63,7 @@ void image_result_release(struct image_result *r)
 int image_inspect(struct image_ctx *c, const char *ref, bool config_only, yajl_gen g, rune_error_t *err)
 {
 	struct resolved r;
-	if (image_resolve_local(c, ref, &r, err) < 0) {
+	if (image_resolve_local(c, ref, false, &r, err) < 0) {
 		image_resolved_release(&r);
 		return -1;
 	}

@@ -22,6 +22,50 @@ struct registry_access {
 	int tls_verify;              /* -1: as configured, 0: off (and plain HTTP allowed), 1: on */
 };
 
+/* What decides whether an image may be used: containers-policy.json and
+ * registries.d (where signatures are), as skopeo reads them. Paths, or the
+ * content itself (inside a TEE both arrive from the KBS). */
+struct image_trust {
+	const char *policy;      /* --policy FILE; names policy_data in messages when that is set */
+	const char *policy_data; /* policy.json content, instead of a file */
+	size_t policy_len;
+	bool insecure_policy;          /* no policy at all: accept anything */
+	const char *registries_d;      /* --registries.d DIR, else ~/.config/containers/registries.d, else /etc/... */
+	const char *registries_d_data; /* registries.d YAML content (one file's worth), instead of a directory */
+	size_t registries_d_len;
+	/* Reads a file the policy names (keyPath, caPath, rekorPublicKeyPath…),
+	 * at most max bytes, into malloc'ed *data; NULL reads the local file
+	 * system. Inside a TEE this is where kbs:/// paths resolve. */
+	int (*read_file)(const char *path, size_t max, char **data, size_t *len, void *arg, rune_error_t *err);
+	void *read_file_arg;
+};
+
+/* What one signature came to under one requirement. */
+struct image_sig_check {
+	char *origin; /* where it was found: a lookaside URL, "tag sha256-….sig layer 1", "referrer sha256:…" */
+	bool accepted;
+	char *detail; /* what accepted it, or why not */
+};
+
+/* What one policy requirement came to. */
+struct image_req_check {
+	char *requirement; /* "signedBy (GPGKeys keyPath /etc/pki/app.gpg)" */
+	bool accepted;
+	char *detail; /* the reason, when no signature is involved or none was found */
+	struct image_sig_check *sigs;
+	size_t n_sigs;
+};
+
+/* The policy's verdict on an image, requirement by requirement. */
+struct image_verdict {
+	char *reference, *digest, *manifest_digest;
+	char *policy; /* the file, or "--insecure-policy" */
+	char *scope;  /* the requirements that applied: transports.docker["…"] or default */
+	bool accepted;
+	struct image_req_check *reqs;
+	size_t n_reqs;
+};
+
 /* Progress of one blob, for display. */
 struct image_progress {
 	const char *digest;
@@ -34,6 +78,7 @@ struct image_opts {
 	const char *platform; /* "os/arch[/variant]", default this host */
 	int parallel;         /* layers downloaded at once (default 3) */
 	struct registry_access access;
+	struct image_trust trust;
 	/* Called (from several threads, serialised) as blobs progress; may be NULL. */
 	void (*progress)(const struct image_progress *p, void *data);
 	void *progress_data;
@@ -51,8 +96,17 @@ struct image_result {
 /* Open the store and remember the options. */
 int image_ctx_new(const struct image_opts *o, struct image_ctx **out, rune_error_t *err);
 void image_ctx_free(struct image_ctx *c);
-/* Pull ref into the store (blobs already there are not fetched again). */
+/* Pull ref into the store (blobs already there are not fetched again). The
+ * policy decides, before any config or layer is fetched; a refusal stores
+ * nothing, and its error names the scope and why each requirement failed. */
 int image_pull(struct image_ctx *c, const char *ref, struct image_result *res, rune_error_t *err);
+/* Evaluate the policy for ref without fetching its config or layers: the
+ * manifest (and the platform's, for an index) and the signatures the policy
+ * asks for. 0 when the policy could be evaluated (v->accepted says how),
+ * -1 when it could not (no policy, registry unreachable…). */
+int image_verify(struct image_ctx *c, const char *ref, struct image_verdict *v, rune_error_t *err);
+/* Free a verdict's contents. */
+void image_verdict_release(struct image_verdict *v);
 /* Unpack ref (pulled first unless the store has it) into bundle: a rootfs and
  * a config.json (layers: one directory per layer under bundle/layers for
  * overlayfs, instead of a flattened rootfs). */

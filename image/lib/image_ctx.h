@@ -9,11 +9,17 @@
 #include "manifest.h"
 #include "store.h"
 
+struct policy;
+struct registries_d;
+
 struct image_ctx {
 	struct image_opts o;
 	struct store *store;
 	struct platform platform;
 	pthread_mutex_t progress_lock;
+	/* Loaded on first use (trust.c): a pull needs them, inspect and list do not. */
+	struct policy *policy;
+	struct registries_d *registries_d;
 };
 
 /* Report progress through the options' callback (serialised across threads). */

@@ -84,7 +84,7 @@ static int fail(rune_error_t *err, const char *ref, const char *why)
 	return rune_error(err, EINVAL, "invalid image reference \"%s\": %s", ref, why);
 }
 
-int image_ref_parse(const char *s, struct image_ref *ref, rune_error_t *err)
+static int parse_ref(const char *s, struct image_ref *ref, bool default_tag, rune_error_t *err)
 {
 	memset(ref, 0, sizeof(*ref));
 	if (s == NULL || *s == '\0')
@@ -154,9 +154,19 @@ int image_ref_parse(const char *s, struct image_ref *ref, rune_error_t *err)
 		ref->repository = xasprintf("library/%s", path);
 	else
 		ref->repository = xstrdup(path);
-	if (ref->tag == NULL && ref->digest == NULL)
+	if (default_tag && ref->tag == NULL && ref->digest == NULL)
 		ref->tag = xstrdup("latest");
 	return 0;
+}
+
+int image_ref_parse(const char *s, struct image_ref *ref, rune_error_t *err)
+{
+	return parse_ref(s, ref, true, err);
+}
+
+int image_ref_parse_named(const char *s, struct image_ref *ref, rune_error_t *err)
+{
+	return parse_ref(s, ref, false, err);
 }
 
 char *image_ref_string(const struct image_ref *r)

@@ -15,6 +15,9 @@ struct image_ref {
 
 /* Parse and normalise; the error names the reference and what is wrong. */
 int image_ref_parse(const char *s, struct image_ref *ref, rune_error_t *err);
+/* Parse and normalise without adding ":latest" to a name-only reference
+ * (signed identities, policy scopes: "name only" means something there). */
+int image_ref_parse_named(const char *s, struct image_ref *ref, rune_error_t *err);
 /* "registry/repository[:tag][@digest]". */
 char *image_ref_string(const struct image_ref *ref);
 /* "registry/repository". */

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "json.h"
 #include "log.h"
+#include "stream.h"
 #include "util.h"
 
 #define MAX_ATTEMPTS 6
@@ -34,6 +35,7 @@ struct registry_client {
 	size_t ca_len;
 	pthread_mutex_t lock;
 	unsigned retries;
+	bool supports_signatures; /* /v2/ answered X-Registry-Supports-Signatures: 1 */
 };
 
 static void curl_init_once(void)
@@ -108,6 +110,7 @@ unsigned image_registry_retries(struct registry_client *c)
 struct xfer {
 	long status;
 	char *content_type, *digest, *www_auth, *content_range;
+	bool supports_signatures;
 	/* body destination: a sink (blobs), or memory up to max */
 	struct blob_sink *sink;
 	uint64_t offset;   /* Range start asked for */
@@ -117,7 +120,8 @@ struct xfer {
 	size_t mem_len, mem_max;
 	char errbody[ERRBODY_MAX];
 	size_t errbody_len;
-	rune_error_t err; /* set when we stopped the transfer ourselves */
+	bool errbody_full; /* an error body longer than we keep: the transfer was cut short */
+	rune_error_t err;  /* set when we stopped the transfer ourselves */
 };
 
 static void xfer_reset_headers(struct xfer *x)
@@ -128,8 +132,10 @@ static void xfer_reset_headers(struct xfer *x)
 	free(x->content_range);
 	x->content_type = x->digest = x->www_auth = x->content_range = NULL;
 	x->status = 0;
+	x->supports_signatures = false;
 	x->body_started = false;
 	x->errbody_len = 0;
+	x->errbody_full = false;
 }
 
 static char *header_value(const char *line, size_t n, const char *name)
@@ -168,6 +174,9 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *data)
 	} else if ((v = header_value(buf, n, "Content-Range")) != NULL) {
 		free(x->content_range);
 		x->content_range = v;
+	} else if ((v = header_value(buf, n, "X-Registry-Supports-Signatures")) != NULL) {
+		x->supports_signatures = strcmp(v, "1") == 0;
+		free(v);
 	}
 	return n;
 }
@@ -200,6 +209,11 @@ static size_t on_body(char *buf, size_t size, size_t nitems, void *data)
 		memcpy(x->errbody + x->errbody_len, buf, k);
 		x->errbody_len += k;
 		x->errbody[x->errbody_len] = '\0';
+		/* The status says enough: stop reading a long (or endless) error body. */
+		if (k < n) {
+			x->errbody_full = true;
+			return 0;
+		}
 		return n;
 	}
 	if (!x->body_started)
@@ -401,7 +415,8 @@ static char *registry_error_text(const struct xfer *x)
 enum outcome { DONE, NEXT_ENDPOINT, FAILED };
 
 struct request {
-	const char *kind; /* "manifests", "blobs", or "" for the ping */
+	const char *api;  /* "v2", or "extensions/v2" for the signature extension */
+	const char *kind; /* "manifests", "blobs", "referrers", "signatures", or "" for the ping */
 	const char *reference;
 	const char *accept;
 };
@@ -412,10 +427,10 @@ static enum outcome get_from(struct registry_client *c, struct endpoint_state *e
 {
 	bool authed = false;
 	for (int attempt = 0; attempt < MAX_ATTEMPTS;) {
-		cleanup_free char *url = rq->kind[0]
-		                             ? xasprintf("%s://%s/v2/%s/%s/%s", es->plain_http ? "http" : "https",
-		                                         es->ep.host, es->ep.repository, rq->kind, rq->reference)
-		                             : xasprintf("%s://%s/v2/", es->plain_http ? "http" : "https", es->ep.host);
+		cleanup_free char *url =
+		    rq->kind[0] ? xasprintf("%s://%s/%s/%s/%s/%s", es->plain_http ? "http" : "https", es->ep.host,
+		                            rq->api ? rq->api : "v2", es->ep.repository, rq->kind, rq->reference)
+		                : xasprintf("%s://%s/v2/", es->plain_http ? "http" : "https", es->ep.host);
 		struct curl_slist *hdrs = NULL;
 		cleanup_free char *accept = rq->accept ? xasprintf("Accept: %s", rq->accept) : NULL;
 		cleanup_free char *range =
@@ -440,6 +455,8 @@ static enum outcome get_from(struct registry_client *c, struct endpoint_state *e
 		curl_easy_setopt(h, CURLOPT_PASSWORD, basic && c->user ? c->pass : NULL);
 		xfer_reset_headers(x);
 		CURLcode rc = curl_easy_perform(h);
+		if (rc == CURLE_WRITE_ERROR && x->errbody_full)
+			rc = CURLE_OK;
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 		curl_slist_free_all(hdrs);
 		if (x->err) {
@@ -484,7 +501,11 @@ static enum outcome get_from(struct registry_client *c, struct endpoint_state *e
 			continue;
 		}
 		cleanup_free char *why = registry_error_text(x);
-		if (x->status == 401 || x->status == 403)
+		if (x->status == 404) {
+			/* Callers tell "not there" (a missing signature tag) from failures. */
+			rune_error(err, 0, "GET %s: HTTP 404%s%s", url, why ? ": " : "", why ? why : "");
+			(*err)->status = ENOENT;
+		} else if (x->status == 401 || x->status == 403)
 			rune_error(err, 0, "GET %s: HTTP %ld, authentication failed%s%s%s", url, x->status,
 			           c->user ? "" : " (no credentials for this registry)", why ? ": " : "",
 			           why ? why : "");
@@ -522,9 +543,15 @@ int image_registry_ping(struct registry_client *c, rune_error_t *err)
 	struct request rq = { .kind = "" };
 	struct xfer x = { .mem_max = 1 << 16 };
 	int r = get(c, &rq, &x, err);
+	c->supports_signatures = r == 0 && x.supports_signatures;
 	free(x.mem);
 	xfer_reset_headers(&x);
 	return r;
+}
+
+bool image_registry_supports_signatures(struct registry_client *c)
+{
+	return c->supports_signatures;
 }
 
 #define MANIFEST_ACCEPT                                                                                                \
@@ -533,10 +560,12 @@ int image_registry_ping(struct registry_client *c, rune_error_t *err)
 	"application/vnd.docker.distribution.manifest.v2+json, "                                                       \
 	"application/vnd.docker.distribution.manifest.v1+prettyjws;q=0.1"
 
-int image_registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
-                                rune_error_t *err)
+int image_registry_get_doc(struct registry_client *c, bool extension, const char *kind, const char *reference,
+                           const char *accept, size_t max, struct http_manifest *out, rune_error_t *err)
 {
-	struct request rq = { .kind = "manifests", .reference = reference, .accept = MANIFEST_ACCEPT };
+	struct request rq = {
+		.api = extension ? "extensions/v2" : "v2", .kind = kind, .reference = reference, .accept = accept
+	};
 	struct xfer x = { .mem_max = max };
 	memset(out, 0, sizeof(*out));
 	if (get(c, &rq, &x, err) < 0) {
@@ -555,6 +584,12 @@ int image_registry_get_manifest(struct registry_client *c, const char *reference
 	return 0;
 }
 
+int image_registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
+                                rune_error_t *err)
+{
+	return image_registry_get_doc(c, false, "manifests", reference, MANIFEST_ACCEPT, max, out, err);
+}
+
 void image_http_manifest_release(struct http_manifest *m)
 {
 	free(m->body);
@@ -570,4 +605,76 @@ int image_registry_get_blob(struct registry_client *c, const char *digest, struc
 	int r = get(c, &rq, &x, err);
 	xfer_reset_headers(&x);
 	return r;
+}
+
+struct mem_sink {
+	char *buf;
+	size_t len, max;
+	const char *digest;
+};
+
+static int mem_write(void *ctx, const void *buf, size_t n, rune_error_t *err)
+{
+	struct mem_sink *m = ctx;
+	if (m->len + n > m->max)
+		return rune_error(err, EFBIG, "blob %s: larger than the limit of %zu bytes", m->digest, m->max);
+	m->buf = xrealloc(m->buf, m->len + n + 1);
+	memcpy(m->buf + m->len, buf, n);
+	m->len += n;
+	m->buf[m->len] = '\0';
+	return 0;
+}
+
+static void mem_restart(void *ctx)
+{
+	((struct mem_sink *) ctx)->len = 0;
+}
+
+int image_registry_get_small_blob(struct registry_client *c, const char *digest, size_t max, char **out, size_t *len,
+                                  rune_error_t *err)
+{
+	struct mem_sink m = { .max = max, .digest = digest };
+	struct blob_sink sink = { .write = mem_write, .restart = mem_restart, .ctx = &m };
+	cleanup_free char *what = xasprintf("blob %s", digest);
+	if (image_registry_get_blob(c, digest, &sink, err) < 0
+	    || image_digest_check(m.buf ? m.buf : "", m.len, digest, what, err) < 0) {
+		free(m.buf);
+		return -1;
+	}
+	*out = m.buf ? m.buf : xstrdup("");
+	*len = m.len;
+	return 0;
+}
+
+int image_http_get(const char *url, size_t max, char **body, size_t *len, long *status, rune_error_t *err)
+{
+	struct registry_client none = { 0 };
+	struct xfer x = { .mem_max = max };
+	image_registry_global_init();
+	CURL *h = new_handle(&none, false);
+	/* Plain HTTP only if the URL says so; never downgraded by a redirect. */
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, strncmp(url, "http://", 7) == 0 ? "http,https" : "https");
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	CURLcode rc = curl_easy_perform(h);
+	curl_easy_cleanup(h);
+	if (rc == CURLE_WRITE_ERROR && x.errbody_full)
+		rc = CURLE_OK;
+	int r = 0;
+	if (x.err)
+		r = rune_error(err, x.err->status, "GET %s: %s", url, x.err->msg);
+	else if (rc != CURLE_OK)
+		r = rune_error(err, 0, "GET %s: %s", url, curl_easy_strerror(rc));
+	rune_error_release(&x.err);
+	*status = x.status;
+	xfer_reset_headers(&x);
+	if (r < 0 || *status != 200) {
+		free(x.mem);
+		return r;
+	}
+	*body = x.mem ? x.mem : xstrdup("");
+	*len = x.mem_len;
+	return 0;
 }

@@ -36,6 +36,14 @@ int image_registry_client_new(const struct registry_access *a, const struct imag
 void image_registry_client_free(struct registry_client *c);
 /* Check the registry answers /v2/ (with auth if it asks). */
 int image_registry_ping(struct registry_client *c, rune_error_t *err);
+/* Did /v2/ (the ping) advertise the signature extension
+ * (X-Registry-Supports-Signatures: 1)? */
+bool image_registry_supports_signatures(struct registry_client *c);
+/* GET a small document: /v2/<repository>/<kind>/<reference> (or
+ * /extensions/v2/... for the signature extension), at most max bytes. A 404
+ * fails with (*err)->status ENOENT, so callers can tell "not there". */
+int image_registry_get_doc(struct registry_client *c, bool extension, const char *kind, const char *reference,
+                           const char *accept, size_t max, struct http_manifest *out, rune_error_t *err);
 /* GET a manifest by tag or digest, at most max bytes. */
 int image_registry_get_manifest(struct registry_client *c, const char *reference, size_t max, struct http_manifest *out,
                                 rune_error_t *err);
@@ -43,6 +51,13 @@ int image_registry_get_manifest(struct registry_client *c, const char *reference
 void image_http_manifest_release(struct http_manifest *m);
 /* GET a blob into sink (which checks size and digest). Safe from several threads at once. */
 int image_registry_get_blob(struct registry_client *c, const char *digest, struct blob_sink *sink, rune_error_t *err);
+/* GET a blob of at most max bytes into memory, its digest checked. */
+int image_registry_get_small_blob(struct registry_client *c, const char *digest, size_t max, char **out, size_t *len,
+                                  rune_error_t *err);
+/* GET any http(s) URL (lookaside signature storage) into memory, at most max
+ * bytes, TLS verified against the system CAs. 0 with *status the HTTP status
+ * (*body set only for 200), -1 when no answer came. */
+int image_http_get(const char *url, size_t max, char **body, size_t *len, long *status, rune_error_t *err);
 /* How many retries happened (tests and progress). */
 unsigned image_registry_retries(struct registry_client *c);
 /* Initialise libcurl once per process. */

@@ -11,30 +11,8 @@
 
 #include "cleanup.h"
 #include "stream.h"
+#include "trust.h"
 #include "util.h"
-
-struct mem_sink {
-	char *buf;
-	size_t len, max;
-	const char *what;
-};
-
-static int mem_write(void *ctx, const void *buf, size_t n, rune_error_t *err)
-{
-	struct mem_sink *m = ctx;
-	if (m->len + n > m->max)
-		return rune_error(err, EFBIG, "%s: larger than the limit of %zu bytes", m->what, m->max);
-	m->buf = xrealloc(m->buf, m->len + n + 1);
-	memcpy(m->buf + m->len, buf, n);
-	m->len += n;
-	m->buf[m->len] = '\0';
-	return 0;
-}
-
-static void mem_restart(void *ctx)
-{
-	((struct mem_sink *) ctx)->len = 0;
-}
 
 /* A small blob (config, platform manifest) into the store, verified. */
 static int fetch_small(struct image_ctx *c, struct registry_client *client, const char *digest, int64_t size,
@@ -45,15 +23,14 @@ static int fetch_small(struct image_ctx *c, struct registry_client *client, cons
 	if (size > (int64_t) max)
 		return rune_error(err, EFBIG, "%s %s: %lld bytes, more than the limit of %zu", what, digest,
 		                  (long long) size, max);
-	struct mem_sink m = { .max = max, .what = what };
-	struct blob_sink sink = { .write = mem_write, .restart = mem_restart, .ctx = &m };
-	int r = image_registry_get_blob(client, digest, &sink, err);
-	if (r == 0 && size >= 0 && (int64_t) m.len != size)
-		r = rune_error(err, EBADMSG, "%s %s: %zu bytes, its descriptor names %lld", what, digest, m.len,
+	cleanup_free char *buf = NULL;
+	size_t len;
+	int r = image_registry_get_small_blob(client, digest, max, &buf, &len, err);
+	if (r == 0 && size >= 0 && (int64_t) len != size)
+		r = rune_error(err, EBADMSG, "%s %s: %zu bytes, its descriptor names %lld", what, digest, len,
 		               (long long) size);
 	if (r == 0)
-		r = image_store_write_blob(c->store, digest, m.buf ? m.buf : "", m.len, err);
-	free(m.buf);
+		r = image_store_write_blob(c->store, digest, buf, len, err);
 	return r < 0 ? rune_error_wrap(err, "%s", what) : 0;
 }
 
@@ -66,9 +43,10 @@ static char *digest_of(const char *algo_of, const void *data, size_t len)
 	return s;
 }
 
-/* GET a manifest by tag or digest and check it is the one asked for. */
-static int get_manifest(struct image_ctx *c, struct registry_client *client, const char *ident, const char *want,
-                        int64_t want_size, const char *what, struct http_manifest *hm, char **digest, rune_error_t *err)
+/* GET a manifest by tag or digest and check it is the one asked for; kept
+ * in memory until the policy has decided. */
+static int get_manifest(struct registry_client *client, const char *ident, const char *want, int64_t want_size,
+                        const char *what, struct http_manifest *hm, char **digest, rune_error_t *err)
 {
 	if (image_registry_get_manifest(client, ident, MANIFEST_MAX, hm, err) < 0)
 		return rune_error_wrap(err, "%s", what);
@@ -82,10 +60,10 @@ static int get_manifest(struct image_ctx *c, struct registry_client *client, con
 	if (!want && hm->digest && strncmp(hm->digest, *digest, 7) == 0 && strcmp(hm->digest, *digest) != 0)
 		return rune_error(err, EBADMSG, "%s: the registry says %s, the manifest it sent is %s", what,
 		                  hm->digest, *digest);
-	return image_store_write_blob(c->store, *digest, hm->body, hm->len, err);
+	return 0;
 }
 
-/* Checks made before any layer is fetched (a signature check belongs here too). */
+/* Checks made before any layer is fetched. */
 static int check_image(struct resolved *r, rune_error_t *err)
 {
 	if (r->cfg.n_diff_ids != r->m.n_layers)
@@ -109,12 +87,18 @@ static int load_config(struct image_ctx *c, struct resolved *r, rune_error_t *er
 	return check_image(r, err);
 }
 
-int image_resolve_remote(struct image_ctx *c, struct registry_client *client, const char *refstr, struct resolved *r,
-                         rune_error_t *err)
+void image_manifest_bodies_release(struct manifest_bodies *b)
 {
-	struct http_manifest hm = { 0 };
+	image_http_manifest_release(&b->top);
+	image_http_manifest_release(&b->platform);
+}
+
+int image_resolve_manifests(struct image_ctx *c, struct registry_client *client, const char *refstr, struct resolved *r,
+                            struct manifest_bodies *b, rune_error_t *err)
+{
 	cleanup_free char *digest = NULL;
 	memset(r, 0, sizeof(*r));
+	memset(b, 0, sizeof(*b));
 	if (image_ref_parse(refstr, &r->ref, err) < 0)
 		return -1;
 	r->name = image_ref_string(&r->ref);
@@ -122,47 +106,77 @@ int image_resolve_remote(struct image_ctx *c, struct registry_client *client, co
 	if (image_registry_ping(client, err) < 0)
 		return rune_error_wrap(err, "registry of %s", r->name);
 	cleanup_free char *what = xasprintf("manifest of %s", r->name);
-	int rc = get_manifest(c, client, r->ref.digest ? r->ref.digest : r->ref.tag, r->ref.digest, -1, what, &hm,
-	                      &digest, err);
-	if (rc == 0)
-		rc = image_manifest_parse(hm.body, hm.media_type, what, &r->m, err);
-	if (rc < 0) {
-		image_http_manifest_release(&hm);
+	if (get_manifest(client, r->ref.digest ? r->ref.digest : r->ref.tag, r->ref.digest, -1, what, &b->top, &digest,
+	                 err)
+	        < 0
+	    || image_manifest_parse(b->top.body, b->top.media_type, what, &r->m, err) < 0)
 		return -1;
-	}
 	r->top_digest = take_ptr(digest);
 	r->top_media_type = xstrdup(r->m.media_type);
-	r->top_size = hm.len;
-	image_http_manifest_release(&hm);
-	if (r->m.kind == MANIFEST_INDEX) {
-		const struct descriptor *d;
-		if (image_manifest_select(&r->m, &c->platform, &d, r->name, err) < 0)
-			return -1;
-		cleanup_free char *pd = xstrdup(d->digest);
-		int64_t psize = d->size;
-		cleanup_free char *pwhat = xasprintf("manifest %s of %s", pd, r->name);
-		image_manifest_release(&r->m);
-		if (get_manifest(c, client, pd, pd, psize, pwhat, &hm, &digest, err) < 0
-		    || image_manifest_parse(hm.body, hm.media_type, pwhat, &r->m, err) < 0) {
-			image_http_manifest_release(&hm);
-			return -1;
-		}
-		image_http_manifest_release(&hm);
-		if (r->m.kind != MANIFEST_IMAGE)
-			return rune_error(err, EINVAL, "%s: an index inside an index", pwhat);
-		r->manifest_digest = take_ptr(digest);
-	} else {
+	r->top_size = b->top.len;
+	if (r->m.kind != MANIFEST_INDEX) {
 		r->manifest_digest = xstrdup(r->top_digest);
+		return 0;
 	}
+	const struct descriptor *d;
+	if (image_manifest_select(&r->m, &c->platform, &d, r->name, err) < 0)
+		return -1;
+	cleanup_free char *pd = xstrdup(d->digest);
+	int64_t psize = d->size;
+	cleanup_free char *pwhat = xasprintf("manifest %s of %s", pd, r->name);
+	image_manifest_release(&r->m);
+	if (get_manifest(client, pd, pd, psize, pwhat, &b->platform, &digest, err) < 0
+	    || image_manifest_parse(b->platform.body, b->platform.media_type, pwhat, &r->m, err) < 0)
+		return -1;
+	if (r->m.kind != MANIFEST_IMAGE)
+		return rune_error(err, EINVAL, "%s: an index inside an index", pwhat);
+	r->manifest_digest = take_ptr(digest);
+	return 0;
+}
+
+void image_resolved_subject(const struct resolved *r, const struct manifest_bodies *b, struct registry_client *client,
+                            struct trust_subject *s)
+{
+	const struct http_manifest *m = b->platform.body ? &b->platform : &b->top;
+	*s = (struct trust_subject){ .ref = &r->ref,
+		                     .top_digest = r->top_digest,
+		                     .top_body = b->top.body,
+		                     .top_len = b->top.len,
+		                     .manifest_digest = r->manifest_digest,
+		                     .manifest_body = m->body,
+		                     .manifest_len = m->len,
+		                     .client = client };
+}
+
+int image_resolve_remote(struct image_ctx *c, struct registry_client *client, const char *refstr, struct resolved *r,
+                         rune_error_t *err)
+{
+	struct manifest_bodies b;
+	struct trust_subject s;
+	int rc = image_resolve_manifests(c, client, refstr, r, &b, err);
+	if (rc == 0) {
+		/* The policy decides before the config or any layer is fetched, and a
+		 * refusal leaves nothing in the store. */
+		image_resolved_subject(r, &b, client, &s);
+		rc = image_trust_enforce(c, &s, err);
+	}
+	if (rc == 0)
+		rc = image_store_write_blob(c->store, r->top_digest, b.top.body, b.top.len, err);
+	if (rc == 0 && b.platform.body)
+		rc = image_store_write_blob(c->store, r->manifest_digest, b.platform.body, b.platform.len, err);
+	image_manifest_bodies_release(&b);
+	if (rc < 0)
+		return -1;
 	if (fetch_small(c, client, r->m.config.digest, r->m.config.size, CONFIG_MAX, "image config", err) < 0)
 		return -1;
 	return load_config(c, r, err);
 }
 
-int image_resolve_local(struct image_ctx *c, const char *refstr, struct resolved *r, rune_error_t *err)
+int image_resolve_local(struct image_ctx *c, const char *refstr, bool enforce_policy, struct resolved *r,
+                        rune_error_t *err)
 {
 	struct store_ref sr;
-	cleanup_free char *body = NULL;
+	struct manifest_bodies b = { 0 };
 	memset(r, 0, sizeof(*r));
 	if (image_ref_parse(refstr, &r->ref, err) < 0)
 		return -1;
@@ -174,23 +188,34 @@ int image_resolve_local(struct image_ctx *c, const char *refstr, struct resolved
 	r->top_size = sr.size;
 	image_store_ref_release(&sr);
 	cleanup_free char *what = xasprintf("stored manifest of %s", r->name);
-	if (image_store_read_blob(c->store, r->top_digest, MANIFEST_MAX, &body, NULL, err) < 0
-	    || image_manifest_parse(body, r->top_media_type, what, &r->m, err) < 0)
-		return -1;
-	if (r->m.kind == MANIFEST_INDEX) {
+	int rc = image_store_read_blob(c->store, r->top_digest, MANIFEST_MAX, &b.top.body, &b.top.len, err);
+	if (rc == 0)
+		rc = image_manifest_parse(b.top.body, r->top_media_type, what, &r->m, err);
+	if (rc == 0 && r->m.kind == MANIFEST_INDEX) {
 		const struct descriptor *d;
-		if (image_manifest_select(&r->m, &c->platform, &d, r->name, err) < 0)
-			return -1;
-		r->manifest_digest = xstrdup(d->digest);
-		image_manifest_release(&r->m);
-		free(body);
-		body = NULL;
-		if (image_store_read_blob(c->store, r->manifest_digest, MANIFEST_MAX, &body, NULL, err) < 0
-		    || image_manifest_parse(body, NULL, what, &r->m, err) < 0)
-			return rune_error_wrap(err, "%s (pulled for another platform?)", r->name);
-	} else {
+		rc = image_manifest_select(&r->m, &c->platform, &d, r->name, err);
+		if (rc == 0) {
+			r->manifest_digest = xstrdup(d->digest);
+			image_manifest_release(&r->m);
+			rc = image_store_read_blob(c->store, r->manifest_digest, MANIFEST_MAX, &b.platform.body,
+			                           &b.platform.len, err);
+			if (rc == 0)
+				rc = image_manifest_parse(b.platform.body, NULL, what, &r->m, err);
+			if (rc < 0)
+				rune_error_wrap(err, "%s (pulled for another platform?)", r->name);
+		}
+	} else if (rc == 0) {
 		r->manifest_digest = xstrdup(r->top_digest);
 	}
+	if (rc == 0 && enforce_policy) {
+		/* The store may hold what another policy let in: this one decides now. */
+		struct trust_subject s;
+		image_resolved_subject(r, &b, NULL, &s);
+		rc = image_trust_enforce(c, &s, err);
+	}
+	image_manifest_bodies_release(&b);
+	if (rc < 0)
+		return -1;
 	return load_config(c, r, err);
 }
 

@@ -8,6 +8,7 @@
 #include "manifest.h"
 #include "ref.h"
 #include "registry.h"
+#include "trust.h"
 
 /* An image resolved to one platform's manifest and config, all in the store. */
 struct resolved {
@@ -20,11 +21,27 @@ struct resolved {
 	struct image_config cfg;
 };
 
-/* Resolve through the registry, storing manifests and config. */
+/* The manifests a reference names, in memory until the policy decides. */
+struct manifest_bodies {
+	struct http_manifest top;      /* what the reference names */
+	struct http_manifest platform; /* for an index, the platform's manifest (body NULL otherwise) */
+};
+
+/* Resolve through the registry: the manifests, the policy's decision on
+ * them, then manifests and config into the store. */
 int image_resolve_remote(struct image_ctx *c, struct registry_client *client, const char *refstr, struct resolved *r,
                          rune_error_t *err);
-/* Resolve from the store alone (ENOENT if the reference is not there). */
-int image_resolve_local(struct image_ctx *c, const char *refstr, struct resolved *r, rune_error_t *err);
+/* Resolve the manifests only (r->cfg stays empty; nothing is stored). */
+int image_resolve_manifests(struct image_ctx *c, struct registry_client *client, const char *refstr, struct resolved *r,
+                            struct manifest_bodies *b, rune_error_t *err);
+void image_manifest_bodies_release(struct manifest_bodies *b);
+/* What the policy decides on, for r and its manifests. */
+void image_resolved_subject(const struct resolved *r, const struct manifest_bodies *b, struct registry_client *client,
+                            struct trust_subject *s);
+/* Resolve from the store alone (ENOENT if the reference is not there);
+ * enforce_policy: the policy decides on it first (unpack, not inspect). */
+int image_resolve_local(struct image_ctx *c, const char *refstr, bool enforce_policy, struct resolved *r,
+                        rune_error_t *err);
 void image_resolved_release(struct resolved *r);
 /* The registry client for refstr's repository. */
 int image_resolve_client(struct image_ctx *c, const char *refstr, struct registry_client **client, rune_error_t *err);

@@ -86,7 +86,7 @@ static int resolve_for_unpack(struct image_ctx *c, const char *refstr, struct re
                               struct registry_client **client, rune_error_t *err)
 {
 	cleanup_error rune_error_t local = NULL;
-	if (image_resolve_local(c, refstr, r, &local) == 0) {
+	if (image_resolve_local(c, refstr, true, r, &local) == 0) {
 		for (size_t i = 0; i < r->m.n_layers; i++)
 			if (!image_store_has(c->store, r->m.layers[i].digest, r->m.layers[i].size))
 				return rune_error(err, ENOENT,

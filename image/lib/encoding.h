@@ -1,0 +1,21 @@
+/* Base64 and hex as signatures, keys and annotations carry them. */
+#ifndef RUNE_IMAGE_ENCODING_H
+#define RUNE_IMAGE_ENCODING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Decode standard base64 (RFC 4648, padding optional, CR/LF skipped as Go's
+ * decoder does); *out is NUL-terminated for convenience. False if s is not
+ * base64. */
+bool image_base64_decode(const char *s, size_t n, unsigned char **out, size_t *len);
+/* Decode base64url (RFC 4648 §5), as JWTs and some bundles use it. */
+bool image_base64url_decode(const char *s, size_t n, unsigned char **out, size_t *len);
+/* Standard base64 with padding. */
+char *image_base64_encode(const void *data, size_t n);
+/* Lowercase hex. */
+char *image_hex_encode(const void *data, size_t n);
+/* Decode hex (either case); false on odd length or a non-hex digit. */
+bool image_hex_decode(const char *s, unsigned char **out, size_t *len);
+
+#endif
