@@ -128,8 +128,9 @@ $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 $(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_INC := -Icommon -Irune/lib -Ipal -Itests/unit
 $(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_LIBS := $(BUILDDIR)/librune.a \
 	$(BUILDDIR)/libcommon.a $(RUNE_LIBS)
-$(BUILDDIR)/tests/unit/test_image: TEST_INC := -Icommon -Iimage/lib -Itests/unit
-$(BUILDDIR)/tests/unit/test_image: TEST_LIBS := $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
+$(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust: TEST_INC := -Icommon -Iimage/lib -Itests/unit
+$(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust: TEST_LIBS := $(BUILDDIR)/libruneimage.a \
+	$(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
 $(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(TEST_INC) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< $(TEST_LIBS)
@@ -179,13 +180,21 @@ deps:
 test: all
 	tests/run.sh $(BUILDDIR)
 
+# The sigstore reference implementation (sigstore-js, npm) the signing tests
+# make their fixtures with, at the versions package-lock.json pins.
+SIGSTORE_JS := tests/sigstore/node_modules/.package-lock.json
+$(SIGSTORE_JS): tests/sigstore/package.json tests/sigstore/package-lock.json
+	cd tests/sigstore && npm ci --no-audit --no-fund --loglevel=error
+
 check: deps
 	$(MAKE) all
 	$(MAKE) format-check
+	$(MAKE) $(SIGSTORE_JS)
 	tests/run.sh $(BUILDDIR)
 
 check-asan: deps
 	$(MAKE) SANITIZE=1 all
+	$(MAKE) $(SIGSTORE_JS)
 	tests/run.sh build-asan
 
 demo: deps

@@ -14,6 +14,10 @@ missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The signing tests make sigstore fixtures with the reference implementation
+# (npm, tests/sigstore): Node and npm, from wherever the machine has them
+# (Debian's own npm would replace a newer Node, so it is only a fallback).
+command -v node >/dev/null && command -v npm >/dev/null || missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages:$missing (run as root to install them)" >&2

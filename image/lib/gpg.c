@@ -136,6 +136,11 @@ static bool known_signer(const struct gpg_verifier *v, const char *fpr)
 int image_gpg_verify(struct gpg_verifier *v, const unsigned char *sig, size_t len, size_t max, char **payload,
                      size_t *plen, char **signer, char **why)
 {
+	static const char cleartext[] = "-----BEGIN PGP SIGNED MESSAGE-----";
+	if (len >= sizeof(cleartext) - 1 && memcmp(sig, cleartext, sizeof(cleartext) - 1) == 0) {
+		*why = xstrdup("a cleartext signature; simple signing uses a signed OpenPGP message");
+		return -1;
+	}
 	struct bounded out = { .max = max };
 	struct gpgme_data_cbs cbs = { .write = bounded_write };
 	gpgme_data_t sd = NULL, pd = NULL;

@@ -4,6 +4,7 @@
 
 #include "fetch.h"
 #include "resolve.h"
+#include "trust.h"
 
 int image_pull(struct image_ctx *c, const char *refstr, struct image_result *res, rune_error_t *err)
 {
@@ -14,7 +15,8 @@ int image_pull(struct image_ctx *c, const char *refstr, struct image_result *res
 
 	if (res)
 		memset(res, 0, sizeof(*res));
-	if (image_resolve_client(c, refstr, &client, err) < 0 || image_resolve_remote(c, client, refstr, &r, err) < 0)
+	if (image_trust_load(c, err) < 0 || image_resolve_client(c, refstr, &client, err) < 0
+	    || image_resolve_remote(c, client, refstr, &r, err) < 0)
 		return -1;
 	image_fetch_start(&f, c, client, &r.m);
 	for (size_t i = 0; rc == 0 && i < r.m.n_layers; i++)

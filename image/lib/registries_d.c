@@ -191,12 +191,13 @@ static int filter_yaml(const struct dirent *d)
 	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".yaml") == 0;
 }
 
-static int load_dir(struct registries_d **r, const char *dir, bool must_exist, rune_error_t *err)
+/* A directory that does not exist is an empty configuration, as for containers/image. */
+static int load_dir(struct registries_d **r, const char *dir, rune_error_t *err)
 {
 	struct dirent **names = NULL;
 	int n = scandir(dir, &names, filter_yaml, alphasort);
 	if (n < 0) {
-		if (errno == ENOENT && !must_exist)
+		if (errno == ENOENT)
 			return 0;
 		return rune_error(err, errno, "registries.d %s", dir);
 	}
@@ -226,14 +227,14 @@ int image_registries_d_load(const struct image_trust *t, struct registries_d **o
 		rc = image_registries_d_parse(&r, t->registries_d_data, t->registries_d_len,
 		                              t->registries_d ? t->registries_d : "(in memory)", err);
 	} else if (t->registries_d) {
-		rc = load_dir(&r, t->registries_d, true, err);
+		rc = load_dir(&r, t->registries_d, err);
 	} else {
 		const char *home = getenv("HOME");
 		cleanup_free char *user = home && *home ? xasprintf("%s/.config/containers/registries.d", home) : NULL;
 		DIR *d = user ? opendir(user) : NULL;
 		if (d)
 			closedir(d);
-		rc = load_dir(&r, d ? user : "/etc/containers/registries.d", false, err);
+		rc = load_dir(&r, d ? user : "/etc/containers/registries.d", err);
 	}
 	if (r == NULL)
 		r = xcalloc(1, sizeof(*r));

@@ -225,7 +225,7 @@ static size_t on_body(char *buf, size_t size, size_t nitems, void *data)
 		return n;
 	}
 	if (x->mem_len + n > x->mem_max) {
-		rune_error(&x->err, EFBIG, "response exceeds the limit of %zu bytes", x->mem_max);
+		rune_error(&x->err, 0, "response exceeds the limit of %zu bytes", x->mem_max);
 		return 0;
 	}
 	x->mem = xrealloc(x->mem, x->mem_len + n + 1);
@@ -617,7 +617,7 @@ static int mem_write(void *ctx, const void *buf, size_t n, rune_error_t *err)
 {
 	struct mem_sink *m = ctx;
 	if (m->len + n > m->max)
-		return rune_error(err, EFBIG, "blob %s: larger than the limit of %zu bytes", m->digest, m->max);
+		return rune_error(err, 0, "blob %s: larger than the limit of %zu bytes", m->digest, m->max);
 	m->buf = xrealloc(m->buf, m->len + n + 1);
 	memcpy(m->buf + m->len, buf, n);
 	m->len += n;
@@ -664,7 +664,7 @@ int image_http_get(const char *url, size_t max, char **body, size_t *len, long *
 		rc = CURLE_OK;
 	int r = 0;
 	if (x.err)
-		r = rune_error(err, x.err->status, "GET %s: %s", url, x.err->msg);
+		r = rune_error(err, 0, "GET %s: %s", url, x.err->msg);
 	else if (rc != CURLE_OK)
 		r = rune_error(err, 0, "GET %s: %s", url, curl_easy_strerror(rc));
 	rune_error_release(&x.err);

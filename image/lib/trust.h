@@ -27,6 +27,9 @@ struct trust_subject {
 	struct registry_client *client;
 };
 
+/* Load the policy and registries.d the options name, once: a pull checks
+ * them before it touches the network. */
+int image_trust_load(struct image_ctx *c, rune_error_t *err);
 /* Evaluate the context's policy (loaded on first use) for s into v: 0 when
  * the policy could be evaluated, whatever it decided (v->accepted). */
 int image_trust_evaluate(struct image_ctx *c, const struct trust_subject *s, struct image_verdict *v,

@@ -15,6 +15,7 @@
 #include "fetch.h"
 #include "fs.h"
 #include "resolve.h"
+#include "trust.h"
 #include "stream.h"
 #include "unpack.h"
 #include "util.h"
@@ -132,7 +133,8 @@ int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bo
 
 	if (res)
 		memset(res, 0, sizeof(*res));
-	if (check_bundle(bundle, err) < 0 || resolve_for_unpack(c, refstr, &r, &client, err) < 0)
+	if (image_trust_load(c, err) < 0 || check_bundle(bundle, err) < 0
+	    || resolve_for_unpack(c, refstr, &r, &client, err) < 0)
 		return -1;
 	cleanup_free char *abs = realpath(bundle, NULL);
 	cleanup_free char *staging = abs ? xasprintf("%s/.unpack-XXXXXX", abs) : NULL;

@@ -12,7 +12,7 @@ int image_verify(struct image_ctx *c, const char *refstr, struct image_verdict *
 	struct manifest_bodies b = { 0 };
 	struct trust_subject s;
 	memset(v, 0, sizeof(*v));
-	if (image_resolve_client(c, refstr, &client, err) < 0)
+	if (image_trust_load(c, err) < 0 || image_resolve_client(c, refstr, &client, err) < 0)
 		return -1;
 	int rc = image_resolve_manifests(c, client, refstr, &r, &b, err);
 	if (rc == 0) {

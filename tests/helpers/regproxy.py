@@ -7,6 +7,16 @@ connections, corrupt or truncated blobs, oversized manifests).
 It forwards everything else to the real registry (--upstream) and logs each
 request line and its Range header to --log.
 
+Two registry features docker-registry 2.8 lacks, played from the real
+registry's content:
+  --signatures DIR   the signature extension: /v2/ answers with
+                     X-Registry-Supports-Signatures: 1, and
+                     /extensions/v2/<repo>/signatures/<digest> lists
+                     DIR/<repo>@<algo>=<hex>/signature-N (a lookaside layout)
+  --referrers        the OCI 1.1 referrers API: /v2/<repo>/referrers/<digest>
+                     answers the index the pusher keeps under the <algo>-<hex>
+                     tag, filtered by ?artifactType= (as the API may)
+
 Faults come from a JSON file re-read on every request:
   [{"match": "<regex on the path>", "action": "status500"|"drop"|"corrupt"|
     "truncate"|"bigmanifest"|"redirect", "times": N}]   (times: how often; default always)
@@ -16,10 +26,12 @@ import base64
 import http.client
 import http.server
 import json
+import os
 import re
 import secrets
 import socketserver
 import threading
+import urllib.parse
 
 ARGS = None
 TOKENS = set()
@@ -95,12 +107,42 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def signatures(self, repo, digest):
+        d = os.path.join(ARGS.signatures, "%s@%s" % (repo, digest.replace(":", "=")))
+        sigs, n = [], 1
+        while os.path.exists(os.path.join(d, "signature-%d" % n)):
+            with open(os.path.join(d, "signature-%d" % n), "rb") as f:
+                sigs.append({"schemaVersion": 2, "type": "atomic", "name": "%s@%s" % (digest, n),
+                             "content": base64.b64encode(f.read()).decode()})
+            n += 1
+        self.reply(200, json.dumps({"signatures": sigs}).encode(), {"Content-Type": "application/json"})
+
+    def referrers(self, repo, digest, query):
+        conn = http.client.HTTPConnection(ARGS.upstream, timeout=60)
+        conn.request("GET", "/v2/%s/manifests/%s" % (repo, digest.replace(":", "-")),
+                     headers={"Accept": "application/vnd.oci.image.index.v1+json"})
+        up = conn.getresponse()
+        body = up.read()
+        index = json.loads(body) if up.status == 200 else {"schemaVersion": 2, "manifests": []}
+        index["mediaType"] = "application/vnd.oci.image.index.v1+json"
+        want = urllib.parse.parse_qs(query).get("artifactType")
+        if want:
+            index["manifests"] = [m for m in index["manifests"] if m.get("artifactType") == want[0]]
+        self.reply(200, json.dumps(index).encode(), {"Content-Type": "application/vnd.oci.image.index.v1+json"})
+
     def do_GET(self):
         if self.path.startswith("/token"):
             return self.token()
         self.log()
         if not self.authorized():
             return
+        path, _, query = self.path.partition("?")
+        m = re.match(r"^/extensions/v2/(.+)/signatures/(sha256:[0-9a-f]{64})$", path)
+        if m and ARGS.signatures:
+            return self.signatures(m.group(1), m.group(2))
+        m = re.match(r"^/v2/(.+)/referrers/(sha256:[0-9a-f]{64})$", path)
+        if m and ARGS.referrers:
+            return self.referrers(m.group(1), m.group(2), query)
         action = pick_fault(self.path)
         if action == "status500":
             return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"injected"}]}')
@@ -123,6 +165,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for k, v in up.getheaders():
             if k.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(k, v)
+        if path == "/v2/" and ARGS.signatures:
+            self.send_header("X-Registry-Supports-Signatures", "1")
         self.send_header("Content-Length", str(len(body) if action != "drop" else len(body)))
         self.end_headers()
         if self.command == "HEAD":
@@ -150,6 +194,8 @@ def main():
     p.add_argument("--bearer", help="user:password the token server accepts")
     p.add_argument("--faults")
     p.add_argument("--log", required=True)
+    p.add_argument("--signatures", help="serve the signature extension from this lookaside directory")
+    p.add_argument("--referrers", action="store_true", help="serve the OCI 1.1 referrers API")
     ARGS = p.parse_args()
     host, port = ARGS.listen.rsplit(":", 1)
     srv = Server((host, int(port)), Handler)

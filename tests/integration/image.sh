@@ -164,7 +164,7 @@ test_tls_with_a_test_ca() {
 	[ -d /etc/containers ] || return 0
 	out=$(unshare -m --propagation private sh -c "mount -t tmpfs tmpfs /etc/containers &&
 		mkdir -p '/etc/containers/certs.d/$REG' && cp '$T/ca/ca.crt' '/etc/containers/certs.d/$REG/' &&
-		'$BUILD_DIR/bin/rune-image' --root '$T/s3' pull '$REG/tls/img:1'" 2>&1) || fail "pull with certs.d: $out"
+		'$BUILD_DIR/bin/rune-image' --root '$T/s3' --insecure-policy pull '$REG/tls/img:1'" 2>&1) || fail "pull with certs.d: $out"
 	[[ "$out" =~ ^sha256: ]] || fail "pull with certs.d printed: $out"
 }
 
@@ -342,7 +342,7 @@ test_rm_gc_and_cli_errors() {
 	expect_fail 2 RI frobnicate
 	# progress on a terminal: one line per layer
 	RI rm "$REG/g/one:1" && RI gc >/dev/null
-	out=$(script -qec "$BUILD_DIR/bin/rune-image --root $T/store --tls-verify=false pull $REG/g/one:1" /dev/null)
+	out=$(script -qec "$BUILD_DIR/bin/rune-image --root $T/store --insecure-policy --tls-verify=false pull $REG/g/one:1" /dev/null)
 	assert_contains "$out" "downloaded"
 	assert_contains "$out" "/s"
 }

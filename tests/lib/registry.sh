@@ -2,7 +2,9 @@
 # (optionally with htpasswd auth or TLS), a proxy for Bearer auth and faults,
 # and images built offline (umoci, ocitool.py) and pushed with skopeo.
 
-RI() { "$BUILD_DIR/bin/rune-image" --root "$T/store" "$@"; }
+# rune-image with a store of this test's and a policy of ours (not the host's);
+# a later --policy wins.
+RI() { "$BUILD_DIR/bin/rune-image" --root "$T/store" --policy "$TOP/tests/fixtures/policy-accept-anything.json" "$@"; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
