@@ -195,13 +195,14 @@ static bool valid_remap_prefix(const char *s)
 		return valid_host(s, true);
 	struct image_ref r;
 	rune_error_t ignored = NULL;
-	bool ok = image_ref_parse_named(s, &r, &ignored) == 0 && r.tag == NULL && r.digest == NULL;
-	if (ok) {
-		cleanup_free char *name = image_ref_repo(&r);
-		ok = strcmp(name, s) == 0;
-		image_ref_release(&r);
+	if (image_ref_parse_named(s, &r, &ignored) < 0) {
+		rune_error_release(&ignored);
+		return false;
 	}
-	rune_error_release(&ignored);
+	cleanup_free char *name = image_ref_repo(&r);
+	/* Canonical, except that a docker.io namespace ("docker.io/library") is one too. */
+	bool ok = r.tag == NULL && r.digest == NULL && (strcmp(name, s) == 0 || strcmp(r.registry, "docker.io") == 0);
+	image_ref_release(&r);
 	return ok;
 }
 

@@ -104,7 +104,7 @@ ctrd_stop() {
 
 for i in $(seq "$RUNS"); do
 	rm -rf "$B/ri" "$B/bundle"
-	measure rune-image "$RI" --root "$B/ri" --tls-verify=false -q unpack "$REF" "$B/bundle"
+	measure rune-image "$RI" --root "$B/ri" --insecure-policy --tls-verify=false -q unpack "$REF" "$B/bundle"
 	rm -rf "$B/oci" "$B/ubundle"
 	measure skopeo+umoci sh -c "skopeo copy -q --src-tls-verify=false docker://$REF oci:$B/oci:img && umoci unpack --image $B/oci:img $B/ubundle"
 	ctrd_start
@@ -112,6 +112,33 @@ for i in $(seq "$RUNS"); do
 	ctrd_stop
 	echo "run $i done" >&2
 done
+
+# The cost of the signature policy: the same unpack under insecureAcceptAnything
+# and under sigstoreSigned (a cosign .sig signature with a key and a Rekor SET,
+# made by the sigstore-js fixtures), interleaved; and `verify` alone.
+SIGNED=0
+if [ -e "$TOP/tests/sigstore/node_modules/.package-lock.json" ]; then
+	SIGNED=1
+	mkdir -p "$B/k"
+	python3 "$TOP/tests/helpers/pki.py" key "$B/k/cosign.pem"
+	python3 "$TOP/tests/helpers/pki.py" key "$B/k/rekor.pem"
+	digest="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REF" | sha256sum | cut -d' ' -f1)"
+	printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
+		"${REF%:*}" "$digest" >"$B/payload.json"
+	node "$TOP/tests/sigstore/sigstore-fixture.js" sign --key "$B/k/cosign.pem" --rekor-key "$B/k/rekor.pem" \
+		--form sig --payload "$B/payload.json" --out "$B/sig.json"
+	node "$TOP/tests/sigstore/sigstore-fixture.js" push-sig "127.0.0.1:$port" bench/img "$digest" "$B/sig.json"
+	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$B/accept.json"
+	echo '{"default": [{"type": "sigstoreSigned", "keyPath": "'"$B"'/k/cosign.pub", "rekorPublicKeyPath": "'"$B"'/k/rekor.pub", "signedIdentity": {"type": "matchRepository"}}]}' >"$B/sigstore.json"
+	for i in $(seq "$RUNS"); do
+		for p in accept sigstore; do
+			rm -rf "$B/ri" "$B/bundle"
+			measure "unpack-$p" "$RI" --root "$B/ri" --policy "$B/$p.json" --tls-verify=false -q unpack "$REF" "$B/bundle"
+		done
+		measure verify-sigstore "$RI" --root "$B/ri" --policy "$B/sigstore.json" --tls-verify=false verify "$REF"
+		measure verify-accept "$RI" --root "$B/ri" --policy "$B/accept.json" --tls-verify=false verify "$REF"
+	done
+fi
 
 summary() {
 	awk -v name="$1" -v extra="${2:-}" '{t[NR]=$1; s+=$1; if ($2>m) m=$2; if (NR==1||$1<mn) mn=$1; if ($1>mx) mx=$1}
@@ -124,3 +151,12 @@ summary rune-image
 summary skopeo+umoci
 daemon=$(sort -n "$B/containerd-daemon" | tail -1)
 summary containerd " (ctr) + $((daemon / 1024)) (containerd daemon)"
+if [ "$SIGNED" = 1 ]; then
+	echo
+	echo "| rune-image, policy | mean [s] | min [s] | max [s] | peak RSS [MB] |"
+	echo "|:---|---:|---:|---:|---:|"
+	summary unpack-accept " (unpack, insecureAcceptAnything)"
+	summary unpack-sigstore " (unpack, sigstoreSigned: key + Rekor)"
+	summary verify-accept " (verify alone, insecureAcceptAnything)"
+	summary verify-sigstore " (verify alone, sigstoreSigned)"
+fi
