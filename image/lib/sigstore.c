@@ -24,12 +24,12 @@ EVP_PKEY *image_sigstore_public_key(const unsigned char *pem, size_t len)
 	return k;
 }
 
-static const char *curve_of(EVP_PKEY *k)
+/* The EC curve's name ("prime256v1"), or "" (name holds at least 64 bytes). */
+static const char *curve_of(EVP_PKEY *k, char *name)
 {
-	static char name[64];
 	size_t n = 0;
-	if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &n) != 1)
-		return "";
+	if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, name, 64, &n) != 1)
+		name[0] = '\0';
 	return name;
 }
 
@@ -39,14 +39,16 @@ int image_sigstore_check_public_key(const unsigned char *pem, size_t len, bool e
 	if (k == NULL)
 		return rune_error(err, 0, "not a PEM public key (-----BEGIN PUBLIC KEY-----)");
 	int id = EVP_PKEY_get_base_id(k);
+	char buf[64];
+	const char *curve = id == EVP_PKEY_EC ? curve_of(k, buf) : "";
 	int rc = 0;
 	if (ecdsa_only && id != EVP_PKEY_EC)
 		rc = rune_error(err, 0, "the Rekor public key must be ECDSA");
 	else if (id != EVP_PKEY_EC && id != EVP_PKEY_RSA && id != EVP_PKEY_ED25519)
 		rc = rune_error(err, 0, "unsupported key type (want ECDSA, RSA or Ed25519)");
-	else if (id == EVP_PKEY_EC && strcmp(curve_of(k), "prime256v1") != 0 && strcmp(curve_of(k), "secp384r1") != 0
-	         && strcmp(curve_of(k), "secp521r1") != 0)
-		rc = rune_error(err, 0, "unsupported ECDSA curve %s", curve_of(k));
+	else if (id == EVP_PKEY_EC && strcmp(curve, "prime256v1") != 0 && strcmp(curve, "secp384r1") != 0
+	         && strcmp(curve, "secp521r1") != 0)
+		rc = rune_error(err, 0, "unsupported ECDSA curve %s", curve);
 	else if (id == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) < 2048)
 		rc = rune_error(err, 0, "RSA key of %d bits (want at least 2048)", EVP_PKEY_get_bits(k));
 	EVP_PKEY_free(k);
@@ -119,7 +121,8 @@ bool image_sigstore_verify(EVP_PKEY *k, const void *msg, size_t len, const unsig
 		/* cosign signs with SHA-256 whatever the curve; sigstore-go with the curve's hash. */
 		if (verify_with(k, EVP_sha256(), 0, msg, len, sig, siglen))
 			return true;
-		const char *curve = curve_of(k);
+		char buf[64];
+		const char *curve = curve_of(k, buf);
 		const EVP_MD *md = strcmp(curve, "secp384r1") == 0   ? EVP_sha384()
 		                   : strcmp(curve, "secp521r1") == 0 ? EVP_sha512()
 		                                                     : NULL;

@@ -342,8 +342,8 @@ out:
 /* What a bundle signs, checked against the image: the manifest itself
  * (message signature) or an in-toto statement naming its digest (DSSE).
  * *signed_msg is what the signature covers; *identity the signed name. */
-static int bundle_content(struct eval *e, const struct untrusted_sig *sig, const struct sig_bundle *b,
-                          unsigned char **signed_msg, size_t *msg_len, char **identity, char **why)
+static int bundle_content(struct eval *e, const struct sig_bundle *b, unsigned char **signed_msg, size_t *msg_len,
+                          char **identity, char **why)
 {
 	if (!b->dsse) {
 		cleanup_free char *hex = image_hex_encode(b->digest, b->digest_len);
@@ -385,7 +385,6 @@ static int bundle_content(struct eval *e, const struct untrusted_sig *sig, const
 		*signed_msg = image_dsse_pae(b->payload_type, b->payload, b->payload_len, msg_len);
 	}
 	image_intoto_subjects_free(subjects, n);
-	(void) sig;
 	return rc;
 }
 
@@ -425,12 +424,6 @@ static int bundle_tlog(const struct policy_req *r, const struct sig_bundle *b, s
 	return -1;
 }
 
-static bool verify_bundle_sig(EVP_PKEY *k, const void *arg)
-{
-	const struct verify_msg *m = arg;
-	return image_sigstore_verify(k, m->msg, m->len, m->sig, m->sig_len);
-}
-
 static bool check_bundle(struct eval *e, const struct policy_req *r, const struct untrusted_sig *sig,
                          struct image_sig_check *sc)
 {
@@ -445,7 +438,7 @@ static bool check_bundle(struct eval *e, const struct policy_req *r, const struc
 		return false;
 	}
 	unsigned char sha[SHA256_DIGEST_LENGTH];
-	if (bundle_content(e, sig, &b, &msg, &msg_len, &identity, &why) < 0)
+	if (bundle_content(e, &b, &msg, &msg_len, &identity, &why) < 0)
 		goto out;
 	/* What Rekor hashes: the message digest, or the DSSE payload. */
 	if (b.dsse)
@@ -470,11 +463,11 @@ static bool check_bundle(struct eval *e, const struct policy_req *r, const struc
 		who.der = xmalloc(b.cert_len);
 		memcpy(who.der, b.cert, b.cert_len);
 		who.der_len = b.cert_len;
-		if (!verify_bundle_sig(who.key, &m)) {
+		if (!verify_msg(who.key, &m)) {
 			why = xstrdup("the signature does not verify with the certificate's key");
 			goto out;
 		}
-	} else if (!find_key(r, &who, verify_bundle_sig, &m)) {
+	} else if (!find_key(r, &who, verify_msg, &m)) {
 		why = xasprintf("the signature does not verify with %s%s", r->keys[0].name,
 		                r->n_keys > 1 ? " or the policy's other keys" : "");
 		goto out;

@@ -272,13 +272,19 @@ test_cosign_sig_tags_signed_with_keys_and_logged_in_rekor() {
 	FIXTURE sign --key "$T/k/cosign.pem" --form sig --payload "$T/payload.json" --out "$T/noset.json"
 	push base "$REG/c/noset:1"
 	cosign_payload "$REG/c/noset" "$d" >"$T/payload2.json"
-	FIXTURE sign --key "$T/k/cosign.pem" --form sig --payload "$T/payload2.json" --out "$T/noset.json"
+	FIXTURE sign --key "$T/k/cosign.pem" --form sig --payload "$T/payload2.json" --verify-key "$T/k/cosign.pub" \
+		--out "$T/noset.json"
 	FIXTURE push-sig "$REG" c/noset "$d" "$T/noset.json"
 	policy_sigstore "$keys"
 	expect_fail 1 RV pull "$REG/c/noset:1"
 	assert_contains "$ERR" "no Rekor SET (dev.sigstore.cosign/bundle annotation), and the policy requires Rekor"
-	policy_sigstore '"keyPath": "'"$T"'/k/cosign.pub"'
+	policy_sigstore '"keyPaths": ["'"$T"'/k/other.pub", "'"$T"'/k/cosign.pub"]'
 	RV verify "$REG/c/noset:1" >/dev/null
+	# more signatures than anyone signs with is a clear refusal, not a long walk
+	push base "$REG/c/many:1"
+	FIXTURE push-sig "$REG" c/many "$d" $(for _ in $(seq 65); do echo "$T/noset.json"; done)
+	expect_fail 1 RV pull "$REG/c/many:1"
+	assert_contains "$ERR" "cosign signatures: ${d/:/-}.sig: more than 64 signatures; refusing to read more"
 	# a payload changed after signing; a wrong critical type; another digest; another repository
 	push base "$REG/c/bad:1"
 	FIXTURE sign --key "$T/k/cosign.pem" --form sig --payload "$T/payload.json" --tamper --out "$T/tampered.json"
@@ -375,6 +381,13 @@ test_cosign_keyless_fulcio_certificates() {
 	cosign_payload "$REG/f/app" "$d" >"$T/p-pki.json"
 	FIXTURE sign --key "$T/k/carol.key" --cert "$T/k/carol.pem" --chain "$T/k/team.pem" --form sig \
 		--payload "$T/p-pki.json" --out "$T/l-pki.json"
+	# openssl's verdict on the chain and the signature
+	openssl verify -CAfile "$T/k/fulcio.pem" -untrusted "$T/k/team.pem" -purpose any "$T/k/carol.pem" >/dev/null ||
+		fail "openssl does not accept carol's chain"
+	openssl x509 -in "$T/k/carol.pem" -pubkey -noout >"$T/k/carol.pub"
+	jq -r '.annotations["dev.cosignproject.cosign/signature"]' "$T/l-pki.json" | base64 -d >"$T/sig.bin"
+	openssl dgst -sha256 -verify "$T/k/carol.pub" -signature "$T/sig.bin" "$T/p-pki.json" >/dev/null ||
+		fail "openssl does not accept carol's signature"
 	push base "$REG/f/pki:1"
 	FIXTURE push-sig "$REG" f/pki "$d" "$T/l-pki.json"
 	write_policy '{"default": [{"type": "sigstoreSigned", "pki": {"caRootsPath": "'"$T"'/k/fulcio.pem", "subjectHostname": "build.example.com", "subjectEmail": "carol@example.com"}, "signedIdentity": {"type": "exactRepository", "dockerRepository": "'"$REG"'/f/app"}}]}'
@@ -453,7 +466,8 @@ test_registries_d_scopes_conflicts_and_attachments() {
 	local d
 	d=$(push_base "$REG/s/app:1")
 	cosign_payload "$REG/s/app" "$d" >"$T/payload.json"
-	FIXTURE sign --key "$T/k/cosign.pem" --form sig --payload "$T/payload.json" --out "$T/l.json"
+	FIXTURE sign --key "$T/k/cosign.pem" --form sig --payload "$T/payload.json" --verify-key "$T/k/cosign.pub" \
+		--out "$T/l.json"
 	FIXTURE push-sig "$REG" s/app "$d" "$T/l.json"
 	policy_sigstore '"keyPath": "'"$T"'/k/cosign.pub"'
 	write_registries_d "docker:
