@@ -281,6 +281,17 @@ static int parse_identity(struct parse *p, yajl_val v, const char *where, struct
 
 /* ---- requirements ---- */
 
+/* signedIdentity of signedBy and sigstoreSigned; absent, matchRepoDigestOrExact. */
+static int parse_signed_identity(struct parse *p, yajl_val identity, const char *where, struct policy_req *r)
+{
+	if (identity == NULL) {
+		r->identity.type = ID_MATCH_REPO_DIGEST_OR_EXACT;
+		return 0;
+	}
+	cleanup_free char *wi = xasprintf("%s.signedIdentity", where);
+	return parse_identity(p, identity, wi, &r->identity);
+}
+
 static int parse_signed_by(struct parse *p, yajl_val v, const char *where, struct policy_req *r)
 {
 	yajl_val type, key_type, path, paths, data, identity;
@@ -304,12 +315,7 @@ static int parse_signed_by(struct parse *p, yajl_val v, const char *where, struc
 		return fail(p, where, "%s", "exactly one of keyPath, keyPaths and keyData must be specified");
 	if (read_keys(p, where, "key", path, paths, data, NULL, KEY_GPG, &r->keys, &r->n_keys) < 0)
 		return -1;
-	if (identity) {
-		cleanup_free char *wi = xasprintf("%s.signedIdentity", where);
-		return parse_identity(p, identity, wi, &r->identity);
-	}
-	r->identity.type = ID_MATCH_REPO_DIGEST_OR_EXACT;
-	return 0;
+	return parse_signed_identity(p, identity, where, r);
 }
 
 static int parse_ca(struct parse *p, yajl_val path, yajl_val data, const char *where, const char *base,
@@ -420,12 +426,7 @@ static int parse_sigstore_signed(struct parse *p, yajl_val v, const char *where,
 	                 &r->n_rekor_keys)
 	           < 0)
 		return -1;
-	if (identity) {
-		cleanup_free char *wi = xasprintf("%s.signedIdentity", where);
-		return parse_identity(p, identity, wi, &r->identity);
-	}
-	r->identity.type = ID_MATCH_REPO_DIGEST_OR_EXACT;
-	return 0;
+	return parse_signed_identity(p, identity, where, r);
 }
 
 static int parse_req(struct parse *p, yajl_val v, const char *where, struct policy_req *r)
