@@ -54,13 +54,19 @@ char *xstrdup(const char *s)
 	return r;
 }
 
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	char *s;
+	if (vasprintf(&s, fmt, ap) < 0)
+		rune_oom();
+	return s;
+}
+
 char *xasprintf(const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		rune_oom();
+	char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	return s;
 }

@@ -32,9 +32,7 @@ static int fail(struct parse *p, const char *where, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	cleanup_free char *msg = NULL;
-	if (vasprintf(&msg, fmt, ap) < 0)
-		rune_oom();
+	cleanup_free char *msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	rune_error(p->err, 0, "policy %s: %s: %s", p->source, where, msg);
 	return rune_error_set_status(p->err, EINVAL);

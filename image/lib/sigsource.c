@@ -31,9 +31,7 @@ static void looked(struct sig_list *l, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	cleanup_free char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		rune_oom();
+	cleanup_free char *s = xvasprintf(fmt, ap);
 	va_end(ap);
 	rune_strv_append(&l->looked, s);
 }
