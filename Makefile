@@ -65,7 +65,7 @@ IMAGE_CLI_SRC := $(wildcard image/*.c)
 IMAGE_LIB_OBJ := $(IMAGE_LIB_SRC:%.c=$(BUILDDIR)/%.o)
 IMAGE_CLI_OBJ := $(IMAGE_CLI_SRC:%.c=$(BUILDDIR)/%.o)
 $(IMAGE_LIB_OBJ) $(IMAGE_CLI_OBJ): INC := $(IMAGE_INC)
-IMAGE_LIBS := -lcurl -larchive -lcrypto -lgpgme -lyaml -lz -lzstd -lyajl -lpthread
+IMAGE_LIBS := -lcurl -larchive -lcrypto -lgpgme -ljose -ljansson -lyaml -lz -lzstd -lyajl -lpthread
 
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
 LIBDIR ?= $(PREFIX)/lib

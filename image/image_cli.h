@@ -11,6 +11,7 @@
 
 struct image_cli {
 	struct image_opts o;
+	struct image_decryption_key *keys; /* --decryption-key, each */
 	bool json, quiet, layers, config_only;
 	int argc; /* operands after the command name */
 	char **argv;

@@ -38,6 +38,9 @@ static const char USAGE[] =
     "  --registries.d DIR       where signatures are stored (default ~/.config/containers/registries.d,\n"
     "                           else /etc/containers/registries.d)\n"
     "  --insecure-policy        no policy: accept any image, signed or not\n"
+    "  --decryption-key KEY[:PASSWORD]\n"
+    "                           a key for encrypted layers (repeatable): private key (PEM, DER, JWK),\n"
+    "                           certificate (PKCS7), GPG secret key, or provider:NAME[:PARAMS]\n"
     "  --parallel N             layers downloaded at once (default 3)\n"
     "  --format json            machine-readable output\n"
     "  -q, --quiet              no progress\n"
@@ -75,6 +78,7 @@ static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *
 		{ "policy", required_argument, NULL, 'P' },
 		{ "registries.d", required_argument, NULL, 'S' },
 		{ "insecure-policy", no_argument, NULL, 'I' },
+		{ "decryption-key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long n;
@@ -112,6 +116,11 @@ static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *
 			break;
 		case 'I':
 			c->o.trust.insecure_policy = true;
+			break;
+		case 'K':
+			c->keys = xrealloc(c->keys, (c->o.n_decryption_keys + 1) * sizeof(*c->keys));
+			c->keys[c->o.n_decryption_keys++] = (struct image_decryption_key){ .spec = optarg };
+			c->o.decryption_keys = c->keys;
 			break;
 		case 'j':
 			if (!rune_parse_ulong(optarg, &n) || n < 1 || n > 64)
@@ -193,7 +202,9 @@ int main(int argc, char **argv)
 	struct image_cli c = { 0 };
 	cleanup_error rune_error_t err = NULL;
 
-	if (run(&c, argc, argv, &err) < 0) {
+	int rc = run(&c, argc, argv, &err);
+	free(c.keys);
+	if (rc < 0) {
 		cli_progress_done();
 		fprintf(stderr, "rune-image: %s\n", err->msg);
 		return rune_error_exit_code(err);

@@ -67,20 +67,34 @@ bool image_base64url_decode(const char *s, size_t n, unsigned char **out, size_t
 	return b64_decode(s, n, true, out, len);
 }
 
-char *image_base64_encode(const void *data, size_t n)
+static char *b64_encode(const void *data, size_t n, bool url)
 {
-	static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *alphabet = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	                           : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	const unsigned char *p = data;
 	char *s = xmalloc((n + 2) / 3 * 4 + 1), *o = s;
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = p[i] << 16 | (i + 1 < n ? p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
 		*o++ = alphabet[(v >> 18) & 63];
 		*o++ = alphabet[(v >> 12) & 63];
-		*o++ = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
-		*o++ = i + 2 < n ? alphabet[v & 63] : '=';
+		/* base64url goes without padding, as JOSE writes it */
+		if (i + 1 < n || !url)
+			*o++ = i + 1 < n ? alphabet[(v >> 6) & 63] : '=';
+		if (i + 2 < n || !url)
+			*o++ = i + 2 < n ? alphabet[v & 63] : '=';
 	}
 	*o = '\0';
 	return s;
+}
+
+char *image_base64_encode(const void *data, size_t n)
+{
+	return b64_encode(data, n, false);
+}
+
+char *image_base64url_encode(const void *data, size_t n)
+{
+	return b64_encode(data, n, true);
 }
 
 char *image_hex_encode(const void *data, size_t n)

@@ -13,6 +13,8 @@ bool image_base64_decode(const char *s, size_t n, unsigned char **out, size_t *l
 bool image_base64url_decode(const char *s, size_t n, unsigned char **out, size_t *len);
 /* Standard base64 with padding. */
 char *image_base64_encode(const void *data, size_t n);
+/* base64url without padding, as JOSE writes it. */
+char *image_base64url_encode(const void *data, size_t n);
 /* Lowercase hex. */
 char *image_hex_encode(const void *data, size_t n);
 /* Decode hex (either case); false on odd length or a non-hex digit. */

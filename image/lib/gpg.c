@@ -5,11 +5,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fs.h"
 #include "util.h"
+
+extern char **environ;
 
 struct gpg_verifier {
 	gpgme_ctx_t ctx;
@@ -75,23 +80,52 @@ static int import_key(struct gpg_verifier *v, const struct trust_blob *k, rune_e
 	return 0;
 }
 
-int image_gpg_verifier_new(const struct trust_blob *keys, size_t n, struct gpg_verifier **out, rune_error_t *err)
+/* A private keyring: a temporary GNUPGHOME and a gpgme context on it. */
+static int private_keyring(char **home, gpgme_ctx_t *ctx, rune_error_t *err)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, gpgme_init_once);
-	struct gpg_verifier *v = xcalloc(1, sizeof(*v));
 	const char *tmp = getenv("TMPDIR");
-	v->home = xasprintf("%s/rune-gpg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	gpgme_error_t e;
-	int rc = 0;
-	if (mkdtemp(v->home) == NULL) {
-		rc = rune_error(err, errno, "gpg: creating a private keyring in %s", v->home);
-		free(v->home);
-		v->home = NULL;
-	} else if ((e = gpgme_new(&v->ctx)) != 0 || (e = gpgme_set_protocol(v->ctx, GPGME_PROTOCOL_OpenPGP)) != 0
-	           || (e = gpgme_ctx_set_engine_info(v->ctx, GPGME_PROTOCOL_OpenPGP, NULL, v->home)) != 0) {
-		rc = gpg_fail(err, e, "gpg: setting up gpgme (is gnupg installed?)");
+	*ctx = NULL;
+	*home = xasprintf("%s/rune-gpg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (mkdtemp(*home) == NULL) {
+		int e = errno;
+		rune_error(err, e, "gpg: creating a private keyring in %s", *home);
+		free(*home);
+		*home = NULL;
+		return -1;
 	}
+	gpgme_error_t e;
+	if ((e = gpgme_new(ctx)) != 0 || (e = gpgme_set_protocol(*ctx, GPGME_PROTOCOL_OpenPGP)) != 0
+	    || (e = gpgme_ctx_set_engine_info(*ctx, GPGME_PROTOCOL_OpenPGP, NULL, *home)) != 0)
+		return gpg_fail(err, e, "gpg: setting up gpgme (is gnupg installed?)");
+	return 0;
+}
+
+/* Secret keys bring a gpg-agent up for the keyring: stop it, then remove the keyring. */
+static void keyring_remove(char *home, gpgme_ctx_t ctx, bool agent)
+{
+	if (ctx)
+		gpgme_release(ctx);
+	if (home == NULL)
+		return;
+	if (agent) {
+		char *argv[] = { (char *) "gpgconf", (char *) "--homedir", home,
+			         (char *) "--kill",  (char *) "gpg-agent", NULL };
+		pid_t pid;
+		int status;
+		if (posix_spawnp(&pid, "gpgconf", NULL, NULL, argv, environ) == 0)
+			while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+				;
+	}
+	rune_remove_tree(home, NULL);
+	free(home);
+}
+
+int image_gpg_verifier_new(const struct trust_blob *keys, size_t n, struct gpg_verifier **out, rune_error_t *err)
+{
+	struct gpg_verifier *v = xcalloc(1, sizeof(*v));
+	int rc = private_keyring(&v->home, &v->ctx, err);
 	for (size_t i = 0; rc == 0 && i < n; i++)
 		rc = import_key(v, &keys[i], err);
 	if (rc == 0)
@@ -183,11 +217,75 @@ void image_gpg_verifier_free(struct gpg_verifier *v)
 {
 	if (v == NULL)
 		return;
-	if (v->ctx)
-		gpgme_release(v->ctx);
-	if (v->home)
-		rune_remove_tree(v->home, NULL);
+	keyring_remove(v->home, v->ctx, false);
 	cleanup_strvp(&v->fingerprints);
-	free(v->home);
 	free(v);
+}
+
+static gpgme_error_t give_password(void *hook, const char *uid_hint, const char *info, int prev_was_bad, int fd)
+{
+	const char *pw = hook;
+	if (pw == NULL || prev_was_bad)
+		return gpgme_error(GPG_ERR_BAD_PASSPHRASE);
+	if (rune_write_all(fd, pw, strlen(pw)) < 0 || rune_write_all(fd, "\n", 1) < 0)
+		return gpgme_error_from_errno(errno);
+	return 0;
+}
+
+/* One secret key in a keyring of its own: decrypt msg, or say why not. */
+static int decrypt_with(const struct gpg_secret *k, const unsigned char *msg, size_t len, size_t max, char **out,
+                        size_t *out_len, char **why)
+{
+	char *home = NULL;
+	gpgme_ctx_t ctx = NULL;
+	cleanup_error rune_error_t err = NULL;
+	struct bounded plain = { .max = max };
+	struct gpgme_data_cbs cbs = { .write = bounded_write };
+	gpgme_data_t kd = NULL, cd = NULL, pd = NULL;
+	gpgme_error_t e = 0;
+	int rc = -1;
+	if (private_keyring(&home, &ctx, &err) < 0) {
+		*why = xstrdup(err->msg);
+		keyring_remove(home, ctx, false);
+		return -1;
+	}
+	gpgme_set_pinentry_mode(ctx, GPGME_PINENTRY_MODE_LOOPBACK);
+	gpgme_set_passphrase_cb(ctx, give_password, (void *) k->password);
+	if ((e = gpgme_data_new_from_mem(&kd, (const char *) k->data, k->len, 0)) == 0
+	    && (e = gpgme_op_import(ctx, kd)) == 0
+	    && (e = gpgme_data_new_from_mem(&cd, (const char *) msg, len, 0)) == 0
+	    && (e = gpgme_data_new_from_cbs(&pd, &cbs, &plain)) == 0 && (e = gpgme_op_decrypt(ctx, cd, pd)) == 0)
+		rc = 0;
+	gpgme_data_release(kd);
+	gpgme_data_release(cd);
+	gpgme_data_release(pd);
+	if (rc == 0) {
+		*out = plain.buf ? plain.buf : xstrdup("");
+		*out_len = plain.len;
+	} else {
+		*why = xstrdup(gpgme_err_code(e) == GPG_ERR_NO_SECKEY ? "not a recipient" : gpgme_strerror(e));
+		if (plain.buf)
+			explicit_bzero(plain.buf, plain.len);
+		free(plain.buf);
+	}
+	keyring_remove(home, ctx, true);
+	return rc;
+}
+
+int image_gpg_decrypt(const struct gpg_secret *keys, size_t n, const unsigned char *msg, size_t len, size_t max,
+                      char **out, size_t *out_len, const char **by, char **why)
+{
+	*why = NULL;
+	for (size_t i = 0; i < n; i++) {
+		char *w = NULL;
+		if (decrypt_with(&keys[i], msg, len, max, out, out_len, &w) == 0) {
+			free(*why);
+			*why = NULL;
+			*by = keys[i].name;
+			return 0;
+		}
+		free(*why);
+		*why = w;
+	}
+	return -1;
 }

@@ -23,4 +23,20 @@ int image_gpg_verify(struct gpg_verifier *v, const unsigned char *sig, size_t le
 /* Remove the keyring. */
 void image_gpg_verifier_free(struct gpg_verifier *v);
 
+/* A GPG secret key export (what `gpg --export-secret-keys` writes), with the
+ * password that unlocks it, if any. */
+struct gpg_secret {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+	const char *password;
+};
+
+/* Decrypt an OpenPGP message with one of keys, each tried in a private
+ * temporary keyring of its own (whose gpg-agent is stopped afterwards).
+ * *out (at most max bytes) is the plaintext, *by the name of the key that
+ * opened it; -1 with *why when none did. */
+int image_gpg_decrypt(const struct gpg_secret *keys, size_t n, const unsigned char *msg, size_t len, size_t max,
+                      char **out, size_t *out_len, const char **by, char **why);
+
 #endif

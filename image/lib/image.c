@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "decrypt.h"
 #include "image_ctx.h"
 #include "registry.h"
 #include "resolve.h"
@@ -37,6 +38,7 @@ void image_ctx_free(struct image_ctx *c)
 		return;
 	image_store_close(c->store);
 	image_trust_release(c);
+	image_decrypt_release(c);
 	image_platform_release(&c->platform);
 	pthread_mutex_destroy(&c->progress_lock);
 	free(c);
@@ -85,6 +87,27 @@ int image_inspect(struct image_ctx *c, const char *ref, bool config_only, yajl_g
 	for (size_t i = 0; i < r.m.n_layers; i++)
 		total += r.m.layers[i].size;
 	rune_json_gen_kv_int(g, "layersSize", total);
+	/* Each layer, and how it is encrypted (schemes and recipients; no secrets). */
+	rune_json_gen_key(g, "layers");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < r.m.n_layers; i++) {
+		const struct descriptor *d = &r.m.layers[i];
+		enum compression comp;
+		bool encrypted = false;
+		cleanup_error rune_error_t ignored = NULL;
+		image_layer_compression(d, &comp, &encrypted, &ignored);
+		yajl_gen_map_open(g);
+		rune_json_gen_kv_str(g, "digest", d->digest);
+		rune_json_gen_kv_str(g, "mediaType", d->media_type);
+		rune_json_gen_kv_int(g, "size", d->size);
+		rune_json_gen_kv_bool(g, "encrypted", encrypted);
+		if (encrypted) {
+			rune_json_gen_key(g, "recipients");
+			image_layer_encryption_json(d, g);
+		}
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
 	rune_json_gen_key(g, "manifest");
 	rune_json_gen_value(g, r.m.tree);
 	rune_json_gen_key(g, "config");

@@ -40,6 +40,26 @@ struct image_trust {
 	void *read_file_arg;
 };
 
+/* A key to decrypt layers with, as skopeo's --decryption-key takes them: a
+ * private key (PEM or DER: PKCS#1, PKCS#8, SEC1; encrypted PEM with its
+ * password; or a JWK), an X.509 certificate that pairs with a private key
+ * (PKCS7), or a GPG secret key export (PGP); or "provider:NAME[:PARAMS]", a
+ * key provider of OCICRYPT_KEYPROVIDER_CONFIG. */
+struct image_decryption_key {
+	const char *spec; /* "FILE[:PASSWORD]" or "provider:NAME[:PARAMS]"; names data in messages */
+	const void *data; /* the key itself instead of a file (inside a TEE) */
+	size_t len;
+	const char *password; /* for data */
+};
+
+/* Unwraps a layer key no key above opens (the embedder's own, e.g. fetched from
+ * a KBS): scheme is "jwe", "pkcs7", "pgp" or "provider.NAME", wrapped one
+ * recipient's blob from the layer's annotation. Returns 1 with *optsdata
+ * (malloc'ed ocicrypt options JSON) when it opened it, 0 when it is not the
+ * embedder's, -1 with err on failure. */
+typedef int (*image_unwrap_fn)(const char *scheme, const void *wrapped, size_t len, char **optsdata, size_t *optslen,
+                               void *arg, rune_error_t *err);
+
 /* What one signature came to under one requirement. */
 struct image_sig_check {
 	char *origin; /* where it was found: a lookaside URL, "tag sha256-….sig layer 1", "referrer sha256:…" */
@@ -79,6 +99,10 @@ struct image_opts {
 	int parallel;         /* layers downloaded at once (default 3) */
 	struct registry_access access;
 	struct image_trust trust;
+	const struct image_decryption_key *decryption_keys;
+	size_t n_decryption_keys;
+	image_unwrap_fn unwrap_key; /* may be NULL */
+	void *unwrap_key_arg;
 	/* Called (from several threads, serialised) as blobs progress; may be NULL. */
 	void (*progress)(const struct image_progress *p, void *data);
 	void *progress_data;

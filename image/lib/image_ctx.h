@@ -11,6 +11,7 @@
 
 struct policy;
 struct registries_d;
+struct decrypt_keys;
 
 struct image_ctx {
 	struct image_opts o;
@@ -20,6 +21,7 @@ struct image_ctx {
 	/* Loaded on first use (trust.c): a pull needs them, inspect and list do not. */
 	struct policy *policy;
 	struct registries_d *registries_d;
+	struct decrypt_keys *decrypt_keys; /* decrypt.c, on the first encrypted layer */
 };
 
 /* Report progress through the options' callback (serialised across threads). */

@@ -218,25 +218,31 @@ int image_manifest_select(const struct manifest *index, const struct platform *w
 	                  *avail ? avail : "nothing");
 }
 
-int image_layer_compression(const struct descriptor *d, enum compression *c, rune_error_t *err)
+int image_layer_compression(const struct descriptor *d, enum compression *c, bool *encrypted, rune_error_t *err)
 {
-	const char *mt = d->media_type;
-	if (strstr(mt, "+encrypted"))
-		return rune_error(err, ENOTSUP, "layer %s: encrypted (%s); this build cannot decrypt layers", d->digest,
-		                  mt);
+	static const char suffix[] = "+encrypted";
+	cleanup_free char *mt = xstrdup(d->media_type);
+	size_t n = strlen(mt);
+	/* ocicrypt's types: an OCI layer type with +encrypted; after decryption, the type without it. */
+	*encrypted = n > sizeof(suffix) - 1 && strcmp(mt + n - (sizeof(suffix) - 1), suffix) == 0;
+	if (*encrypted)
+		mt[n - (sizeof(suffix) - 1)] = '\0';
+	bool oci = strncmp(mt, "application/vnd.oci.image.layer.", 32) == 0;
 	if (is(mt, "application/vnd.oci.image.layer.v1.tar")
 	    || is(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar"))
 		*c = COMPRESSION_NONE;
 	else if (is(mt, "application/vnd.oci.image.layer.v1.tar+gzip")
 	         || is(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip")
-	         || is(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip")
-	         || is(mt, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"))
+	         || (!*encrypted
+	             && (is(mt, "application/vnd.docker.image.rootfs.diff.tar.gzip")
+	                 || is(mt, "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"))))
 		*c = COMPRESSION_GZIP;
 	else if (is(mt, "application/vnd.oci.image.layer.v1.tar+zstd")
 	         || is(mt, "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd"))
 		*c = COMPRESSION_ZSTD;
 	else
-		return rune_error(err, ENOTSUP, "layer %s: unsupported media type %s", d->digest, mt);
+		return rune_error(err, ENOTSUP, "layer %s: unsupported media type %s%s", d->digest, d->media_type,
+		                  *encrypted && !oci ? " (only OCI layer types are encrypted)" : "");
 	return 0;
 }
 

@@ -70,9 +70,10 @@ void image_platform_release(struct platform *p);
 /* The index entry for want; the error lists what the index offers. */
 int image_manifest_select(const struct manifest *index, const struct platform *want, const struct descriptor **out,
                           const char *where, rune_error_t *err);
-/* How a layer is compressed, from its media type; encrypted and unknown
- * layers are refused with a message naming the digest. */
-int image_layer_compression(const struct descriptor *d, enum compression *c, rune_error_t *err);
+/* How a layer is compressed, and whether it is encrypted (ocicrypt's
+ * "+encrypted" types), from its media type; unknown types are refused with a
+ * message naming the digest. */
+int image_layer_compression(const struct descriptor *d, enum compression *c, bool *encrypted, rune_error_t *err);
 /* Parse an image config. */
 int image_config_parse(const char *body, const char *where, struct image_config *c, rune_error_t *err);
 /* Free a config. */

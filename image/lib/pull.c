@@ -1,7 +1,11 @@
 /* Pulling: resolve the reference (resolve.c), then let the fetch pool
- * (fetch.c) bring every layer into the store, and record the reference. */
+ * (fetch.c) bring every layer into the store, and record the reference.
+ * Encrypted layers are stored as they are (ciphertext); with decryption keys
+ * given, each one's key is opened first, so a wrong key fails the pull before
+ * anything is fetched. */
 #include <string.h>
 
+#include "decrypt.h"
 #include "fetch.h"
 #include "resolve.h"
 #include "trust.h"
@@ -15,9 +19,13 @@ int image_pull(struct image_ctx *c, const char *refstr, struct image_result *res
 
 	if (res)
 		memset(res, 0, sizeof(*res));
-	if (image_trust_load(c, err) < 0 || image_resolve_client(c, refstr, &client, err) < 0
-	    || image_resolve_remote(c, client, refstr, &r, err) < 0)
+	bool keys;
+	struct layer_secret *secrets = NULL;
+	if (image_trust_load(c, err) < 0 || image_decryption_available(c, &keys, err) < 0
+	    || image_resolve_client(c, refstr, &client, err) < 0 || image_resolve_remote(c, client, refstr, &r, err) < 0
+	    || (keys && image_layers_open(c, &r.m, &secrets, err) < 0))
 		return -1;
+	image_layer_secrets_free(secrets, r.m.n_layers);
 	image_fetch_start(&f, c, client, &r.m);
 	for (size_t i = 0; rc == 0 && i < r.m.n_layers; i++)
 		rc = image_fetch_wait(&f, i, err);

@@ -71,7 +71,8 @@ static int check_image(struct resolved *r, rune_error_t *err)
 		                  r->m.n_layers, r->cfg.n_diff_ids);
 	for (size_t i = 0; i < r->m.n_layers; i++) {
 		enum compression comp;
-		if (image_layer_compression(&r->m.layers[i], &comp, err) < 0)
+		bool encrypted;
+		if (image_layer_compression(&r->m.layers[i], &comp, &encrypted, err) < 0)
 			return rune_error_wrap(err, "image %s", r->name);
 	}
 	return 0;

@@ -1,7 +1,10 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -320,5 +323,75 @@ struct reader *image_reader_decompress(struct reader *src, enum compression c, c
 			rune_oom();
 		ZSTD_initDStream(d->zs);
 	}
+	return &d->r;
+}
+
+struct decrypt_reader {
+	struct reader r;
+	struct reader *src;
+	EVP_CIPHER_CTX *cipher;
+	EVP_MAC_CTX *mac;
+	unsigned char want[32];
+	char *what;
+	bool done;
+};
+
+static int decrypt_read(struct reader *r, void *buf, size_t cap, size_t *got, rune_error_t *err)
+{
+	struct decrypt_reader *d = (struct decrypt_reader *) r;
+	*got = 0;
+	if (d->done)
+		return 0;
+	if (cap > INT_MAX)
+		cap = INT_MAX;
+	if (d->src->read(d->src, buf, cap, got, err) < 0)
+		return -1;
+	if (*got > 0) {
+		/* The HMAC is over the ciphertext; CTR decrypts in place. */
+		int out = 0;
+		if (EVP_MAC_update(d->mac, buf, *got) != 1
+		    || EVP_DecryptUpdate(d->cipher, buf, &out, buf, (int) *got) != 1 || (size_t) out != *got)
+			return rune_error(err, 0, "%s: decryption failed (OpenSSL)", d->what);
+		return 0;
+	}
+	d->done = true;
+	unsigned char h[32];
+	size_t n = 0;
+	if (EVP_MAC_final(d->mac, h, &n, sizeof(h)) != 1 || n != sizeof(h))
+		return rune_error(err, 0, "%s: HMAC failed (OpenSSL)", d->what);
+	if (CRYPTO_memcmp(h, d->want, sizeof(h)) != 0)
+		return rune_error(err, 0, "%s: HMAC mismatch: the ciphertext or its pubopts were altered", d->what);
+	return 0;
+}
+
+static void decrypt_free(struct reader *r)
+{
+	struct decrypt_reader *d = (struct decrypt_reader *) r;
+	image_reader_free(d->src);
+	EVP_CIPHER_CTX_free(d->cipher); /* wipes the key schedule */
+	EVP_MAC_CTX_free(d->mac);
+	free(d->what);
+	free(d);
+}
+
+struct reader *image_reader_decrypt(struct reader *src, const unsigned char key[32], const unsigned char nonce[16],
+                                    const unsigned char hmac[32], const char *what)
+{
+	struct decrypt_reader *d = xcalloc(1, sizeof(*d));
+	d->r.read = decrypt_read;
+	d->r.free = decrypt_free;
+	d->src = src;
+	d->what = xstrdup(what);
+	memcpy(d->want, hmac, sizeof(d->want));
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string("digest", (char *) "SHA256", 0), OSSL_PARAM_END };
+	d->cipher = EVP_CIPHER_CTX_new();
+	d->mac = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	/* AES-256-CTR: the 16-byte nonce is the whole initial counter block. */
+	if (d->cipher == NULL || d->mac == NULL
+	    || EVP_DecryptInit_ex(d->cipher, EVP_aes_256_ctr(), NULL, key, nonce) != 1
+	    || EVP_MAC_init(d->mac, key, 32, params) != 1)
+		rune_oom();
 	return &d->r;
 }

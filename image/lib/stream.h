@@ -38,6 +38,14 @@ struct reader *image_reader_fd(int fd);
 struct reader *image_reader_digest(struct reader *src, const char *digest, int64_t size, const char *what);
 /* Decompress src (gzip, possibly multi-member; zstd; or pass through). Owns src. */
 struct reader *image_reader_decompress(struct reader *src, enum compression c, const char *what);
+/* Decrypt src (AES-256-CTR; the 16-byte nonce is the whole initial counter
+ * block) while computing HMAC-SHA256 with the same key over the ciphertext;
+ * at the end of the stream the HMAC must equal hmac (constant-time compare).
+ * Plaintext released before then is unauthenticated: what a later stage
+ * makes of it must not be kept unless the stream ends without error. Owns
+ * src; the key schedule is wiped when the reader is freed. */
+struct reader *image_reader_decrypt(struct reader *src, const unsigned char key[32], const unsigned char nonce[16],
+                                    const unsigned char hmac[32], const char *what);
 /* Read until end, discarding (so the digest stages see every byte). */
 int image_reader_drain(struct reader *r, rune_error_t *err);
 void image_reader_free(struct reader *r);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bundle.h"
+#include "decrypt.h"
 #include "cleanup.h"
 #include "fetch.h"
 #include "fs.h"
@@ -20,19 +21,29 @@
 #include "unpack.h"
 #include "util.h"
 
-/* One layer from the store through digest -> decompress -> diff_id -> untar. */
-static int apply_layer(struct image_ctx *c, const struct resolved *r, size_t i, const char *dir, enum unpack_mode mode,
-                       char *const *lowers, rune_error_t *err)
+/* One layer from the store through digest -> [decrypt -> plaintext digest]
+ * -> decompress -> diff_id -> untar. What an encrypted layer unpacks is kept
+ * (the staging tree renamed) only when every stage ended without error: the
+ * HMAC, then the plaintext digest, then the diff_id. */
+static int apply_layer(struct image_ctx *c, const struct resolved *r, size_t i, const struct layer_secret *secret,
+                       const char *dir, enum unpack_mode mode, char *const *lowers, rune_error_t *err)
 {
 	const struct descriptor *d = &r->m.layers[i];
 	enum compression comp;
+	bool encrypted;
 	int fd;
-	if (image_layer_compression(d, &comp, err) < 0 || image_store_open_blob(c->store, d->digest, &fd, err) < 0)
+	if (image_layer_compression(d, &comp, &encrypted, err) < 0
+	    || image_store_open_blob(c->store, d->digest, &fd, err) < 0)
 		return -1;
 	cleanup_free char *what = xasprintf("layer %s", d->digest);
 	cleanup_free char *what_u = xasprintf("layer %s (uncompressed, diff_id %s)", d->digest, r->cfg.diff_ids[i]);
 	struct reader *rd = image_reader_fd(fd);
 	rd = image_reader_digest(rd, d->digest, d->size, what);
+	if (encrypted) {
+		cleanup_free char *what_p = xasprintf("layer %s (decrypted, digest %s)", d->digest, secret->digest);
+		rd = image_reader_decrypt(rd, secret->key, secret->nonce, secret->hmac, what);
+		rd = image_reader_digest(rd, secret->digest, -1, what_p);
+	}
 	rd = image_reader_decompress(rd, comp, what);
 	rd = image_reader_digest(rd, r->cfg.diff_ids[i], -1, what_u);
 	int rc = image_unpack_layer(rd, dir, mode, lowers, what, err);
@@ -56,8 +67,8 @@ static int check_bundle(const char *bundle, rune_error_t *err)
 	return 0;
 }
 
-static int unpack_all(struct image_ctx *c, struct fetch *f, const struct resolved *r, const char *staging, bool layers,
-                      rune_error_t *err)
+static int unpack_all(struct image_ctx *c, struct fetch *f, const struct resolved *r,
+                      const struct layer_secret *secrets, const char *staging, bool layers, rune_error_t *err)
 {
 	cleanup_strv char **lowers = NULL;
 	for (size_t i = 0; i < r->m.n_layers; i++) {
@@ -66,7 +77,7 @@ static int unpack_all(struct image_ctx *c, struct fetch *f, const struct resolve
 		cleanup_free char *dir = layers ? xasprintf("%s/%03zu", staging, i) : xstrdup(staging);
 		if (layers && mkdir(dir, 0755) < 0)
 			return rune_error(err, errno, "mkdir %s", dir);
-		if (apply_layer(c, r, i, dir, layers ? UNPACK_OVERLAY : UNPACK_FLAT, lowers, err) < 0)
+		if (apply_layer(c, r, i, &secrets[i], dir, layers ? UNPACK_OVERLAY : UNPACK_FLAT, lowers, err) < 0)
 			return -1;
 		if (layers) {
 			/* Lower layers are searched top first. */
@@ -106,12 +117,12 @@ static int resolve_for_unpack(struct image_ctx *c, const char *refstr, struct re
 /* Every layer into staging, which then becomes final (rootfs, or layers/
  * beside an empty rootfs for overlayfs). */
 static int unpack_staged(struct image_ctx *c, struct registry_client *client, const struct resolved *r,
-                         const char *staging, const char *final, bool layers, struct image_result *res,
-                         rune_error_t *err)
+                         const struct layer_secret *secrets, const char *staging, const char *final, bool layers,
+                         struct image_result *res, rune_error_t *err)
 {
 	struct fetch f;
 	image_fetch_start(&f, c, client, &r->m);
-	int rc = unpack_all(c, &f, r, staging, layers, err);
+	int rc = unpack_all(c, &f, r, secrets, staging, layers, err);
 	image_fetch_finish(&f, res);
 	if (rc < 0)
 		return -1;
@@ -133,19 +144,24 @@ int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bo
 
 	if (res)
 		memset(res, 0, sizeof(*res));
+	struct layer_secret *secrets = NULL;
+	/* Every encrypted layer's key is opened before the first byte is fetched. */
 	if (image_trust_load(c, err) < 0 || check_bundle(bundle, err) < 0
-	    || resolve_for_unpack(c, refstr, &r, &client, err) < 0)
+	    || resolve_for_unpack(c, refstr, &r, &client, err) < 0 || image_layers_open(c, &r.m, &secrets, err) < 0)
 		return -1;
 	cleanup_free char *abs = realpath(bundle, NULL);
 	cleanup_free char *staging = abs ? xasprintf("%s/.unpack-XXXXXX", abs) : NULL;
-	if (abs == NULL || mkdtemp(staging) == NULL)
+	if (abs == NULL || mkdtemp(staging) == NULL) {
+		image_layer_secrets_free(secrets, r.m.n_layers);
 		return rune_error(err, errno, "bundle %s: create a staging directory", bundle);
+	}
 	chmod(staging, 0755);
 	cleanup_free char *final = xasprintf("%s/%s", abs, layers ? "layers" : "rootfs");
-	if (unpack_staged(c, client, &r, staging, final, layers, res, err) < 0
-	    || image_bundle_write_config(&r, abs, final, err) < 0
+	int rc = unpack_staged(c, client, &r, secrets, staging, final, layers, res, err);
+	image_layer_secrets_free(secrets, r.m.n_layers);
+	if (rc < 0 || image_bundle_write_config(&r, abs, final, err) < 0
 	    || (client && image_resolved_record(c, &r, err) < 0)) {
-		/* Nothing that looks complete stays behind. */
+		/* Nothing that looks complete stays behind, and nothing unauthenticated. */
 		cleanup_free char *rootfs = xasprintf("%s/rootfs", abs);
 		rune_remove_tree(staging, NULL);
 		rune_remove_tree(final, NULL);

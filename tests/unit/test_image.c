@@ -103,7 +103,8 @@ static void test_manifests(void)
 	CHECK(m.kind == MANIFEST_IMAGE && m.n_layers == 1 && m.layers[0].size == 100);
 	enum compression c;
 	rune_error_t err = NULL;
-	CHECK(image_layer_compression(&m.layers[0], &c, &err) == 0 && c == COMPRESSION_GZIP);
+	bool encrypted;
+	CHECK(image_layer_compression(&m.layers[0], &c, &encrypted, &err) == 0 && c == COMPRESSION_GZIP && !encrypted);
 	image_manifest_release(&m);
 	CHECK(strstr(manifest_err("{\"schemaVersion\": 1, \"name\": \"x\"}", NULL, NULL), "schema 1"));
 	CHECK(strstr(
@@ -150,7 +151,13 @@ static void test_manifests(void)
 	image_manifest_release(&m);
 	struct descriptor enc = { .media_type = (char *) "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
 		                  .digest = (char *) D64 };
-	CHECK(image_layer_compression(&enc, &c, &err) < 0 && strstr(err->msg, "encrypted"));
+	CHECK(image_layer_compression(&enc, &c, &encrypted, &err) == 0 && c == COMPRESSION_GZIP && encrypted);
+	enc.media_type = (char *) "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd+encrypted";
+	CHECK(image_layer_compression(&enc, &c, &encrypted, &err) == 0 && c == COMPRESSION_ZSTD && encrypted);
+	enc.media_type = (char *) "application/vnd.oci.image.layer.v1.tar+encrypted";
+	CHECK(image_layer_compression(&enc, &c, &encrypted, &err) == 0 && c == COMPRESSION_NONE && encrypted);
+	enc.media_type = (char *) "application/vnd.docker.image.rootfs.diff.tar.gzip+encrypted";
+	CHECK(image_layer_compression(&enc, &c, &encrypted, &err) < 0 && strstr(err->msg, "only OCI layer types"));
 	rune_error_release(&err);
 }
 
