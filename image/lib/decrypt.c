@@ -592,10 +592,14 @@ int image_layer_open(struct image_ctx *c, const struct descriptor *d, struct lay
 			s->opened_by = xasprintf("%s, %s", k + prefix, by);
 	}
 	int rc = 0;
-	if (opts == NULL)
-		rc = rune_error(err, 0, "layer %s is encrypted (%s) and no key opens it%s%s", d->digest,
-		                schemes ? schemes : "no key annotations", t.text ? "; tried " : "",
-		                t.text ? t.text : "; no decryption key was given (--decryption-key)");
+	bool nothing = c->decrypt_keys->n == 0 && c->o.unwrap_key == NULL && c->decrypt_keys->providers == NULL;
+	if (opts == NULL && (nothing || t.text == NULL))
+		rc = rune_error(err, 0, "layer %s is encrypted (%s) and no key opens it: no decryption key was given "
+		                "(--decryption-key)",
+		                d->digest, schemes ? schemes : "no key annotations");
+	else if (opts == NULL)
+		rc = rune_error(err, 0, "layer %s is encrypted (%s) and no key opens it; tried %s", d->digest,
+		                schemes ? schemes : "no key annotations", t.text);
 	else
 		rc = parse_opts(opts, len, d->digest, s, err);
 	if (opts) {

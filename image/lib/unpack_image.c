@@ -21,6 +21,25 @@
 #include "unpack.h"
 #include "util.h"
 
+/* Is the stored ciphertext of d not what its HMAC says? Then *err says so. */
+static bool ciphertext_altered(struct image_ctx *c, const struct descriptor *d, const struct layer_secret *secret,
+                               rune_error_t *err)
+{
+	int fd;
+	cleanup_error rune_error_t check = NULL;
+	if (image_store_open_blob(c->store, d->digest, &fd, &check) < 0)
+		return false;
+	cleanup_free char *what = xasprintf("layer %s", d->digest);
+	struct reader *rd = image_reader_decrypt(image_reader_fd(fd), secret->key, secret->nonce, secret->hmac, what);
+	int rc = image_reader_drain(rd, &check);
+	image_reader_free(rd);
+	if (rc == 0)
+		return false;
+	rune_error_release(err);
+	rune_error_move(err, &check);
+	return true;
+}
+
 /* One layer from the store through digest -> [decrypt -> plaintext digest]
  * -> decompress -> diff_id -> untar. What an encrypted layer unpacks is kept
  * (the staging tree renamed) only when every stage ended without error: the
@@ -42,12 +61,20 @@ static int apply_layer(struct image_ctx *c, const struct resolved *r, size_t i, 
 	if (encrypted) {
 		cleanup_free char *what_p = xasprintf("layer %s (decrypted, digest %s)", d->digest, secret->digest);
 		rd = image_reader_decrypt(rd, secret->key, secret->nonce, secret->hmac, what);
-		rd = image_reader_digest(rd, secret->digest, -1, what_p);
+		/* The wrapped digest names the compressed plaintext — or, where skopeo
+		 * recompressed while encrypting, the uncompressed one: then the
+		 * diff_id stage below checks it. */
+		if (strcmp(secret->digest, r->cfg.diff_ids[i]) != 0)
+			rd = image_reader_digest(rd, secret->digest, -1, what_p);
 	}
 	rd = image_reader_decompress(rd, comp, what);
 	rd = image_reader_digest(rd, r->cfg.diff_ids[i], -1, what_u);
 	int rc = image_unpack_layer(rd, dir, mode, lowers, what, err);
 	image_reader_free(rd);
+	/* A later stage (gzip's CRC, zstd's checksum, tar) may stop on altered
+	 * ciphertext before the end where the HMAC is compared: name the cause. */
+	if (rc < 0 && encrypted && ciphertext_altered(c, d, secret, err))
+		return -1;
 	if (rc == 0)
 		image_report_progress(c, d->digest, d->size, d->size, PROGRESS_UNPACKED);
 	return rc;

@@ -120,8 +120,8 @@ SIGNED=0
 if [ -e "$TOP/tests/sigstore/node_modules/.package-lock.json" ]; then
 	SIGNED=1
 	mkdir -p "$B/k"
-	python3 "$TOP/tests/helpers/pki.py" key "$B/k/cosign.pem"
-	python3 "$TOP/tests/helpers/pki.py" key "$B/k/rekor.pem"
+	/usr/bin/python3 "$TOP/tests/helpers/pki.py" key "$B/k/cosign.pem"
+	/usr/bin/python3 "$TOP/tests/helpers/pki.py" key "$B/k/rekor.pem"
 	digest="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REF" | sha256sum | cut -d' ' -f1)"
 	printf '{"critical":{"identity":{"docker-reference":"%s"},"image":{"docker-manifest-digest":"%s"},"type":"cosign container image signature"},"optional":null}' \
 		"${REF%:*}" "$digest" >"$B/payload.json"

@@ -8,6 +8,7 @@ skopeo then pushes the layouts to the registry like any other image.
   ocitool.py add-layer LAYOUT TAG TAR [gzip|zstd|none]
   ocitool.py set-diffid LAYOUT TAG INDEX DIGEST
   ocitool.py index LAYOUT NEWTAG TAG=os/arch[/variant]...
+  ocitool.py zstd-to-gzip LAYOUT TAG   (for umoci 0.4.7, which knows no zstd)
 """
 import gzip
 import hashlib
@@ -146,6 +147,20 @@ def make_index(layout, newtag, entries):
     set_tag(layout, newtag, {"mediaType": MT_INDEX, "digest": blob_write(layout, idata), "size": len(idata)})
 
 
+def zstd_to_gzip(layout, tag):
+    desc = find_tag(layout, tag)
+    manifest = json.loads(blob_read(layout, desc["digest"]))
+    for layer in manifest["layers"]:
+        if layer["mediaType"].endswith("+zstd"):
+            raw = subprocess.run(["zstd", "-d", "-q", "-c"], input=blob_read(layout, layer["digest"]),
+                                 stdout=subprocess.PIPE, check=True).stdout
+            data = gzip.compress(raw, mtime=0)
+            layer.update({"mediaType": layer["mediaType"][:-len("+zstd")] + "+gzip",
+                          "digest": blob_write(layout, data), "size": len(data)})
+    mdata = json.dumps(manifest).encode()
+    set_tag(layout, tag, {"mediaType": MT_MANIFEST, "digest": blob_write(layout, mdata), "size": len(mdata)})
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "tar":
@@ -156,5 +171,7 @@ if __name__ == "__main__":
         set_diffid(*sys.argv[2:6])
     elif cmd == "index":
         make_index(sys.argv[2], sys.argv[3], sys.argv[4:])
+    elif cmd == "zstd-to-gzip":
+        zstd_to_gzip(sys.argv[2], sys.argv[3])
     else:
         sys.exit(__doc__)

@@ -19,7 +19,7 @@ registry's content:
 
 Faults come from a JSON file re-read on every request:
   [{"match": "<regex on the path>", "action": "status500"|"drop"|"corrupt"|
-    "truncate"|"bigmanifest"|"redirect", "times": N}]   (times: how often; default always)
+    "truncate"|"bigmanifest"|"redirect"|"file:PATH", "times": N}]   (times: how often; default always)
 """
 import argparse
 import base64
@@ -149,6 +149,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if action == "redirect":
             # Blob storage elsewhere, as S3-backed registries do it.
             return self.reply(307, b"", {"Location": "http://%s%s" % (ARGS.upstream, self.path)})
+        if action and action.startswith("file:"):
+            # A manifest the real registry would not take (e.g. a 10 MB annotation).
+            with open(action[5:], "rb") as f:
+                body = f.read()
+            return self.reply(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
         if action == "bigmanifest":
             body = b'{"schemaVersion":2,"pad":"' + b"x" * (5 << 20) + b'"}'
             return self.reply(200, body, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})

@@ -4,7 +4,8 @@
 . "$TOP/tests/lib/registry.sh"
 
 FIXTURE() { node "$TOP/tests/sigstore/sigstore-fixture.js" "$@"; }
-PKI() { python3 "$TOP/tests/helpers/pki.py" "$@"; }
+# Debian's python3 (its python3-cryptography), whatever python3 comes first in PATH.
+PKI() { /usr/bin/python3 "$TOP/tests/helpers/pki.py" "$@"; }
 # rune-image with this test's policy and registries.d.
 RV() { RI --tls-verify=false --policy "$T/policy.json" --registries.d "$T/registries.d" "$@"; }
 
