@@ -128,8 +128,8 @@ $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 $(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_INC := -Icommon -Irune/lib -Ipal -Itests/unit
 $(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_LIBS := $(BUILDDIR)/librune.a \
 	$(BUILDDIR)/libcommon.a $(RUNE_LIBS)
-$(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust: TEST_INC := -Icommon -Iimage/lib -Itests/unit
-$(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust: TEST_LIBS := $(BUILDDIR)/libruneimage.a \
+$(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust $(BUILDDIR)/tests/unit/test_decrypt: TEST_INC := -Icommon -Iimage/lib -Itests/unit
+$(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust $(BUILDDIR)/tests/unit/test_decrypt: TEST_LIBS := $(BUILDDIR)/libruneimage.a \
 	$(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
 $(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
