@@ -594,7 +594,8 @@ int image_layer_open(struct image_ctx *c, const struct descriptor *d, struct lay
 	int rc = 0;
 	bool nothing = c->decrypt_keys->n == 0 && c->o.unwrap_key == NULL && c->decrypt_keys->providers == NULL;
 	if (opts == NULL && (nothing || t.text == NULL))
-		rc = rune_error(err, 0, "layer %s is encrypted (%s) and no key opens it: no decryption key was given "
+		rc = rune_error(err, 0,
+		                "layer %s is encrypted (%s) and no key opens it: no decryption key was given "
 		                "(--decryption-key)",
 		                d->digest, schemes ? schemes : "no key annotations");
 	else if (opts == NULL)
