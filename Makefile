@@ -57,7 +57,7 @@ TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report 
 	$(BUILDDIR)/tests/syscall-probe \
 	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
-BINARIES := $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image
+BINARIES := $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image $(BUILDDIR)/bin/rune-attest $(BUILDDIR)/bin/rune-kbs
 
 # libruneimage and rune-image: the image stack, kept out of rune itself.
 IMAGE_LIB_SRC := $(wildcard image/lib/*.c)
@@ -66,6 +66,19 @@ IMAGE_LIB_OBJ := $(IMAGE_LIB_SRC:%.c=$(BUILDDIR)/%.o)
 IMAGE_CLI_OBJ := $(IMAGE_CLI_SRC:%.c=$(BUILDDIR)/%.o)
 $(IMAGE_LIB_OBJ) $(IMAGE_CLI_OBJ): INC := $(IMAGE_INC)
 IMAGE_LIBS := -lcurl -larchive -lcrypto -lgpgme -ljose -ljansson -lyaml -lz -lzstd -lyajl -lpthread
+
+# libruneattest, rune-attest and the development KBS rune-kbs: the attestation
+# agent, kept out of rune and of the image stack (neither sees the other).
+ATTEST_LIB_SRC := $(wildcard attestation/lib/*.c)
+ATTEST_CLI_SRC := $(wildcard attestation/*.c)
+KBS_SRC := $(wildcard attestation/kbs/*.c)
+ATTEST_LIB_OBJ := $(ATTEST_LIB_SRC:%.c=$(BUILDDIR)/%.o)
+ATTEST_CLI_OBJ := $(ATTEST_CLI_SRC:%.c=$(BUILDDIR)/%.o)
+KBS_OBJ := $(KBS_SRC:%.c=$(BUILDDIR)/%.o)
+ATTEST_INC := -Icommon -Iattestation/lib
+$(ATTEST_LIB_OBJ) $(ATTEST_CLI_OBJ) $(KBS_OBJ): INC := $(ATTEST_INC)
+ATTEST_LIBS := -lcurl -ljose -ljansson -lcrypto -lyajl -lpthread
+KBS_LIBS := -lmicrohttpd $(ATTEST_LIBS)
 
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
 LIBDIR ?= $(PREFIX)/lib
@@ -120,6 +133,17 @@ $(BUILDDIR)/bin/rune-image: $(IMAGE_CLI_OBJ) $(BUILDDIR)/libruneimage.a $(BUILDD
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(IMAGE_CLI_OBJ) $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
 
+$(BUILDDIR)/libruneattest.a: $(ATTEST_LIB_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILDDIR)/bin/rune-attest: $(ATTEST_CLI_OBJ) $(BUILDDIR)/libruneattest.a $(BUILDDIR)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(ATTEST_CLI_OBJ) $(BUILDDIR)/libruneattest.a $(BUILDDIR)/libcommon.a $(ATTEST_LIBS)
+
+$(BUILDDIR)/bin/rune-kbs: $(KBS_OBJ) $(BUILDDIR)/libruneattest.a $(BUILDDIR)/libcommon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(KBS_OBJ) $(BUILDDIR)/libruneattest.a $(BUILDDIR)/libcommon.a $(KBS_LIBS)
+
 $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
@@ -131,7 +155,10 @@ $(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_LIB
 $(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust $(BUILDDIR)/tests/unit/test_decrypt: TEST_INC := -Icommon -Iimage/lib -Itests/unit
 $(BUILDDIR)/tests/unit/test_image $(BUILDDIR)/tests/unit/test_trust $(BUILDDIR)/tests/unit/test_decrypt: TEST_LIBS := $(BUILDDIR)/libruneimage.a \
 	$(BUILDDIR)/libcommon.a $(IMAGE_LIBS)
-$(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libcommon.a
+$(BUILDDIR)/tests/unit/test_attest: TEST_INC := -Icommon -Iattestation/lib -Itests/unit
+$(BUILDDIR)/tests/unit/test_attest: TEST_LIBS := $(BUILDDIR)/libruneattest.a $(BUILDDIR)/libcommon.a $(ATTEST_LIBS)
+$(BUILDDIR)/tests/unit/%: tests/unit/%.c $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libruneattest.a \
+	$(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(TEST_INC) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $< $(TEST_LIBS)
 
@@ -218,7 +245,7 @@ define exports_only # archive allowed-prefixes-regex
 	@bad=$$(nm -g --defined-only $(1) | awk '$$2 ~ /[TDBR]/ && $$3 !~ /^__/ {print $$3}' | grep -vE '$(2)'); \
 		[ -z "$$bad" ] || { echo "$(1) exports names without its prefix: $$bad"; exit 1; }
 endef
-check-structure: $(BUILDDIR)/libcommon.a $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a
+check-structure: $(BUILDDIR)/libcommon.a $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a $(BUILDDIR)/libruneattest.a
 	$(call refuse_header,$(COMMON_INC),container.h)
 	$(call refuse_header,$(COMMON_INC),image.h)
 	$(call refuse_header,$(COMMON_INC),pal.h)
@@ -229,10 +256,14 @@ check-structure: $(BUILDDIR)/libcommon.a $(BUILDDIR)/librune.a $(BUILDDIR)/libru
 	$(call refuse_header,$(RUNE_CLI_INC),loader.h)
 	$(call refuse_header,$(PAL_INC),container.h)
 	$(call refuse_header,$(PAL_INC),image.h)
+	$(call refuse_header,$(IMAGE_INC),attest.h)
+	$(call refuse_header,$(ATTEST_INC),image.h)
+	$(call refuse_header,$(ATTEST_INC),container.h)
 	@! git grep -nE '^#[[:space:]]*include[[:space:]]+"\.\./' -- '*.c' '*.h' || { echo "relative includes reach around the boundaries"; exit 1; }
 	$(call exports_only,$(BUILDDIR)/libcommon.a,^(rune_|x(malloc|calloc|realloc|strdup|asprintf|vasprintf)$$))
 	$(call exports_only,$(BUILDDIR)/librune.a,^(librune_|pal_runtime_))
 	$(call exports_only,$(BUILDDIR)/libruneimage.a,^image_)
+	$(call exports_only,$(BUILDDIR)/libruneattest.a,^attest_)
 	@echo "structure: boundaries and exported names hold"
 
 # runc 1.1.5's own integration suite against rune (docs/runc-suite.md); not

@@ -420,7 +420,7 @@ static int decode_auth(const char *b64, const char *where, char **user, char **p
 {
 	cleanup_free unsigned char *raw = NULL;
 	size_t len;
-	if (!image_base64_decode(b64, strlen(b64), &raw, &len))
+	if (!rune_base64_decode(b64, strlen(b64), &raw, &len))
 		return rune_error(err, EINVAL, "%s: \"auth\" is not base64", where);
 	if (memchr(raw, '\0', len) || split_user_pass((char *) raw, user, pass) < 0)
 		return rune_error(err, EINVAL, "%s: \"auth\" does not decode to user:password", where);

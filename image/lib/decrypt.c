@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "encoding.h"
+#include "jwe.h"
 #include "gpg.h"
 #include "json.h"
 #include "keyprovider.h"
@@ -266,70 +267,6 @@ static void tried(struct tries *t, const char *scheme, const char *key, const ch
 	t->text = more;
 }
 
-/* The JWE's content (A256GCM, the protected header as AAD) with its CEK, by
- * libjose's streaming API into a bounded buffer of ours (jose_jwe_dec_cek's
- * own buffer comes back freed in libjose 11). NULL unless the tag verifies. */
-static char *jwe_content(json_t *jwe, json_t *cek, size_t *out_len)
-{
-	const char *ct = json_string_value(json_object_get(jwe, "ciphertext"));
-	unsigned char *raw = NULL;
-	size_t raw_len = 0, n = OPTS_MAX;
-	char *buf = xmalloc(OPTS_MAX + 1);
-	jose_io_t *out = jose_io_buffer(NULL, buf, &n);
-	jose_io_t *dec = out ? jose_jwe_dec_cek_io(NULL, jwe, cek, out) : NULL;
-	bool ok = dec && ct && image_base64url_decode(ct, strlen(ct), &raw, &raw_len) && raw_len <= OPTS_MAX
-	          && dec->feed(dec, raw, raw_len) && dec->done(dec);
-	if (dec)
-		jose_io_decref(dec);
-	if (out)
-		jose_io_decref(out);
-	free(raw);
-	if (!ok) {
-		OPENSSL_cleanse(buf, OPTS_MAX);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*out_len = n;
-	return buf;
-}
-
-/* RSA-OAEP(-256) for one recipient, by OpenSSL: Debian 12's libjose (11) is
- * built against OpenSSL 3 with its OAEP code compiled out (`jose alg` lists
- * RSA1_5 only), and RSA-OAEP is ocicrypt's default. The content (A256GCM, the
- * protected header as AAD) is still libjose's to decrypt, with the CEK. */
-static char *jwe_rsa(json_t *jwe, json_t *rcp, EVP_PKEY *key, size_t *out_len, const char **why)
-{
-	json_t *hdr = jose_jwe_hdr(jwe, rcp);
-	const char *alg = json_string_value(json_object_get(hdr, "alg"));
-	const char *ek = json_string_value(json_object_get(rcp, "encrypted_key"));
-	const EVP_MD *md = alg && strcmp(alg, "RSA-OAEP") == 0       ? EVP_sha1()
-	                   : alg && strcmp(alg, "RSA-OAEP-256") == 0 ? EVP_sha256()
-	                                                             : NULL;
-	unsigned char *wrapped = NULL, cek[512]; /* OpenSSL wants room for a whole RSA block */
-	size_t wlen = 0, cek_len = sizeof(cek);
-	char *pt = NULL;
-	*why = md ? "not a recipient" : "the recipient's alg is not RSA-OAEP or RSA-OAEP-256";
-	EVP_PKEY_CTX *ctx = md && ek ? EVP_PKEY_CTX_new(key, NULL) : NULL;
-	if (ctx && image_base64url_decode(ek, strlen(ek), &wrapped, &wlen) && EVP_PKEY_decrypt_init(ctx) == 1
-	    && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1
-	    && EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) == 1 && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1
-	    && EVP_PKEY_decrypt(ctx, cek, &cek_len, wrapped, wlen) == 1) {
-		cleanup_free char *k = image_base64url_encode(cek, cek_len);
-		json_t *jwk = json_pack("{s:s,s:s}", "kty", "oct", "k", k);
-		pt = jwe_content(jwe, jwk, out_len);
-		if (pt == NULL)
-			*why = "the content does not decrypt with the unwrapped key";
-		OPENSSL_cleanse(k, strlen(k));
-		json_decref(jwk);
-	}
-	OPENSSL_cleanse(cek, sizeof(cek));
-	EVP_PKEY_CTX_free(ctx);
-	free(wrapped);
-	json_decref(hdr);
-	return pt;
-}
-
 static char *unwrap_jwe(const struct decrypt_keys *ks, const unsigned char *blob, size_t len, size_t *out_len,
                         const char **by, struct tries *t)
 {
@@ -340,28 +277,15 @@ static char *unwrap_jwe(const struct decrypt_keys *ks, const unsigned char *blob
 		json_decref(jwe);
 		return NULL;
 	}
-	/* General serialization lists recipients; flattened is its own one. */
-	json_t *rcps = json_object_get(jwe, "recipients");
-	size_t n = json_is_array(rcps) ? json_array_size(rcps) : 1;
 	char *opts = NULL;
 	bool any = false;
 	for (size_t i = 0; i < ks->n && opts == NULL; i++) {
 		const struct dec_key *k = &ks->v[i];
-		const char *why = "not a recipient";
-		if (k->pkey && EVP_PKEY_get_base_id(k->pkey) == EVP_PKEY_RSA) {
-			any = true;
-			for (size_t r = 0; r < n && opts == NULL; r++)
-				opts = jwe_rsa(jwe, json_is_array(rcps) ? json_array_get(rcps, r) : jwe, k->pkey,
-				               out_len, &why);
-		} else if (k->jwk) {
-			any = true;
-			json_t *cek = jose_jwe_dec_jwk(NULL, jwe, NULL, k->jwk);
-			opts = cek ? jwe_content(jwe, cek, out_len) : NULL;
-			if (cek)
-				json_decref(cek);
-		} else {
+		const char *why = NULL;
+		if (k->jwk == NULL)
 			continue;
-		}
+		any = true;
+		opts = (char *) rune_jwe_decrypt(jwe, k->jwk, OPTS_MAX, out_len, &why);
 		if (opts)
 			*by = k->name;
 		else
@@ -451,7 +375,7 @@ static bool b64_exact(yajl_val v, unsigned char *out, size_t want)
 {
 	unsigned char *raw = NULL;
 	size_t n = 0;
-	bool ok = YAJL_IS_STRING(v) && image_base64_decode(v->u.string, strlen(v->u.string), &raw, &n) && n == want;
+	bool ok = YAJL_IS_STRING(v) && rune_base64_decode(v->u.string, strlen(v->u.string), &raw, &n) && n == want;
 	if (ok)
 		memcpy(out, raw, want);
 	if (raw)
@@ -496,7 +420,7 @@ static int parse_pubopts(const struct descriptor *d, struct layer_secret *s, run
 	yajl_val tree = NULL;
 	cleanup_error rune_error_t perr = NULL;
 	int rc = -1;
-	if (strlen(v->u.string) <= ANNOTATION_MAX && image_base64_decode(v->u.string, strlen(v->u.string), &raw, &n)
+	if (strlen(v->u.string) <= ANNOTATION_MAX && rune_base64_decode(v->u.string, strlen(v->u.string), &raw, &n)
 	    && memchr(raw, '\0', n) == NULL && rune_json_parse((char *) raw, ENC_PUBOPTS, &tree, &perr) == 0) {
 		yajl_val cipher = rune_json_get(tree, "cipher");
 		if (!YAJL_IS_STRING(cipher))
@@ -533,7 +457,7 @@ static char *open_scheme(struct image_ctx *c, const char *scheme, const char *va
 			tried(t, scheme, "the annotation", "too many recipients");
 			break;
 		}
-		if (!image_base64_decode(b64, strlen(b64), &blob, &n)) {
+		if (!rune_base64_decode(b64, strlen(b64), &blob, &n)) {
 			tried(t, scheme, "the annotation", "a recipient that is not base64");
 			continue;
 		}

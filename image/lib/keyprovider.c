@@ -118,7 +118,7 @@ int image_keyprovider_load(struct keyprovider_conf **out, rune_error_t *err)
 static char *unwrap_request(const char *name, const char *params, const unsigned char *annotation, size_t len)
 {
 	yajl_gen g = rune_json_gen_new(false, NULL);
-	cleanup_free char *ann = image_base64_encode(annotation, len);
+	cleanup_free char *ann = rune_base64_encode(annotation, len);
 	yajl_gen_map_open(g);
 	rune_json_gen_kv_str(g, "op", "keyunwrap");
 	rune_json_gen_key(g, "keyunwrapparams");
@@ -128,7 +128,7 @@ static char *unwrap_request(const char *name, const char *params, const unsigned
 	rune_json_gen_key(g, "Parameters");
 	yajl_gen_map_open(g);
 	if (params) {
-		cleanup_free char *p = image_base64_encode(params, strlen(params));
+		cleanup_free char *p = rune_base64_encode(params, strlen(params));
 		rune_json_gen_key(g, name);
 		yajl_gen_array_open(g);
 		rune_json_gen_str(g, p);
@@ -302,7 +302,7 @@ int image_keyprovider_unwrap(const struct keyprovider_conf *c, const char *name,
 	rune_error_release(err);
 	unsigned char *raw = NULL;
 	size_t raw_len = 0;
-	int rc = v && image_base64_decode(v->u.string, strlen(v->u.string), &raw, &raw_len) ? 1 : -1;
+	int rc = v && rune_base64_decode(v->u.string, strlen(v->u.string), &raw, &raw_len) ? 1 : -1;
 	if (tree)
 		yajl_tree_free(tree);
 	if (rc < 0)

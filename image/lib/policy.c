@@ -95,7 +95,7 @@ static int blob_from_data(struct parse *p, yajl_val v, const char *where, const 
 {
 	if (!YAJL_IS_STRING(v))
 		return fail(p, where, "%s", "want a base64 string");
-	if (!image_base64_decode(v->u.string, strlen(v->u.string), &b->data, &b->len))
+	if (!rune_base64_decode(v->u.string, strlen(v->u.string), &b->data, &b->len))
 		return fail(p, where, "%s", "not valid base64");
 	if (b->len == 0)
 		return fail(p, where, "%s", "empty");

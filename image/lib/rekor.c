@@ -29,7 +29,7 @@ static char *log_id_of(const struct trust_blob *k)
 	char *id = NULL;
 	if (key && image_sigstore_key_der(key, &der, &n) == 0) {
 		SHA256(der, n, md);
-		id = image_hex_encode(md, sizeof(md));
+		id = rune_hex_encode(md, sizeof(md));
 	}
 	free(der);
 	EVP_PKEY_free(key);
@@ -66,7 +66,7 @@ int image_rekor_verify_promise(const struct trust_blob *keys, size_t n, const ch
 	}
 	unsigned char *body = NULL;
 	size_t body_len = 0;
-	if (!image_base64_decode(body_b64, strlen(body_b64), &body, &body_len) || memchr(body, '\0', body_len)) {
+	if (!rune_base64_decode(body_b64, strlen(body_b64), &body, &body_len) || memchr(body, '\0', body_len)) {
 		free(body);
 		*why = xstrdup("the Rekor entry's body is not base64 JSON");
 		return -1;
@@ -118,7 +118,7 @@ int image_rekor_verify_cosign_set(const struct trust_blob *keys, size_t n, const
 		*why = xstrdup("Rekor SET: a member has the wrong type");
 		goto out;
 	}
-	if (!image_base64_decode(set->u.string, strlen(set->u.string), &sig, &sig_len)) {
+	if (!rune_base64_decode(set->u.string, strlen(set->u.string), &sig, &sig_len)) {
 		*why = xstrdup("Rekor SET: SignedEntryTimestamp is not base64");
 		goto out;
 	}
@@ -135,7 +135,7 @@ static bool pem_b64_der(const char *b64, unsigned char **der, long *len)
 {
 	unsigned char *pem;
 	size_t pem_len;
-	if (!image_base64_decode(b64, strlen(b64), &pem, &pem_len))
+	if (!rune_base64_decode(b64, strlen(b64), &pem, &pem_len))
 		return false;
 	BIO *b = BIO_new_mem_buf(pem, (int) pem_len);
 	char *name = NULL, *header = NULL;
@@ -168,7 +168,7 @@ static bool same_b64(const char *b64, const unsigned char *want, size_t want_len
 {
 	unsigned char *raw;
 	size_t n;
-	if (!image_base64_decode(b64, strlen(b64), &raw, &n))
+	if (!rune_base64_decode(b64, strlen(b64), &raw, &n))
 		return false;
 	bool same = n == want_len && memcmp(raw, want, n) == 0;
 	free(raw);
@@ -179,7 +179,7 @@ static bool same_hash(yajl_val hash, const unsigned char want[32])
 {
 	const char *path_alg[] = { "algorithm", NULL }, *path_val[] = { "value", NULL };
 	yajl_val alg = yajl_tree_get(hash, path_alg, yajl_t_string), val = yajl_tree_get(hash, path_val, yajl_t_string);
-	cleanup_free char *hex = image_hex_encode(want, 32);
+	cleanup_free char *hex = rune_hex_encode(want, 32);
 	return alg && val && strcmp(alg->u.string, "sha256") == 0 && strcasecmp(val->u.string, hex) == 0;
 }
 

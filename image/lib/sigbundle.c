@@ -33,7 +33,7 @@ static yajl_val get(yajl_val v, const char *a, const char *b)
 
 static bool b64_field(yajl_val v, unsigned char **out, size_t *len)
 {
-	return YAJL_IS_STRING(v) && image_base64_decode(v->u.string, strlen(v->u.string), out, len);
+	return YAJL_IS_STRING(v) && rune_base64_decode(v->u.string, strlen(v->u.string), out, len);
 }
 
 /* protobuf's JSON writes int64 as a string; accept a number too. */
@@ -67,7 +67,7 @@ static int parse_tlog(yajl_val t, size_t i, struct bundle_tlog *out, char **why)
 	out->kind = xstrdup(kind->u.string);
 	out->version = xstrdup(version->u.string);
 	out->body_b64 = xstrdup(body->u.string);
-	out->log_id_hex = image_hex_encode(id, id_len);
+	out->log_id_hex = rune_hex_encode(id, id_len);
 	free(id);
 	yajl_val set = get(t, "inclusionPromise", "signedEntryTimestamp");
 	if (set && !b64_field(set, &out->set, &out->set_len)) {

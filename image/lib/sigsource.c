@@ -125,7 +125,7 @@ static int from_extension(struct registry_client *client, const struct image_ref
 		unsigned char *data;
 		size_t len;
 		if (!YAJL_IS_STRING(content)
-		    || !image_base64_decode(content->u.string, strlen(content->u.string), &data, &len)) {
+		    || !rune_base64_decode(content->u.string, strlen(content->u.string), &data, &len)) {
 			rc = rune_error(err, 0, "%s: content is not base64", origin);
 			break;
 		}

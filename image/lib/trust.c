@@ -268,7 +268,7 @@ static bool check_cosign(struct eval *e, const struct policy_req *r, const struc
 	unsigned char sha[SHA256_DIGEST_LENGTH];
 	SHA256(sig->data, sig->len, sha);
 	if (sig->cosign_signature == NULL
-	    || !image_base64_decode(sig->cosign_signature, strlen(sig->cosign_signature), &raw, &raw_len)) {
+	    || !rune_base64_decode(sig->cosign_signature, strlen(sig->cosign_signature), &raw, &raw_len)) {
 		why = xstrdup("no (or no base64) dev.cosignproject.cosign/signature annotation");
 		goto out;
 	}
@@ -346,7 +346,7 @@ static int bundle_content(struct eval *e, const struct sig_bundle *b, unsigned c
                           char **identity, char **why)
 {
 	if (!b->dsse) {
-		cleanup_free char *hex = image_hex_encode(b->digest, b->digest_len);
+		cleanup_free char *hex = rune_hex_encode(b->digest, b->digest_len);
 		cleanup_free char *digest = xasprintf("sha256:%s", hex);
 		if (!digest_is_ours(e, digest)) {
 			*why = xasprintf("the bundle signs %s, not this image's manifest", digest);

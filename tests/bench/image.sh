@@ -140,6 +140,27 @@ if [ -e "$TOP/tests/sigstore/node_modules/.package-lock.json" ]; then
 	done
 fi
 
+# The cost of decryption: the same image encrypted by skopeo (ocicrypt, JWE
+# with an RSA-OAEP key, every layer), unpacked by rune-image with the private
+# key and by skopeo copy --decryption-key + umoci unpack; interleaved with the
+# plaintext unpack so the ratio is taken in one run.
+mkdir -p "$B/ek"
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$B/ek/priv.pem" 2>/dev/null
+openssl pkey -in "$B/ek/priv.pem" -pubout -out "$B/ek/pub.pem"
+EREF="127.0.0.1:$port/bench/enc:1"
+skopeo copy -q --src-tls-verify=false --dest-tls-verify=false --encryption-key "jwe:$B/ek/pub.pem" \
+	"docker://$REF" "docker://$EREF"
+for i in $(seq "$RUNS"); do
+	rm -rf "$B/ri" "$B/bundle"
+	measure unpack-plain "$RI" --root "$B/ri" --insecure-policy --tls-verify=false -q unpack "$REF" "$B/bundle"
+	rm -rf "$B/ri" "$B/bundle"
+	measure unpack-encrypted "$RI" --root "$B/ri" --insecure-policy --tls-verify=false -q \
+		--decryption-key "$B/ek/priv.pem" unpack "$EREF" "$B/bundle"
+	rm -rf "$B/oci" "$B/ubundle"
+	measure skopeo+umoci-encrypted sh -c "skopeo copy -q --src-tls-verify=false --decryption-key $B/ek/priv.pem \
+		docker://$EREF oci:$B/oci:img && umoci unpack --image $B/oci:img $B/ubundle"
+done
+
 summary() {
 	awk -v name="$1" -v extra="${2:-}" '{t[NR]=$1; s+=$1; if ($2>m) m=$2; if (NR==1||$1<mn) mn=$1; if ($1>mx) mx=$1}
 		END {printf "| %s | %.2f | %.2f | %.2f | %.0f%s |\n", name, s/NR, mn, mx, m/1024, extra}' "$B/$1"
@@ -160,3 +181,11 @@ if [ "$SIGNED" = 1 ]; then
 	summary verify-accept " (verify alone, insecureAcceptAnything)"
 	summary verify-sigstore " (verify alone, sigstoreSigned)"
 fi
+echo
+echo "| decryption | mean [s] | min [s] | max [s] | peak RSS [MB] |"
+echo "|:---|---:|---:|---:|---:|"
+summary unpack-plain " (rune-image, plaintext image)"
+summary unpack-encrypted " (rune-image, JWE-encrypted image)"
+summary skopeo+umoci-encrypted " (skopeo --decryption-key + umoci)"
+awk 'FNR==1 {f++} {s[f]+=$1; n[f]++} END {printf "encrypted / plaintext (rune-image): %.2f\n", (s[2]/n[2])/(s[1]/n[1])}' \
+	"$B/unpack-plain" "$B/unpack-encrypted"

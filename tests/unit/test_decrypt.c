@@ -56,7 +56,7 @@ static void test_decrypt_stage(void)
 {
 	unsigned char *ct, *mac;
 	size_t n, m;
-	CHECK(image_hex_decode(CT_HEX, &ct, &n) && image_hex_decode(HMAC_HEX, &mac, &m) && m == 32);
+	CHECK(rune_hex_decode(CT_HEX, &ct, &n) && rune_hex_decode(HMAC_HEX, &mac, &m) && m == 32);
 	rune_error_t err = NULL;
 	char *out = decrypt(ct, n, mac, &err);
 	CHECK(out && strcmp(out, PLAIN) == 0);
@@ -92,18 +92,18 @@ static void test_unwrap_callback(void)
 {
 	char store[] = "/tmp/rune-unit-store-XXXXXX";
 	CHECK(mkdtemp(store) != NULL);
-	char *symkey = image_base64_encode("0123456789abcdef0123456789abcdef", 32);
-	char *nonce = image_base64_encode("0123456789abcdef", 16);
+	char *symkey = rune_base64_encode("0123456789abcdef0123456789abcdef", 32);
+	char *nonce = rune_base64_encode("0123456789abcdef", 16);
 	char *opts = xasprintf("{\"symkey\":\"%s\",\"digest\":\"sha256:%064d\",\"cipheroptions\":{\"nonce\":\"%s\"}}",
 	                       symkey, 7, nonce);
 	struct image_opts o = { .root = store, .unwrap_key = kbs_unwrap, .unwrap_key_arg = opts };
 	struct image_ctx *c = NULL;
 	rune_error_t err = NULL;
 	CHECK(image_ctx_new(&o, &c, &err) == 0);
-	char *hmac = image_base64_encode("0123456789abcdef0123456789abcdef", 32);
+	char *hmac = rune_base64_encode("0123456789abcdef0123456789abcdef", 32);
 	char *pub = xasprintf("{\"cipher\":\"AES_256_CTR_HMAC_SHA256\",\"hmac\":\"%s\",\"cipheroptions\":{}}", hmac);
-	char *pub64 = image_base64_encode(pub, strlen(pub));
-	char *ref = image_base64_encode("kek-ref", 7), *other = image_base64_encode("other", 5);
+	char *pub64 = rune_base64_encode(pub, strlen(pub));
+	char *ref = rune_base64_encode("kek-ref", 7), *other = rune_base64_encode("other", 5);
 	char *ann = xasprintf("{\"org.opencontainers.image.enc.keys.jwe\": \"%s\", "
 	                      "\"org.opencontainers.image.enc.keys.provider.kbs\": \"%s,%s\", "
 	                      "\"org.opencontainers.image.enc.pubopts\": \"%s\"}",

@@ -73,7 +73,7 @@ static void test_policy_from_memory(void)
 	                         "resource")
 	      != NULL);
 	/* keyData is base64 of the PEM */
-	char *b64 = image_base64_encode(PUB, strlen(PUB));
+	char *b64 = rune_base64_encode(PUB, strlen(PUB));
 	char *json = xasprintf("{\"default\": [{\"type\": \"sigstoreSigned\", \"keyDatas\": [\"%s\", \"%s\"], "
 	                       "\"rekorPublicKeyData\": \"%s\"}]}",
 	                       b64, b64, b64);
@@ -336,22 +336,22 @@ static void test_base64(void)
 {
 	unsigned char *out;
 	size_t n;
-	CHECK(image_base64_decode("aGVsbG8=", 8, &out, &n) && n == 5 && memcmp(out, "hello", 5) == 0);
+	CHECK(rune_base64_decode("aGVsbG8=", 8, &out, &n) && n == 5 && memcmp(out, "hello", 5) == 0);
 	free(out);
-	CHECK(image_base64_decode("aGVs\nbG8", 8, &out, &n) && n == 5);
+	CHECK(rune_base64_decode("aGVs\nbG8", 8, &out, &n) && n == 5);
 	free(out);
-	CHECK(!image_base64_decode("aGVsbG9=", 8, &out, &n)); /* non-zero trailing bits */
-	CHECK(!image_base64_decode("aGVsb", 5, &out, &n));
-	CHECK(!image_base64_decode("aG=Vs", 5, &out, &n));
-	CHECK(!image_base64_decode("aGVs-G8=", 8, &out, &n));
-	CHECK(image_base64url_decode("-_8", 3, &out, &n) && n == 2 && out[0] == 0xfb && out[1] == 0xff);
+	CHECK(!rune_base64_decode("aGVsbG9=", 8, &out, &n)); /* non-zero trailing bits */
+	CHECK(!rune_base64_decode("aGVsb", 5, &out, &n));
+	CHECK(!rune_base64_decode("aG=Vs", 5, &out, &n));
+	CHECK(!rune_base64_decode("aGVs-G8=", 8, &out, &n));
+	CHECK(rune_base64url_decode("-_8", 3, &out, &n) && n == 2 && out[0] == 0xfb && out[1] == 0xff);
 	free(out);
-	char *e = image_base64_encode("hello", 5);
+	char *e = rune_base64_encode("hello", 5);
 	CHECK(strcmp(e, "aGVsbG8=") == 0);
 	free(e);
-	CHECK(image_hex_decode("00fF", &out, &n) && n == 2 && out[1] == 0xff);
+	CHECK(rune_hex_decode("00fF", &out, &n) && n == 2 && out[1] == 0xff);
 	free(out);
-	CHECK(!image_hex_decode("0g", &out, &n));
+	CHECK(!rune_hex_decode("0g", &out, &n));
 }
 
 int main(void)

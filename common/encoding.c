@@ -57,12 +57,12 @@ bad:
 	return false;
 }
 
-bool image_base64_decode(const char *s, size_t n, unsigned char **out, size_t *len)
+bool rune_base64_decode(const char *s, size_t n, unsigned char **out, size_t *len)
 {
 	return b64_decode(s, n, false, out, len);
 }
 
-bool image_base64url_decode(const char *s, size_t n, unsigned char **out, size_t *len)
+bool rune_base64url_decode(const char *s, size_t n, unsigned char **out, size_t *len)
 {
 	return b64_decode(s, n, true, out, len);
 }
@@ -87,17 +87,17 @@ static char *b64_encode(const void *data, size_t n, bool url)
 	return s;
 }
 
-char *image_base64_encode(const void *data, size_t n)
+char *rune_base64_encode(const void *data, size_t n)
 {
 	return b64_encode(data, n, false);
 }
 
-char *image_base64url_encode(const void *data, size_t n)
+char *rune_base64url_encode(const void *data, size_t n)
 {
 	return b64_encode(data, n, true);
 }
 
-char *image_hex_encode(const void *data, size_t n)
+char *rune_hex_encode(const void *data, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p = data;
@@ -121,7 +121,7 @@ static int hex_value(char c)
 	return -1;
 }
 
-bool image_hex_decode(const char *s, unsigned char **out, size_t *len)
+bool rune_hex_decode(const char *s, unsigned char **out, size_t *len)
 {
 	size_t n = strlen(s);
 	if (n % 2 != 0)

@@ -1,0 +1,34 @@
+/* The attestation context, shared by the library's files. */
+#ifndef RUNE_ATTEST_CTX_H
+#define RUNE_ATTEST_CTX_H
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "attest.h"
+#include "evidence.h"
+
+struct attest_ctx {
+	char *url;       /* without a trailing slash */
+	char *cert_file; /* pinned CA, or NULL */
+	char *root;      /* device path prefix for tests, or NULL */
+	const struct evidence_provider *provider;
+	json_t *key; /* the ephemeral private JWK */
+	json_t *pub; /* tee-pubkey: its public half with "alg" */
+	char *initdata;
+	size_t initdata_len;
+	int connect_attempts;
+	long timeout;
+	char cookie[80]; /* "kbs-session-id=..." or "" */
+	char *token;
+	long token_exp;
+};
+
+/* SHA (md) of JCS({additional-evidence: "", nonce, tee-pubkey}) into the
+ * first bytes of rd (64, zero-padded); the digest length in *rd_len. */
+int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64],
+                       size_t *rd_len, rune_error_t *err);
+/* Forget the token (wiped). */
+void attest_token_release(struct attest_ctx *c);
+
+#endif
