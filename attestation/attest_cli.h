@@ -11,7 +11,8 @@ struct attest_cli {
 	struct attest_options o;
 	const char *initdata_file;
 	const char *nonce;    /* evidence --nonce */
-	const char *path;     /* get-resource --path */
+	const char **paths;   /* get-resource --path, each */
+	size_t n_paths;
 	const char *out_file; /* get-resource --output */
 	int argc;             /* operands after the command name */
 	char **argv;

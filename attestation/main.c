@@ -20,7 +20,8 @@ static const char USAGE[] =
     "\n"
     "commands:\n"
     "  attest                   attest to the KBS and print the token\n"
-    "  get-resource --path P    attest and print resource P (repo/type/tag or kbs:///repo/type/tag)\n"
+    "  get-resource --path P    attest and print resource P (repo/type/tag or kbs:///repo/type/tag);\n"
+    "                           repeat --path for several, fetched with one attestation\n"
     "  evidence                 print this TEE's evidence and the report data it binds (no KBS)\n"
     "  keyprovider              an ocicrypt key provider (cmd protocol, on stdin/stdout):\n"
     "                           keywrap seals layer options under keypath=FILE for keyid=kbs:///...;\n"
@@ -36,6 +37,7 @@ static const char USAGE[] =
     "  --root DIR               prefix for TEE device paths (testing with a fake tree)\n"
     "  --nonce N                evidence: the nonce to bind (default random)\n"
     "  --output FILE            get-resource: write the resource to FILE (mode 0600)\n"
+    "  --timeout SECONDS        per request to the KBS (default 30)\n"
     "  --debug                  log what happens\n";
 
 static int parse_args(int argc, char **argv, struct attest_cli *c, rune_error_t *err)
@@ -46,6 +48,7 @@ static int parse_args(int argc, char **argv, struct attest_cli *c, rune_error_t 
 		{ "key-type", required_argument, NULL, 'k' },  { "root", required_argument, NULL, 'r' },
 		{ "nonce", required_argument, NULL, 'n' },     { "path", required_argument, NULL, 'p' },
 		{ "output", required_argument, NULL, 'o' },    { "debug", no_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },            { "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -60,9 +63,19 @@ static int parse_args(int argc, char **argv, struct attest_cli *c, rune_error_t 
 		case 'k': c->o.key_type = optarg; break;
 		case 'r': c->o.root = optarg; break;
 		case 'n': c->nonce = optarg; break;
-		case 'p': c->path = optarg; break;
+		case 'p':
+			c->paths = xrealloc(c->paths, (c->n_paths + 1) * sizeof(*c->paths));
+			c->paths[c->n_paths++] = optarg;
+			break;
 		case 'o': c->out_file = optarg; break;
 		case 'd': debug = 1; break;
+		case 'T': {
+			unsigned long t;
+			if (!rune_parse_ulong(optarg, &t) || t == 0 || t > 3600)
+				return rune_error(err, EINVAL, "--timeout: want 1 to 3600 seconds, not \"%s\"", optarg);
+			c->o.timeout = (long) t;
+			break;
+		}
 		case 'h': fputs(USAGE, stdout); exit(0);
 		case 'v': printf("rune-attest version %s\ncommit: %s\n", RUNE_VERSION, RUNE_COMMIT); exit(0);
 		default: return rune_error(err, EINVAL, "invalid option (see rune-attest --help)");
@@ -118,7 +131,9 @@ int main(int argc, char **argv)
 {
 	struct attest_cli c = { 0 };
 	cleanup_error rune_error_t err = NULL;
-	if (run(&c, argc, argv, &err) < 0) {
+	int rc = run(&c, argc, argv, &err);
+	free(c.paths);
+	if (rc < 0) {
 		fprintf(stderr, "rune-attest: %s\n", err->msg);
 		return rune_error_exit_code(err);
 	}

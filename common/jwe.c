@@ -182,7 +182,7 @@ json_t *rune_jwe_encrypt(const json_t *jwk, const void *data, size_t len, rune_e
 	if (ok && md) {
 		ok = oaep_wrap(jwe, pub, cek, md, err) == 0;
 	} else if (ok) {
-		ok = jose_jwe_enc_jwk(NULL, jwe, jwe, pub, cek);
+		ok = jose_jwe_enc_jwk(NULL, jwe, NULL, pub, cek);
 		if (!ok)
 			rune_error(err, 0, "%s key wrap failed (is the key a valid public key?)", alg);
 		epk_to_protected(jwe);

@@ -444,9 +444,9 @@ int attest_get_resource(struct attest_ctx *c, const char *in, size_t max, unsign
 		rune_error_release(err);
 		if (fetch(c, path, max, data, len, err, &status) == 0)
 			return 0;
-		/* 401: the session or token expired or the policy said no; a
-		 * fresh handshake tells the two apart. */
-		if (status != 401)
+		/* 401: the session or token expired, or the policy said no. A
+		 * fresh handshake cures the first; a denial stands. */
+		if (status != 401 || strstr(err[0]->msg, ": PolicyDeny") != NULL)
 			return -1;
 		attest_token_release(c);
 		c->cookie[0] = '\0';

@@ -33,9 +33,10 @@ static int parse_sgx(const unsigned char *d, size_t len, const char *what, struc
 		return rune_error(err, 0, "%s: SGX quote truncated (%zu bytes, the header and report need %d)", what,
 		                  len, HEADER_LEN + SGX_BODY_LEN + 4);
 	uint32_t sig_len = le32(body + SGX_BODY_LEN);
-	if (sig_len > len - (HEADER_LEN + SGX_BODY_LEN + 4))
-		return rune_error(err, 0, "%s: SGX quote signature length %u runs past the end (%zu bytes)", what,
-		                  sig_len, len);
+	/* The signature data is the rest of the quote, exactly. */
+	if (sig_len != len - (HEADER_LEN + SGX_BODY_LEN + 4))
+		return rune_error(err, 0, "%s: SGX quote signature length %u does not match the quote's size (%zu bytes)",
+		                  what, sig_len, len);
 	q->kind = QUOTE_SGX;
 	memcpy(q->mr_enclave, body + 64, 32);
 	memcpy(q->mr_signer, body + 128, 32);
@@ -68,9 +69,9 @@ static int parse_tdx(const unsigned char *d, size_t len, const char *what, struc
 		                  what, len, off + body_len + 4);
 	const unsigned char *body = d + off;
 	uint32_t sig_len = le32(body + body_len);
-	if (sig_len > len - (off + body_len + 4))
-		return rune_error(err, 0, "%s: TDX quote signature length %u runs past the end (%zu bytes)", what,
-		                  sig_len, len);
+	if (sig_len != len - (off + body_len + 4))
+		return rune_error(err, 0, "%s: TDX quote signature length %u does not match the quote's size (%zu bytes)",
+		                  what, sig_len, len);
 	q->kind = QUOTE_TDX;
 	memcpy(q->mr_seam, body + 16, 48);
 	memcpy(q->mr_td, body + 136, 48);

@@ -5,6 +5,7 @@
  * against inspecting or escaping the box, a non-dumpable host process — and a
  * measurement of what was loaded that pal_get_local_report returns in an
  * SGX-format report marked DEBUG. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +27,24 @@ static struct {
 	unsigned char mr[32];
 } S;
 
+static int parse_hex(const char *hex, unsigned char out[64])
+{
+	size_t n = strlen(hex);
+	if (n == 0 || n % 2 || n > 128)
+		return -EINVAL;
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char) hex[2 * i])
+		    || !isxdigit((unsigned char) hex[2 * i + 1]))
+			return -EINVAL;
+		out[i] = (unsigned char) v;
+	}
+	return 0;
+}
+
 /* args: space-separated words (rune turns commas into spaces):
- * measure=PATH (repeatable), writable, sys. */
+ * measure=PATH (repeatable), writable, sys, config_id=HEX (up to 64 bytes,
+ * the init-data digest quotes bind). */
 static int parse_args(char *args, struct sim_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -42,14 +59,39 @@ static int parse_args(char *args, struct sim_config *cfg)
 			cfg->writable = true;
 		} else if (strcmp(w, "sys") == 0) {
 			cfg->keep_sys = true;
+		} else if (strncmp(w, "config_id=", 10) == 0) {
+			if (parse_hex(w + 10, cfg->config_id) < 0) {
+				pal_log(PAL_LOG_ERROR, "config_id= wants up to 64 bytes in hex, not \"%s\"", w + 10);
+				return -EINVAL;
+			}
 		} else {
-			pal_log(PAL_LOG_ERROR, "unknown argument \"%s\" (want measure=/PATH, writable, sys)", w);
+			pal_log(PAL_LOG_ERROR, "unknown argument \"%s\" (want measure=/PATH, writable, sys, config_id=HEX)",
+			        w);
 			return -EINVAL;
 		}
 	}
 	if (cfg->n_measure == 0)
 		cfg->measure[cfg->n_measure++] = "/";
 	return 0;
+}
+
+/* args without its config_id= words. */
+static char *strip_config_id(const char *args)
+{
+	char *out = calloc(1, strlen(args) + 1), *copy = strdup(args);
+	if (out == NULL || copy == NULL) {
+		free(out);
+		free(copy);
+		return NULL;
+	}
+	for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (strncmp(w, "config_id=", 10) != 0) {
+			if (*out)
+				strcat(out, " ");
+			strcat(out, w);
+		}
+	free(copy);
+	return out;
 }
 
 static void reset(void)
@@ -93,11 +135,17 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	if (r == 0)
 		r = sim_enter_enclave_fs(&S.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* config_id is bound beside the measurement, as SGX's CONFIGID is
+	 * beside MRENCLAVE: the same code with other init-data measures the same. */
+	char *measured = r == 0 ? strip_config_id(S.args) : NULL;
 	if (r == 0)
-		r = sim_measure(&S.cfg, S.args, S.mr);
+		r = measured ? sim_measure(&S.cfg, measured, S.mr) : -ENOMEM;
+	free(measured);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r == 0)
 		r = sim_build_filter(&S.filter);
+	if (r == 0)
+		r = sim_attestation_start(S.mr, S.cfg.config_id);
 	/* The enclave's state lives in this process: keep it from ptrace and /proc. */
 	if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		r = -errno;
@@ -158,6 +206,7 @@ PAL_EXPORT int pal_destroy(void)
 		return -EINVAL;
 	palproc_configure(NULL);
 	palproc_destroy();
+	sim_attestation_stop();
 	reset();
 	return 0;
 }

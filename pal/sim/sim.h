@@ -13,6 +13,7 @@ struct sim_config {
 	size_t n_measure;
 	bool writable; /* keep the root writable inside the enclave */
 	bool keep_sys; /* keep /sys inside the enclave */
+	unsigned char config_id[64]; /* config_id=HEX: bound into quotes (the init-data digest) */
 };
 
 /* Give the calling process the enclave's mount namespace. 0 or -errno. */
@@ -23,5 +24,10 @@ int sim_build_filter(struct sock_fprog *prog);
 int sim_measure(const struct sim_config *cfg, const char *args, unsigned char mr[32]);
 /* Fill an SGX-format report carrying mr and the caller's report data. */
 void sim_fill_report(const unsigned char mr[32], void *report);
+
+/* Offer Gramine's /dev/attestation files in the enclave, quotes signed by
+ * the simulation key (sim_attest.c). 0 or -errno. */
+int sim_attestation_start(const unsigned char mr[32], const unsigned char config_id[64]);
+void sim_attestation_stop(void);
 
 #endif

@@ -1,0 +1,239 @@
+# The attestation agent (rune-attest) and the development KBS (rune-kbs):
+# end to end with sample evidence; rune-kbs checked by a python3-jwcrypto
+# client and rune-attest by a python3-jwcrypto KBS (tests/helpers/), both
+# implementations independent of ours; hostile KBS answers; TLS; evidence from
+# fake TEE trees with recorded quotes.
+. "$TOP/tests/lib/registry.sh"
+
+RA() { "$BUILD_DIR/bin/rune-attest" "$@"; }
+PY() { /usr/bin/python3 "$@"; }
+
+# kbs_start [rune-kbs options]: rune-kbs on a free port with a fresh
+# repository; sets KBS (its URL) and KBS_REPO.
+kbs_start() {
+	local port
+	port=$(free_port)
+	KBS_REPO="$T/repo"
+	mkdir -p "$KBS_REPO/default/key"
+	bg "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$port" --repository "$KBS_REPO" "$@" 2>>"$T/kbs.log"
+	KBS="http://127.0.0.1:$port"
+	wait_http "$KBS/kbs/v0/"
+}
+
+# fakekbs_start MODE: the python KBS; sets FAKE (its URL) and FAKE_LOG.
+fakekbs_start() {
+	FAKE_LOG="$T/fake.log"
+	: >"$FAKE_LOG"
+	rm -f "$T/fake.port"
+	bg /usr/bin/python3 "$TOP/tests/helpers/fakekbs.py" --port-file "$T/fake.port" --secret "$T/secret" \
+		--mode "$1" --log "$FAKE_LOG"
+	for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
+	FAKE="http://127.0.0.1:$(cat "$T/fake.port")"
+}
+
+sample_policy() {
+	echo '{"default": {"allow": false}, "resources": {"default/key/*": {"tee": ["sample"]}}}' >"$T/policy.json"
+}
+
+test_sample_end_to_end_with_rune_kbs() {
+	sample_policy
+	kbs_start --allow-sample --policy "$T/policy.json"
+	head -c 32 /dev/urandom >"$KBS_REPO/default/key/1"
+	for kt in ec ec-p521 rsa; do
+		RA --url "$KBS" --tee sample --key-type "$kt" get-resource --path default/key/1 >"$T/got.$kt"
+		cmp "$KBS_REPO/default/key/1" "$T/got.$kt" || fail "resource differs with key type $kt"
+	done
+	# kbs:/// URIs name the same resource (the host part is ignored)
+	RA --url "$KBS" --tee sample get-resource --path kbs://ignored.example/default/key/1 >"$T/got.uri"
+	cmp "$KBS_REPO/default/key/1" "$T/got.uri"
+	# aa_kbc_params from the environment
+	AA_KBC_PARAMS="cc_kbc::$KBS" RA --tee sample get-resource --path default/key/1 --output "$T/got.env"
+	cmp "$KBS_REPO/default/key/1" "$T/got.env"
+	[ "$(stat -c %a "$T/got.env")" = 600 ] || fail "--output is not 0600"
+	# attest prints an ES256 token carrying our tee-pubkey
+	tok=$(RA --url "$KBS" --tee sample attest)
+	hdr=$(echo "$tok" | cut -d. -f1 | tr '_-' '/+' | base64 -d 2>/dev/null || true)
+	assert_contains "$hdr" '"alg":"ES256"'
+}
+
+test_rune_kbs_answers_an_independent_jwcrypto_client() {
+	sample_policy
+	kbs_start --allow-sample --policy "$T/policy.json"
+	echo "the secret, for jwcrypto" >"$KBS_REPO/default/key/1"
+	for k in ec ec-p521 rsa rsa1_5; do
+		out=$(PY "$TOP/tests/helpers/kbsclient.py" "$KBS" default/key/1 --key "$k")
+		assert_eq "the secret, for jwcrypto" "$out" "jwcrypto client with $k key"
+	done
+}
+
+test_rune_attest_opens_jwcrypto_resources_and_reuses_its_token() {
+	echo "sealed by jwcrypto" >"$T/secret"
+	fakekbs_start ok
+	for kt in ec ec-p521 rsa; do
+		out=$(RA --url "$FAKE" --tee sample --key-type "$kt" get-resource --path default/key/1)
+		assert_eq "sealed by jwcrypto" "$out" "rune-attest with $kt key"
+	done
+	# one handshake per context: two resources, one auth, the token reused
+	: >"$FAKE_LOG"
+	out=$(RA --url "$FAKE" --tee sample get-resource --path default/key/1 --path default/key/2)
+	assert_eq "sealed by jwcrypto
+sealed by jwcrypto" "$out"
+	assert_eq 1 "$(grep -c 'POST /kbs/v0/auth' "$FAKE_LOG")" "handshakes for two resources"
+	assert_eq 2 "$(grep -c 'GET /kbs/v0/resource' "$FAKE_LOG")" "resource requests"
+}
+
+test_expired_session_reattests_and_denials_name_the_rule() {
+	echo "after a second handshake" >"$T/secret"
+	fakekbs_start expire-once
+	out=$(RA --url "$FAKE" --tee sample get-resource --path default/key/1)
+	assert_eq "after a second handshake" "$out"
+	assert_eq 2 "$(grep -c 'POST /kbs/v0/auth' "$FAKE_LOG")" "handshakes after a 401"
+	# rune-kbs: sample refused unless allowed; a policy naming its rule
+	sample_policy
+	kbs_start --policy "$T/policy.json"
+	head -c 32 /dev/urandom >"$KBS_REPO/default/key/1"
+	expect_fail 3 RA --url "$KBS" --tee sample get-resource --path default/key/1
+	assert_contains "$ERR" "attest: POST $KBS/kbs/v0/attest: HTTP 401: AttestationError"
+	assert_contains "$ERR" "--allow-sample"
+	echo '{"resources": {"default/key/*": {"tee": ["sim"]}}}' >"$T/sim-only.json"
+	kbs_start --allow-sample --policy "$T/sim-only.json"
+	head -c 32 /dev/urandom >"$KBS_REPO/default/key/1"
+	expect_fail 3 RA --url "$KBS" --tee sample get-resource --path default/key/1
+	assert_contains "$ERR" "PolicyDeny"
+	assert_contains "$ERR" 'rule "default/key/*" denies default/key/1: tee "sample" is not one of ["sim"]'
+	# a denial is final: one attestation, no retries
+	assert_not_contains "$ERR" "refused after"
+	# a missing resource is named, and no file is written
+	echo '{"resources": {"default/key/*": {"tee": ["sample"]}}}' >"$T/sample-ok.json"
+	kbs_start --allow-sample --policy "$T/sample-ok.json"
+	expect_fail 1 RA --url "$KBS" --tee sample get-resource --path default/key/2 --output "$T/none"
+	assert_contains "$ERR" "ResourceNotFound"
+	[ ! -e "$T/none" ] || fail "a failed get-resource wrote its --output"
+}
+
+test_hostile_kbs_answers_are_named_errors() {
+	echo "x" >"$T/secret"
+	for mode in badjson wrongkey badnonce notoken deny; do
+		fakekbs_start "$mode"
+		expect_fail "$([ "$mode" = deny ] && echo 3 || echo 1)" RA --url "$FAKE" --tee sample get-resource --path default/key/1 --output "$T/out.$mode"
+		[ ! -e "$T/out.$mode" ] || fail "$mode: a file was written"
+		case $mode in
+		badjson) assert_contains "$ERR" "resource: the KBS answered with bad JSON" ;;
+		wrongkey) assert_contains "$ERR" "the JWE does not open with this agent's key" ;;
+		badnonce) assert_contains "$ERR" "auth: the challenge has no nonce" ;;
+		notoken) assert_contains "$ERR" "attest: the KBS's answer has no token" ;;
+		deny) assert_contains "$ERR" "PolicyDeny: rule default/key/1: tee sample not allowed" ;;
+		esac
+	done
+	fakekbs_start huge
+	expect_fail 1 RA --url "$FAKE" --tee sample get-resource --path default/key/1
+	assert_contains "$ERR" "the answer exceeds"
+}
+
+test_unreachable_and_silent_kbs() {
+	port=$(free_port)
+	start=$(date +%s)
+	expect_fail 1 RA --url "http://127.0.0.1:$port" --tee sample attest
+	assert_contains "$ERR" "the KBS is unreachable after 5 attempts"
+	assert_contains "$ERR" "auth: POST http://127.0.0.1:$port/kbs/v0/auth"
+	[ $(($(date +%s) - start)) -ge 4 ] || fail "no retries 1 s apart"
+	echo x >"$T/secret"
+	fakekbs_start hang
+	# a server that never answers: bounded by the request timeout (30 s, here 2)
+	expect_fail 1 timeout 60 "$BUILD_DIR/bin/rune-attest" --url "$FAKE" --tee sample --timeout 2 get-resource --path default/key/1
+	assert_contains "$ERR" "resource: GET $FAKE/kbs/v0/resource/default/key/1"
+	assert_contains "$ERR" "timed out"
+}
+
+test_tls_with_a_pinned_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=test-ca \
+		-keyout "$T/ca.key" -out "$T/ca.pem" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+		-keyout "$T/kbs.key" -out "$T/kbs.csr" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$T/ext"
+	openssl x509 -req -in "$T/kbs.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial -days 1 \
+		-extfile "$T/ext" -out "$T/kbs.pem" 2>/dev/null
+	sample_policy
+	port=$(free_port)
+	mkdir -p "$T/repo/default/key"
+	head -c 32 /dev/urandom >"$T/repo/default/key/1"
+	bg "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$port" --repository "$T/repo" --allow-sample \
+		--policy "$T/policy.json" --tls-cert "$T/kbs.pem" --tls-key "$T/kbs.key" 2>>"$T/kbs.log"
+	wait_http "https://127.0.0.1:$port/kbs/v0/" --cacert "$T/ca.pem"
+	RA --url "https://127.0.0.1:$port" --cert-file "$T/ca.pem" --tee sample get-resource --path default/key/1 >"$T/got"
+	cmp "$T/repo/default/key/1" "$T/got"
+	# without the CA: refused, naming the TLS failure
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=other \
+		-keyout "$T/o.key" -out "$T/other.pem" 2>/dev/null
+	expect_fail 1 RA --url "https://127.0.0.1:$port" --cert-file "$T/other.pem" --tee sample attest
+	assert_contains "$ERR" "auth: POST https://127.0.0.1:$port/kbs/v0/auth"
+	assert_contains "$ERR" "certificate"
+}
+
+test_admin_api_needs_the_admin_key() {
+	openssl genpkey -algorithm ed25519 -out "$T/admin.key"
+	openssl pkey -in "$T/admin.key" -pubout -out "$T/admin.pub"
+	sample_policy
+	kbs_start --allow-sample --policy "$T/policy.json" --admin-key "$T/admin.pub"
+	# an admin token: EdDSA JWT signed with openssl, as kbs-client makes one
+	b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+	h=$(printf '{"alg":"EdDSA","typ":"JWT"}' | b64u)
+	p=$(printf '{"iat":%d,"exp":%d}' "$(date +%s)" $(($(date +%s) + 300)) | b64u)
+	printf '%s.%s' "$h" "$p" >"$T/signing-input"
+	s=$(openssl pkeyutl -sign -inkey "$T/admin.key" -rawin -in "$T/signing-input" | b64u)
+	tok="$h.$p.$s"
+	code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST --data-binary "new secret" "$KBS/kbs/v0/resource/default/key/9")
+	assert_eq 401 "$code" "setting a resource without a token"
+	assert_contains "$(cat "$T/resp")" "AdminAuth"
+	code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $tok" -X POST --data-binary "new secret" \
+		"$KBS/kbs/v0/resource/default/key/9")
+	assert_eq 200 "$code" "setting a resource with the admin token ($(cat "$T/resp"))"
+	assert_eq "new secret" "$(RA --url "$KBS" --tee sample get-resource --path default/key/9)"
+	# a path that climbs out is refused
+	code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" -X POST --data-binary x \
+		"$KBS/kbs/v0/resource/default/..%2F..%2Fetc/x")
+	[ "$code" != 200 ] || fail "a climbing resource path was accepted"
+	# the policy: replaced through the API, strictly checked
+	pol=$(echo '{"resources": {"default/key/*": {"tee": ["sim"]}}}' | base64 -w0)
+	code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $tok" -d "{\"policy\": \"$pol\"}" "$KBS/kbs/v0/resource-policy")
+	assert_eq 200 "$code"
+	expect_fail 3 RA --url "$KBS" --tee sample get-resource --path default/key/9
+	assert_contains "$ERR" "PolicyDeny"
+	bad=$(echo '{"resources": {"default/key/*": {"tees": ["sim"]}}}' | base64 -w0)
+	code=$(curl -s -o "$T/resp" -w '%{http_code}' -H "Authorization: Bearer $tok" -d "{\"policy\": \"$bad\"}" "$KBS/kbs/v0/resource-policy")
+	assert_eq 400 "$code"
+	assert_contains "$(cat "$T/resp")" 'resources[\"default/key/*\"].tees: unknown field'
+}
+
+test_evidence_from_fake_tee_trees_and_recorded_quotes() {
+	# Gramine's /dev/attestation with a recorded Occlum (SGX v3) quote
+	mkdir -p "$T/gramine/dev/attestation"
+	printf dcap >"$T/gramine/dev/attestation/attestation_type"
+	: >"$T/gramine/dev/attestation/user_report_data"
+	cp "$TOP/tests/fixtures/quotes/occlum_quote.dat" "$T/gramine/dev/attestation/quote"
+	out=$(RA --root "$T/gramine" evidence)
+	assert_eq sgx "$(jq -r .provider <<<"$out")" "detected provider"
+	assert_eq 8f173e4613ff05c52aaf04162d234edae8c9977eae47eb2299ae16a553011c68 "$(jq -r .quote.mr_enclave <<<"$out")"
+	assert_eq "$(base64 -w0 "$T/gramine/dev/attestation/quote")" "$(jq -r .primary_evidence.quote <<<"$out")"
+	# the 64 bytes of report data were written in one write
+	assert_eq 64 "$(stat -c %s "$T/gramine/dev/attestation/user_report_data")"
+	assert_eq "$(jq -r .report_data <<<"$out")" "$(od -An -tx1 -v "$T/gramine/dev/attestation/user_report_data" | tr -d ' \n')"
+	# a truncated quote is refused, naming the provider
+	head -c 300 "$TOP/tests/fixtures/quotes/occlum_quote.dat" >"$T/gramine/dev/attestation/quote"
+	expect_fail 1 RA --root "$T/gramine" evidence
+	assert_contains "$ERR" "sgx evidence: the quote: SGX quote truncated"
+	# TDX quotes parse through the evidence path's parser too (configfs below)
+	mkdir -p "$T/tdx/sys/kernel/config/tsm/report" "$T/tdx/dev"
+	: >"$T/tdx/dev/tdx_guest"
+	expect_fail 1 RA --root "$T/tdx" evidence
+	assert_contains "$ERR" "tdx evidence: "
+	assert_contains "$ERR" "/provider"
+	# nothing detected: the error lists what was looked for
+	mkdir -p "$T/none"
+	expect_fail 1 RA --root "$T/none" evidence
+	assert_contains "$ERR" "no TEE found"
+	expect_fail 1 RA --root "$T/none" --tee sim evidence
+	assert_contains "$ERR" "not inside a simulation enclave"
+	expect_fail 1 RA --tee nosuch evidence
+	assert_contains "$ERR" "--tee nosuch: unknown evidence provider (known: sgx, tdx, sim, sample)"
+}
