@@ -146,6 +146,20 @@ static void write_all(int fd, const unsigned char *p, size_t n)
 	}
 }
 
+/* A FIFO has no end of file while a writer is open: reopening at once would
+ * hand the reader that is still draining this answer a second one. Wait
+ * (briefly: it reads to EOF and closes) until no reader is left. */
+static void wait_reader_gone(const char *path)
+{
+	for (int i = 0; i < 5000; i++) {
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			return; /* ENXIO: no reader */
+		close(fd);
+		usleep(1000);
+	}
+}
+
 /* Serve one output FIFO: wait for a reader, answer, close. */
 static void *serve(void *arg)
 {
@@ -177,6 +191,7 @@ static void *serve(void *arg)
 			        sim_key_error[0] ? sim_key_error : "signing the simulated quote failed");
 		write_all(fd, out, n);
 		close(fd);
+		wait_reader_gone(path);
 	}
 }
 

@@ -237,3 +237,60 @@ test_evidence_from_fake_tee_trees_and_recorded_quotes() {
 	expect_fail 1 RA --tee nosuch evidence
 	assert_contains "$ERR" "--tee nosuch: unknown evidence provider (known: sgx, tdx, sim, sample)"
 }
+
+# attester_bundle DIR ARGS...: a liberpal-sim enclave bundle whose rootfs
+# holds rune-attest and its libraries, on the host's network (to reach the
+# KBS on 127.0.0.1).
+attester_bundle() {
+	local b=$1 lib
+	shift
+	make_bundle "$b" "$@"
+	cp "$BUILD_DIR/bin/rune-attest" "$b/rootfs/bin/"
+	for lib in $(ldd "$BUILD_DIR/bin/rune-attest" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}'); do
+		cp --parents -L "$lib" "$b/rootfs/"
+	done
+	jq_edit "$b" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim",
+		"enclave.runtime.path": $p} | .linux.namespaces |= map(select(.type != "network"))'
+}
+
+test_sim_enclave_attests_to_rune_kbs() {
+	attester_bundle "$T/b" /bin/rune-attest evidence
+	printf 'version = "0.1.0"\nalgorithm = "sha384"\n\n[data]\n"aa.toml" = """\n[token_configs]\n"""\n' >"$T/b/rootfs/initdata.toml"
+	sed 's/token_configs/other/' "$T/b/rootfs/initdata.toml" >"$T/b/rootfs/other.toml"
+	digest=$(sha384sum "$T/b/rootfs/initdata.toml" | cut -d' ' -f1)
+	jq_edit "$T/b" --arg d "config_id=$digest" '.annotations["enclave.runtime.args"] = $d'
+	# /dev/attestation inside the enclave, as Gramine offers it: detected as sim
+	ev=$(r run -b "$T/b" ev1 2>"$T/pal.log") || fail "evidence in the enclave: $(cat "$T/pal.log")"
+	assert_eq sim "$(jq -r .provider <<<"$ev")" "provider detected in the enclave"
+	assert_contains "$(jq -r .quote.type <<<"$ev")" "SIMULATION"
+	assert_eq "$digest" "$(jq -r .quote.config_id <<<"$ev" | cut -c1-96)" "config_id carries the init-data digest"
+	assert_eq "$(jq -r .report_data <<<"$ev")" "$(jq -r .quote.report_data <<<"$ev")" "the quote binds the report data"
+	assert_contains "$(cat "$T/pal.log")" "SIMULATED quotes"
+	mr=$(jq -r .quote.measurement <<<"$ev")
+	[ -s /var/lib/rune/sim/sim-key.pub ] || fail "the simulation's public key was not exported"
+	# rune-kbs verifies the quote with the exported key and applies reference values
+	printf '{"resources": {"default/key/*": {"tee": ["sim"], "measurement": ["%s"], "init_data": ["%s"]}}}' \
+		"$mr" "$digest" >"$T/policy.json"
+	kbs_start --policy "$T/policy.json" --sim-key /var/lib/rune/sim/sim-key.pub
+	head -c 32 /dev/urandom >"$KBS_REPO/default/key/1"
+	set_args "$T/b" /bin/sh -c "rune-attest --url $KBS --initdata /initdata.toml get-resource --path default/key/1 | od -An -tx1 -v"
+	got=$(r run -b "$T/b" ev2 2>>"$T/pal.log" | tr -d ' \n')
+	assert_eq "$(od -An -tx1 -v "$KBS_REPO/default/key/1" | tr -d ' \n')" "$got" "the secret released to the sim enclave"
+	# init-data other than the quote binds: refused at attestation
+	set_args "$T/b" /bin/rune-attest --url "$KBS" --initdata /other.toml get-resource --path default/key/1
+	expect_fail 3 r run -b "$T/b" ev3
+	assert_contains "$ERR" "AttestationError: sim evidence refused: sim evidence: the init-data sent does not match the quote's config_id"
+	# a measurement the policy does not list: denied, the rule named
+	printf '{"resources": {"default/key/*": {"tee": ["sim"], "measurement": ["%064d"]}}}' 0 >"$T/policy2.json"
+	kbs_start --policy "$T/policy2.json" --sim-key /var/lib/rune/sim/sim-key.pub
+	set_args "$T/b" /bin/rune-attest --url "$KBS" --initdata /initdata.toml get-resource --path default/key/1
+	expect_fail 3 r run -b "$T/b" ev4
+	assert_contains "$ERR" "PolicyDeny: resource policy rule \"default/key/*\" denies default/key/1: measurement \"$mr\" is not one of"
+	# a KBS that trusts another simulation key refuses the quote
+	openssl ecparam -name prime256v1 -genkey -noout -out "$T/other.pem"
+	openssl ec -in "$T/other.pem" -pubout -out "$T/other.pub" 2>/dev/null
+	kbs_start --policy "$T/policy.json" --sim-key "$T/other.pub"
+	set_args "$T/b" /bin/rune-attest --url "$KBS" --initdata /initdata.toml attest
+	expect_fail 3 r run -b "$T/b" ev5
+	assert_contains "$ERR" "the quote's signature does not verify with the simulation key"
+}
