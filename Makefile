@@ -190,14 +190,15 @@ $(BUILDDIR)/tests/pal-broken-%.so: tests/helpers/pal-broken.c
 
 install: $(BINARIES) $(PALS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PALDIR)
-	install -m 0755 $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image $(DESTDIR)$(BINDIR)/
-	install -m 0644 docs/man/rune-image.1 $(DESTDIR)$(MANDIR)/man1/rune-image.1
+	install -m 0755 $(BINARIES) $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/man/rune-image.1 docs/man/rune-attest.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 docs/man/rune-kbs.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 $(PALS) $(DESTDIR)$(PALDIR)/
 	install -m 0644 docs/man/rune.8 $(DESTDIR)$(MANDIR)/man8/rune.8
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/rune $(DESTDIR)$(BINDIR)/rune-image $(DESTDIR)$(MANDIR)/man8/rune.8 \
-		$(DESTDIR)$(MANDIR)/man1/rune-image.1
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINARIES))) $(DESTDIR)$(MANDIR)/man8/rune.8 \
+		$(DESTDIR)$(MANDIR)/man8/rune-kbs.8 $(DESTDIR)$(MANDIR)/man1/rune-image.1 $(DESTDIR)$(MANDIR)/man1/rune-attest.1
 	rm -rf $(DESTDIR)$(PALDIR)
 
 deps:
@@ -231,6 +232,7 @@ demo: deps
 bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
 	tests/bench/enclave.sh $(BUILDDIR)
+	tests/bench/attest.sh $(BUILDDIR)
 
 # The structure the build promises (docs/architecture.md), checked: no
 # component resolves a header it may not use, no relative include reaches

@@ -10,8 +10,8 @@
 struct attest_cli {
 	struct attest_options o;
 	const char *initdata_file;
-	const char *nonce;    /* evidence --nonce */
-	const char **paths;   /* get-resource --path, each */
+	const char *nonce;  /* evidence --nonce */
+	const char **paths; /* get-resource --path, each */
 	size_t n_paths;
 	const char *out_file; /* get-resource --output */
 	int argc;             /* operands after the command name */

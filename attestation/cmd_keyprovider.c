@@ -36,7 +36,8 @@ static int wrap_params(json_t *params, char **keyid, char **keypath, rune_error_
 	json_t *list = json_object_get(json_object_get(json_object_get(params, "ec"), "Parameters"), PROVIDER);
 	size_t i;
 	json_t *v;
-	json_array_foreach (list, i, v) {
+	json_array_foreach(list, i, v)
+	{
 		unsigned char *raw = NULL;
 		size_t n = 0;
 		const char *s = json_string_value(v);
@@ -63,7 +64,8 @@ static int wrap_params(json_t *params, char **keyid, char **keypath, rune_error_
 		free(raw);
 	}
 	if (*keyid == NULL || *keypath == NULL)
-		return rune_error(err, 0, "keyprovider: keywrap needs provider:%s:keyid=kbs:///REPO/TYPE/TAG::keypath=FILE",
+		return rune_error(err, 0,
+		                  "keyprovider: keywrap needs provider:%s:keyid=kbs:///REPO/TYPE/TAG::keypath=FILE",
 		                  PROVIDER);
 	return 0;
 }
@@ -74,12 +76,14 @@ static int keywrap(json_t *req, rune_error_t *err)
 	cleanup_free char *keyid = NULL, *keypath = NULL, *kek = NULL, *packet = NULL;
 	cleanup_free unsigned char *opts = NULL;
 	size_t opts_len = 0, kek_len = 0;
-	if (wrap_params(p, &keyid, &keypath, err) < 0 || b64_member(p, "optsdata", "keywrapparams", &opts, &opts_len, err) < 0)
+	if (wrap_params(p, &keyid, &keypath, err) < 0
+	    || b64_member(p, "optsdata", "keywrapparams", &opts, &opts_len, err) < 0)
 		return -1;
 	if (rune_read_file(keypath, 64, &kek, &kek_len, err) < 0)
 		return rune_error_wrap(err, "keyprovider: the KEK");
-	int rc = kek_len == 32 ? attest_wrap_annotation_packet((unsigned char *) kek, keyid, opts, opts_len, &packet, err)
-	                       : rune_error(err, 0, "keyprovider: %s holds %zu bytes, not a 32-byte KEK", keypath, kek_len);
+	int rc = kek_len == 32
+	             ? attest_wrap_annotation_packet((unsigned char *) kek, keyid, opts, opts_len, &packet, err)
+	             : rune_error(err, 0, "keyprovider: %s holds %zu bytes, not a 32-byte KEK", keypath, kek_len);
 	OPENSSL_cleanse(kek, kek_len);
 	OPENSSL_cleanse(opts, opts_len);
 	if (rc < 0)
@@ -131,7 +135,9 @@ int cmd_keyprovider(struct attest_cli *c, rune_error_t *err)
 		rc = keyunwrap(c, req, err);
 	else
 		rc = rune_error(err, 0, "keyprovider: the request's op is %s (expected keywrap or keyunwrap)",
-		                op ? op : req ? "missing" : "unreadable: not JSON");
+		                op    ? op
+		                : req ? "missing"
+		                      : "unreadable: not JSON");
 	json_decref(req);
 	return rc;
 }

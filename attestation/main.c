@@ -43,32 +43,49 @@ static const char USAGE[] =
 static int parse_args(int argc, char **argv, struct attest_cli *c, rune_error_t *err)
 {
 	static const struct option opts[] = {
-		{ "url", required_argument, NULL, 'u' },       { "cert-file", required_argument, NULL, 'c' },
-		{ "tee", required_argument, NULL, 't' },       { "initdata", required_argument, NULL, 'i' },
-		{ "key-type", required_argument, NULL, 'k' },  { "root", required_argument, NULL, 'r' },
-		{ "nonce", required_argument, NULL, 'n' },     { "path", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },    { "debug", no_argument, NULL, 'd' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "help", no_argument, NULL, 'h' },            { "version", no_argument, NULL, 'v' },
-		{ NULL, 0, NULL, 0 },
+		{ "url", required_argument, NULL, 'u' },      { "cert-file", required_argument, NULL, 'c' },
+		{ "tee", required_argument, NULL, 't' },      { "initdata", required_argument, NULL, 'i' },
+		{ "key-type", required_argument, NULL, 'k' }, { "root", required_argument, NULL, 'r' },
+		{ "nonce", required_argument, NULL, 'n' },    { "path", required_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },   { "debug", no_argument, NULL, 'd' },
+		{ "timeout", required_argument, NULL, 'T' },  { "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },        { NULL, 0, NULL, 0 },
 	};
 	int ch, debug = 0;
 	/* Options may follow the command, as kbs-client takes them. */
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'u': c->o.url = optarg; break;
-		case 'c': c->o.cert_file = optarg; break;
-		case 't': c->o.tee = optarg; break;
-		case 'i': c->initdata_file = optarg; break;
-		case 'k': c->o.key_type = optarg; break;
-		case 'r': c->o.root = optarg; break;
-		case 'n': c->nonce = optarg; break;
+		case 'u':
+			c->o.url = optarg;
+			break;
+		case 'c':
+			c->o.cert_file = optarg;
+			break;
+		case 't':
+			c->o.tee = optarg;
+			break;
+		case 'i':
+			c->initdata_file = optarg;
+			break;
+		case 'k':
+			c->o.key_type = optarg;
+			break;
+		case 'r':
+			c->o.root = optarg;
+			break;
+		case 'n':
+			c->nonce = optarg;
+			break;
 		case 'p':
 			c->paths = xrealloc(c->paths, (c->n_paths + 1) * sizeof(*c->paths));
 			c->paths[c->n_paths++] = optarg;
 			break;
-		case 'o': c->out_file = optarg; break;
-		case 'd': debug = 1; break;
+		case 'o':
+			c->out_file = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
 		case 'T': {
 			unsigned long t;
 			if (!rune_parse_ulong(optarg, &t) || t == 0 || t > 3600)
@@ -76,9 +93,14 @@ static int parse_args(int argc, char **argv, struct attest_cli *c, rune_error_t 
 			c->o.timeout = (long) t;
 			break;
 		}
-		case 'h': fputs(USAGE, stdout); exit(0);
-		case 'v': printf("rune-attest version %s\ncommit: %s\n", RUNE_VERSION, RUNE_COMMIT); exit(0);
-		default: return rune_error(err, EINVAL, "invalid option (see rune-attest --help)");
+		case 'h':
+			fputs(USAGE, stdout);
+			exit(0);
+		case 'v':
+			printf("rune-attest version %s\ncommit: %s\n", RUNE_VERSION, RUNE_COMMIT);
+			exit(0);
+		default:
+			return rune_error(err, EINVAL, "invalid option (see rune-attest --help)");
 		}
 	}
 	rune_log_init(NULL, NULL, debug, NULL);
@@ -115,8 +137,9 @@ static int run(struct attest_cli *c, int argc, char **argv, rune_error_t *err)
 	if (parse_args(argc, argv, c, err) < 0)
 		return rune_error_set_exit(err, EXIT_USAGE);
 	if (c->argc != 1) {
-		rune_error(err, 0, c->argc ? "one command, not %d operands (see rune-attest --help)"
-		                           : "no command given (see rune-attest --help)",
+		rune_error(err, 0,
+		           c->argc ? "one command, not %d operands (see rune-attest --help)"
+		                   : "no command given (see rune-attest --help)",
 		           c->argc);
 		return rune_error_set_exit(err, EXIT_USAGE);
 	}

@@ -22,7 +22,7 @@ struct kbs_config {
 	const char *admin_key_file; /* Ed25519 or P-256 public key (PEM) */
 	const char *sim_key_file;   /* the simulation's public key (PEM) */
 	const char *tls_cert, *tls_key;
-	bool allow_sample; /* Trustee's insecure development TEE */
+	bool allow_sample;   /* Trustee's insecure development TEE */
 	bool insecure_admin; /* admin API without a token (development only) */
 	long session_ttl, token_ttl;
 };

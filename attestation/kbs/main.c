@@ -61,27 +61,52 @@ static int parse_long(const char *s, const char *opt, long *out, rune_error_t *e
 static int parse_args(int argc, char **argv, struct kbs_config *c, rune_error_t *err)
 {
 	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },     { "repository", required_argument, NULL, 'r' },
-		{ "policy", required_argument, NULL, 'p' },     { "admin-key", required_argument, NULL, 'a' },
-		{ "insecure-admin", no_argument, NULL, 'I' },   { "sim-key", required_argument, NULL, 's' },
-		{ "allow-sample", no_argument, NULL, 'S' },     { "tls-cert", required_argument, NULL, 'c' },
-		{ "tls-key", required_argument, NULL, 'k' },    { "session-ttl", required_argument, NULL, 'T' },
-		{ "token-ttl", required_argument, NULL, 't' },  { "debug", no_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },             { "version", no_argument, NULL, 'v' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "repository", required_argument, NULL, 'r' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "admin-key", required_argument, NULL, 'a' },
+		{ "insecure-admin", no_argument, NULL, 'I' },
+		{ "sim-key", required_argument, NULL, 's' },
+		{ "allow-sample", no_argument, NULL, 'S' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "session-ttl", required_argument, NULL, 'T' },
+		{ "token-ttl", required_argument, NULL, 't' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch, debug = 0;
 	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'l': c->listen = optarg; break;
-		case 'r': c->repository = optarg; break;
-		case 'p': c->policy_file = optarg; break;
-		case 'a': c->admin_key_file = optarg; break;
-		case 'I': c->insecure_admin = true; break;
-		case 's': c->sim_key_file = optarg; break;
-		case 'S': c->allow_sample = true; break;
-		case 'c': c->tls_cert = optarg; break;
-		case 'k': c->tls_key = optarg; break;
+		case 'l':
+			c->listen = optarg;
+			break;
+		case 'r':
+			c->repository = optarg;
+			break;
+		case 'p':
+			c->policy_file = optarg;
+			break;
+		case 'a':
+			c->admin_key_file = optarg;
+			break;
+		case 'I':
+			c->insecure_admin = true;
+			break;
+		case 's':
+			c->sim_key_file = optarg;
+			break;
+		case 'S':
+			c->allow_sample = true;
+			break;
+		case 'c':
+			c->tls_cert = optarg;
+			break;
+		case 'k':
+			c->tls_key = optarg;
+			break;
 		case 'T':
 			if (parse_long(optarg, "--session-ttl", &c->session_ttl, err) < 0)
 				return -1;
@@ -90,10 +115,17 @@ static int parse_args(int argc, char **argv, struct kbs_config *c, rune_error_t 
 			if (parse_long(optarg, "--token-ttl", &c->token_ttl, err) < 0)
 				return -1;
 			break;
-		case 'd': debug = 1; break;
-		case 'h': fputs(USAGE, stdout); exit(0);
-		case 'v': printf("rune-kbs version %s\ncommit: %s\n", RUNE_VERSION, RUNE_COMMIT); exit(0);
-		default: return rune_error(err, EINVAL, "invalid option (see rune-kbs --help)");
+		case 'd':
+			debug = 1;
+			break;
+		case 'h':
+			fputs(USAGE, stdout);
+			exit(0);
+		case 'v':
+			printf("rune-kbs version %s\ncommit: %s\n", RUNE_VERSION, RUNE_COMMIT);
+			exit(0);
+		default:
+			return rune_error(err, EINVAL, "invalid option (see rune-kbs --help)");
 		}
 	}
 	if (optind != argc)

@@ -23,7 +23,8 @@ static int check_rule(json_t *r, const char *what, const char *where, rune_error
 	json_t *v;
 	if (!json_is_object(r))
 		return rune_error(err, 0, "%s: %s: a rule is an object", what, where);
-	json_object_foreach (r, k, v) {
+	json_object_foreach(r, k, v)
+	{
 		bool known = false;
 		for (size_t i = 0; i < sizeof(rule_fields) / sizeof(rule_fields[0]); i++)
 			known |= strcmp(k, rule_fields[i]) == 0;
@@ -36,9 +37,8 @@ static int check_rule(json_t *r, const char *what, const char *where, rune_error
 		size_t i;
 		json_t *s;
 		if (json_is_array(v))
-			json_array_foreach (v, i, s)
-				if (!json_is_string(s))
-					return rune_error(err, 0, "%s: %s.%s[%zu]: expected a string", what, where, k, i);
+			json_array_foreach(v, i, s) if (!json_is_string(s)) return rune_error(
+			    err, 0, "%s: %s.%s[%zu]: expected a string", what, where, k, i);
 	}
 	return 0;
 }
@@ -53,21 +53,24 @@ int kbs_policy_load(const char *text, size_t len, const char *what, json_t **out
 		json_decref(p);
 		return rune_error(err, 0, "%s: %s", what, p ? "not a JSON object" : je.text);
 	}
-	json_object_foreach (p, k, v) {
+	json_object_foreach(p, k, v)
+	{
 		int rc = 0;
 		if (strcmp(k, "default") == 0) {
 			rc = check_rule(v, what, "default", err);
 		} else if (strcmp(k, "resources") == 0 && json_is_object(v)) {
 			const char *path;
 			json_t *r;
-			json_object_foreach (v, path, r) {
+			json_object_foreach(v, path, r)
+			{
 				cleanup_free char *where = xasprintf("resources[\"%s\"]", path);
 				if ((rc = check_rule(r, what, where, err)) < 0)
 					break;
 			}
 		} else {
 			rc = rune_error(err, 0, "%s: %s: %s", what, k,
-			                strcmp(k, "resources") == 0 ? "expected an object" : "unknown field (default, resources)");
+			                strcmp(k, "resources") == 0 ? "expected an object"
+			                                            : "unknown field (default, resources)");
 		}
 		if (rc < 0) {
 			json_decref(p);
@@ -107,9 +110,7 @@ static int constraint(json_t *rule, const char *field, const char *claim, const 
 	size_t i;
 	if (list == NULL)
 		return 0;
-	json_array_foreach (list, i, s)
-		if (claim[0] && strcasecmp(json_string_value(s), claim) == 0)
-			return 0;
+	json_array_foreach(list, i, s) if (claim[0] && strcasecmp(json_string_value(s), claim) == 0) return 0;
 	cleanup_free char *allowed = json_dumps(list, JSON_COMPACT);
 	return rune_error(err, 0, "resource policy rule \"%s\" denies %s: %s %s%s%s is not one of %s", rule_name, path,
 	                  field, claim[0] ? "\"" : "", claim[0] ? claim : "(none: the evidence binds none)",
@@ -121,7 +122,8 @@ int kbs_policy_check(const json_t *policy, const char *path, const struct kbs_cl
 	json_t *rules = json_object_get(policy, "resources"), *r, *best = NULL;
 	const char *pattern, *best_name = "default";
 	int best_wild = 1 << 30;
-	json_object_foreach (rules, pattern, r) {
+	json_object_foreach(rules, pattern, r)
+	{
 		int w = match(pattern, path);
 		if (w >= 0 && w < best_wild) {
 			best = r;

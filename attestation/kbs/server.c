@@ -23,8 +23,8 @@
 #include "log.h"
 #include "util.h"
 
-#define BODY_MAX     (1 << 20)
-#define ERR_PREFIX   "https://github.com/confidential-containers/kbs/errors/"
+#define BODY_MAX   (1 << 20)
+#define ERR_PREFIX "https://github.com/confidential-containers/kbs/errors/"
 
 struct request {
 	char *body;
@@ -89,8 +89,9 @@ static void random_hex(char *out, size_t bytes)
 
 /* ---- handlers ---- */
 
-static const char *const tees[] = { "sgx", "tdx", "snp", "sev", "csv", "cca", "se", "tpm", "az-snp-vtpm",
-	                            "az-tdx-vtpm", "nvidia", "hygondcu", "sample", "sampledevice", "sim" };
+static const char *const tees[] = { "sgx",    "tdx",      "snp",    "sev",          "csv",
+	                            "cca",    "se",       "tpm",    "az-snp-vtpm",  "az-tdx-vtpm",
+	                            "nvidia", "hygondcu", "sample", "sampledevice", "sim" };
 
 static int do_auth(struct kbs *k, const struct request *rq, struct reply *r)
 {
@@ -174,8 +175,8 @@ static int do_attest(struct kbs *k, const char *cookie, const struct request *rq
 		return reply_error(r, 500, "TokenIssueFailed", "signing the token failed");
 	reply_json(r, 200, json_pack("{s:s}", "token", token));
 	free(token);
-	log_info("attest: %s accepted (measurement %s, init-data %s)", tee, claims.measurement[0] ? claims.measurement : "-",
-	         claims.init_data[0] ? claims.init_data : "-");
+	log_info("attest: %s accepted (measurement %s, init-data %s)", tee,
+	         claims.measurement[0] ? claims.measurement : "-", claims.init_data[0] ? claims.init_data : "-");
 	return 0;
 }
 
@@ -240,7 +241,8 @@ static int do_get_resource(struct kbs *k, const char *path, const char *bearer, 
 		return reply_error(r, 401, "PolicyDeny", err->msg);
 	}
 	cleanup_close int root = open(k->cfg.repository, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cleanup_close int fd = root < 0 ? -1 : rune_openat2(root, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	cleanup_close int fd =
+	    root < 0 ? -1 : rune_openat2(root, path, O_RDONLY | O_CLOEXEC, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 	cleanup_free char *data = NULL;
 	size_t len = 0;
 	if (fd < 0 || rune_read_fd_all(fd, path, BODY_MAX, &data, &len, &err) < 0) {
@@ -293,7 +295,9 @@ static int do_set_policy(struct kbs *k, const struct request *rq, struct reply *
 	const char *b64 = json_string_value(json_object_get(v, "policy"));
 	unsigned char *text = NULL;
 	size_t n = 0;
-	bool ok = b64 && (rune_base64url_decode(b64, strlen(b64), &text, &n) || rune_base64_decode(b64, strlen(b64), &text, &n));
+	bool ok =
+	    b64
+	    && (rune_base64url_decode(b64, strlen(b64), &text, &n) || rune_base64_decode(b64, strlen(b64), &text, &n));
 	json_decref(v);
 	if (!ok)
 		return reply_error(r, 400, "PolicyError", "expected {\"policy\": \"<base64 of the policy JSON>\"}");
@@ -348,9 +352,10 @@ static void route(struct kbs *k, struct MHD_Connection *conn, const char *url, c
 			reply_json(r, 200, json_pack("{s:s}", "policy", b64));
 		}
 	} else if (post && strcmp(p, "attestation-policy") == 0)
-		reply_error(r, 404, "PluginNotFound",
-		            "rune-kbs has no attestation policy (Trustee's are Rego, not supported): its verifiers check "
-		            "signatures and bindings; use the resource policy for reference values");
+		reply_error(
+		    r, 404, "PluginNotFound",
+		    "rune-kbs has no attestation policy (Trustee's are Rego, not supported): its verifiers check "
+		    "signatures and bindings; use the resource policy for reference values");
 	else
 		reply_error(r, 404, "PluginNotFound", "no such endpoint (auth, attest, resource, resource-policy)");
 }
@@ -380,8 +385,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		rq->body = xstrdup("");
 	struct reply r = { 0 };
 	route(k, conn, url, method, rq, &r);
-	struct MHD_Response *resp =
-	    MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(r.body), r.body, MHD_RESPMEM_MUST_FREE);
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	if (r.cookie[0])
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_SET_COOKIE, r.cookie);
@@ -439,14 +443,14 @@ int kbs_serve(struct kbs *k, rune_error_t *err)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	struct MHD_Daemon *d = k->cfg.tls_cert
-	                           ? MHD_start_daemon(flags, 0, NULL, NULL, on_request, k, MHD_OPTION_SOCK_ADDR, &sa,
-	                                              MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_NOTIFY_COMPLETED,
-	                                              on_completed, NULL, MHD_OPTION_HTTPS_MEM_CERT, cert,
-	                                              MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END)
-	                           : MHD_start_daemon(flags, 0, NULL, NULL, on_request, k, MHD_OPTION_SOCK_ADDR, &sa,
-	                                              MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_NOTIFY_COMPLETED,
-	                                              on_completed, NULL, MHD_OPTION_END);
+	struct MHD_Daemon *d =
+	    k->cfg.tls_cert
+	        ? MHD_start_daemon(flags, 0, NULL, NULL, on_request, k, MHD_OPTION_SOCK_ADDR, &sa,
+	                           MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	                           MHD_OPTION_HTTPS_MEM_CERT, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END)
+	        : MHD_start_daemon(flags, 0, NULL, NULL, on_request, k, MHD_OPTION_SOCK_ADDR, &sa,
+	                           MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+	                           MHD_OPTION_END);
 	if (d == NULL)
 		return rune_error(err, errno, "cannot listen on %s", k->cfg.listen);
 	log_info("rune-kbs listening on %s%s", k->cfg.listen, k->cfg.tls_cert ? " (TLS)" : "");

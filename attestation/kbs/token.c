@@ -27,12 +27,12 @@ char *kbs_token_issue(struct kbs *k, const struct kbs_claims *c, const char *non
 	                       c->simulation, "runtime_data_claims", "nonce", nonce, "tee-pubkey", pubkey);
 	if (c->init_data[0])
 		json_object_set_new(ev, "init_data", json_string(c->init_data));
-	json_t *claims = json_pack(
-	    "{s:s,s:I,s:I,s:s,s:{s:s,s:s},s:{s:{s:s,s:{},s:s,s:o}}}", "eat_profile",
-	    "tag:github.com,2024:confidential-containers/Trustee", "iat", (json_int_t) now, "exp",
-	    (json_int_t) (now + k->cfg.token_ttl), "iss", "rune-kbs", "ear.verifier-id", "developer", "rune", "build",
-	    "rune-kbs " RUNE_VERSION, "submods", "cpu0", "ear.status", c->simulation ? "warning" : "affirming",
-	    "ear.trustworthiness-vector", "ear.appraisal-policy-id", "rune-kbs", "ear.veraison.annotated-evidence", ev);
+	json_t *claims = json_pack("{s:s,s:I,s:I,s:s,s:{s:s,s:s},s:{s:{s:s,s:{},s:s,s:o}}}", "eat_profile",
+	                           "tag:github.com,2024:confidential-containers/Trustee", "iat", (json_int_t) now,
+	                           "exp", (json_int_t) (now + k->cfg.token_ttl), "iss", "rune-kbs", "ear.verifier-id",
+	                           "developer", "rune", "build", "rune-kbs " RUNE_VERSION, "submods", "cpu0",
+	                           "ear.status", c->simulation ? "warning" : "affirming", "ear.trustworthiness-vector",
+	                           "ear.appraisal-policy-id", "rune-kbs", "ear.veraison.annotated-evidence", ev);
 	json_t *pub = json_deep_copy(k->token_key);
 	jose_jwk_pub(NULL, pub);
 	cleanup_free char *payload = b64url_json(claims);
@@ -122,7 +122,8 @@ int kbs_token_check(struct kbs *k, const char *jwt, struct kbs_claims *c, json_t
 		snprintf(c->tee, sizeof(c->tee), "%s", json_string_value(json_object_get(ev, "tee")) ?: "");
 		snprintf(c->measurement, sizeof(c->measurement), "%s",
 		         json_string_value(json_object_get(ev, "measurement")) ?: "");
-		snprintf(c->init_data, sizeof(c->init_data), "%s", json_string_value(json_object_get(ev, "init_data")) ?: "");
+		snprintf(c->init_data, sizeof(c->init_data), "%s",
+		         json_string_value(json_object_get(ev, "init_data")) ?: "");
 		c->simulation = json_is_true(json_object_get(ev, "simulation"));
 		*pubkey = json_incref(pub);
 	}
@@ -155,8 +156,9 @@ int kbs_admin_check(struct kbs *k, const char *jwt, rune_error_t *err)
 			rc = rune_error(err, 0, "admin token: the ES256 signature does not verify with the admin key");
 		json_decref(jwk);
 	} else if (rc == 0) {
-		rc = rune_error(err, 0, "admin token: alg %s does not fit the admin key (EdDSA for Ed25519, ES256 for "
-		                        "P-256)",
+		rc = rune_error(err, 0,
+		                "admin token: alg %s does not fit the admin key (EdDSA for Ed25519, ES256 for "
+		                "P-256)",
 		                alg ? alg : "missing");
 	}
 	jwt_free(&t);

@@ -28,12 +28,14 @@ static int sample(struct kbs *k, json_t *primary, const unsigned char *rd, size_
 	cleanup_free unsigned char *got = NULL;
 	size_t n = 0;
 	if (!k->cfg.allow_sample)
-		return rune_error(err, 0, "the sample TEE (insecure, no hardware) is refused: start rune-kbs with "
-		                          "--allow-sample to accept it for development");
+		return rune_error(err, 0,
+		                  "the sample TEE (insecure, no hardware) is refused: start rune-kbs with "
+		                  "--allow-sample to accept it for development");
 	if (b64 == NULL || !rune_base64_decode(b64, strlen(b64), &got, &n))
 		return rune_error(err, 0, "sample evidence: report_data is missing or not base64");
 	if (n != rd_len || CRYPTO_memcmp(got, rd, rd_len) != 0)
-		return rune_error(err, 0, "sample evidence: report_data does not bind this session's nonce and tee-pubkey");
+		return rune_error(err, 0,
+		                  "sample evidence: report_data does not bind this session's nonce and tee-pubkey");
 	c->simulation = true;
 	/* sample has no field that binds init-data: nothing is claimed. */
 	c->init_data[0] = '\0';
@@ -48,7 +50,8 @@ static int sim_signature(struct kbs *k, const struct quote *q, rune_error_t *err
 	int ok = ctx && EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL, k->sim_key) == 1
 	         && EVP_DigestVerify(ctx, q->signature, q->signature_len, q->signed_part, q->signed_len) == 1;
 	EVP_MD_CTX_free(ctx);
-	return ok ? 0 : rune_error(err, 0, "sim evidence: the quote's signature does not verify with the simulation key");
+	return ok ? 0
+	          : rune_error(err, 0, "sim evidence: the quote's signature does not verify with the simulation key");
 }
 
 static int sim(struct kbs *k, json_t *primary, const unsigned char *rd, size_t rd_len, const unsigned char *id,
@@ -67,8 +70,9 @@ static int sim(struct kbs *k, json_t *primary, const unsigned char *rd, size_t r
 	if (sim_signature(k, &q, err) < 0)
 		return -1;
 	if (CRYPTO_memcmp(q.report_data, rd, rd_len) != 0 || !all_zero(q.report_data + rd_len, 64 - rd_len))
-		return rune_error(err, 0, "sim evidence: the quote's report_data does not bind this session's nonce and "
-		                          "tee-pubkey");
+		return rune_error(err, 0,
+		                  "sim evidence: the quote's report_data does not bind this session's nonce and "
+		                  "tee-pubkey");
 	if (id_len && (memcmp(q.config_id, id, id_len) != 0 || !all_zero(q.config_id + id_len, 64 - id_len)))
 		return rune_error(err, 0, "sim evidence: the init-data sent does not match the quote's config_id");
 	if (!id_len && !all_zero(q.config_id, 64))
@@ -80,8 +84,7 @@ static int sim(struct kbs *k, json_t *primary, const unsigned char *rd, size_t r
 	return 0;
 }
 
-int kbs_verify(struct kbs *k, const char *tee, const char *nonce, json_t *att, struct kbs_claims *c,
-               rune_error_t *err)
+int kbs_verify(struct kbs *k, const char *tee, const char *nonce, json_t *att, struct kbs_claims *c, rune_error_t *err)
 {
 	json_t *rt = json_object_get(att, "runtime-data");
 	json_t *ev = json_object_get(att, "tee-evidence");
@@ -121,7 +124,8 @@ int kbs_verify(struct kbs *k, const char *tee, const char *nonce, json_t *att, s
 		return sample(k, primary, rd, rd_len, c, err);
 	if (strcmp(tee, "sim") == 0)
 		return sim(k, primary, rd, rd_len, id, id_len, c, err);
-	return rune_error(err, 0, "rune-kbs cannot verify %s evidence (a hardware quote needs Intel's collateral and a "
-	                          "full verifier): use Trustee's KBS for hardware TEEs",
+	return rune_error(err, 0,
+	                  "rune-kbs cannot verify %s evidence (a hardware quote needs Intel's collateral and a "
+	                  "full verifier): use Trustee's KBS for hardware TEEs",
 	                  tee);
 }

@@ -27,8 +27,7 @@ static int unseal(const unsigned char kek[32], bool gcm, const unsigned char *iv
 	size_t ct = gcm ? n - GCM_TAG : n;
 	ok = ctx && EVP_DecryptInit_ex(ctx, gcm ? EVP_aes_256_gcm() : EVP_aes_256_ctr(), NULL, NULL, NULL) == 1
 	     && (!gcm || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int) iv_len, NULL) == 1)
-	     && EVP_DecryptInit_ex(ctx, NULL, NULL, kek, iv) == 1
-	     && EVP_DecryptUpdate(ctx, out, &l, in, (int) ct) == 1
+	     && EVP_DecryptInit_ex(ctx, NULL, NULL, kek, iv) == 1 && EVP_DecryptUpdate(ctx, out, &l, in, (int) ct) == 1
 	     && (!gcm || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, GCM_TAG, (void *) (in + ct)) == 1)
 	     && EVP_DecryptFinal_ex(ctx, out + l, &l2) == 1;
 	EVP_CIPHER_CTX_free(ctx);
@@ -69,10 +68,13 @@ int attest_unwrap_annotation_packet(struct attest_ctx *c, const char *packet, si
 	else if (kid == NULL)
 		rune_error(err, 0, "AnnotationPacket: kid is missing");
 	else if (!gcm && !(wrap && strcmp(wrap, "A256CTR") == 0))
-		rune_error(err, 0, "AnnotationPacket: wrap_type %s (expected A256GCM or A256CTR)", wrap ? wrap : "missing");
-	else if (b64_field(p, "iv", 16, &iv, &iv_len, err) == 0 && b64_field(p, "wrapped_data", OPTS_MAX, &wrapped, &w_len, err) == 0) {
+		rune_error(err, 0, "AnnotationPacket: wrap_type %s (expected A256GCM or A256CTR)",
+		           wrap ? wrap : "missing");
+	else if (b64_field(p, "iv", 16, &iv, &iv_len, err) == 0
+	         && b64_field(p, "wrapped_data", OPTS_MAX, &wrapped, &w_len, err) == 0) {
 		if (iv_len != (gcm ? 12u : 16u))
-			rune_error(err, 0, "AnnotationPacket: iv is %zu bytes (%s wants %d)", iv_len, wrap, gcm ? 12 : 16);
+			rune_error(err, 0, "AnnotationPacket: iv is %zu bytes (%s wants %d)", iv_len, wrap,
+			           gcm ? 12 : 16);
 		else if (w_len > OPTS_MAX || (gcm && w_len <= GCM_TAG))
 			rune_error(err, 0, "AnnotationPacket: wrapped_data is %zu bytes", w_len);
 		else if (attest_get_resource(c, kid, 4096, &kek, &kek_len, err) < 0)
@@ -106,11 +108,10 @@ int attest_wrap_annotation_packet(const unsigned char kek[32], const char *kid, 
 		return rune_error(err, 0, "AnnotationPacket: %zu bytes of options (at most %d)", opts_len, OPTS_MAX);
 	unsigned char *out = xmalloc(opts_len + GCM_TAG);
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	bool ok = ctx && RAND_bytes(iv, sizeof(iv)) == 1
-	          && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, iv) == 1
-	          && EVP_EncryptUpdate(ctx, out, &l, opts, (int) opts_len) == 1
-	          && EVP_EncryptFinal_ex(ctx, out + l, &l2) == 1
-	          && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, out + opts_len) == 1;
+	bool ok =
+	    ctx && RAND_bytes(iv, sizeof(iv)) == 1 && EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, kek, iv) == 1
+	    && EVP_EncryptUpdate(ctx, out, &l, opts, (int) opts_len) == 1 && EVP_EncryptFinal_ex(ctx, out + l, &l2) == 1
+	    && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, GCM_TAG, out + opts_len) == 1;
 	EVP_CIPHER_CTX_free(ctx);
 	if (!ok) {
 		free(out);
@@ -119,8 +120,9 @@ int attest_wrap_annotation_packet(const unsigned char kek[32], const char *kid, 
 	cleanup_free char *w64 = rune_base64_encode(out, opts_len + GCM_TAG);
 	cleanup_free char *iv64 = rune_base64_encode(iv, sizeof(iv));
 	free(out);
-	json_t *p = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{},s:{}}", "version", "0.1.0", "kid", kid, "wrapped_data", w64,
-	                      "iv", iv64, "wrap_type", "A256GCM", "provider", "kbs", "provider_settings", "annotations");
+	json_t *p =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{},s:{}}", "version", "0.1.0", "kid", kid, "wrapped_data", w64, "iv",
+	              iv64, "wrap_type", "A256GCM", "provider", "kbs", "provider_settings", "annotations");
 	*packet = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return 0;

@@ -26,8 +26,8 @@ struct attest_ctx {
 
 /* SHA (md) of JCS({additional-evidence: "", nonce, tee-pubkey}) into the
  * first bytes of rd (64, zero-padded); the digest length in *rd_len. */
-int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64],
-                       size_t *rd_len, rune_error_t *err);
+int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64], size_t *rd_len,
+                       rune_error_t *err);
 /* Forget the token (wiped). */
 void attest_token_release(struct attest_ctx *c);
 

@@ -35,10 +35,12 @@ static int kbc_url(const char *root, char **url, rune_error_t *err)
 		}
 	}
 	if (v == NULL)
-		return rune_error(err, 0, "no KBS URL: give --url, or set $AA_KBC_PARAMS or agent.aa_kbc_params= on the "
-		                          "kernel command line (cc_kbc::http://HOST:PORT)");
+		return rune_error(err, 0,
+		                  "no KBS URL: give --url, or set $AA_KBC_PARAMS or agent.aa_kbc_params= on the "
+		                  "kernel command line (cc_kbc::http://HOST:PORT)");
 	if (n < sizeof(KBC_PREFIX) || strncmp(v, KBC_PREFIX, sizeof(KBC_PREFIX) - 1) != 0)
-		return rune_error(err, 0, "%s: aa_kbc_params \"%.*s\" is not cc_kbc::URL (the only KBC this agent speaks)",
+		return rune_error(err, 0,
+		                  "%s: aa_kbc_params \"%.*s\" is not cc_kbc::URL (the only KBC this agent speaks)",
 		                  from, (int) n, v);
 	*url = xasprintf("%.*s", (int) (n - (sizeof(KBC_PREFIX) - 1)), v + sizeof(KBC_PREFIX) - 1);
 	return 0;
@@ -60,11 +62,11 @@ static int make_key(struct attest_ctx *c, const char *type, rune_error_t *err)
 		return rune_error(err, 0, "generating the ephemeral %s key failed", type ? type : "ec");
 	/* tee-pubkey carries exactly the public members and alg. */
 	if (strcmp(json_string_value(json_object_get(c->key, "kty")), "EC") == 0)
-		c->pub = json_pack("{s:s,s:O,s:s,s:O,s:O}", "kty", "EC", "crv", json_object_get(c->key, "crv"), "alg", alg,
-		                   "x", json_object_get(c->key, "x"), "y", json_object_get(c->key, "y"));
+		c->pub = json_pack("{s:s,s:O,s:s,s:O,s:O}", "kty", "EC", "crv", json_object_get(c->key, "crv"), "alg",
+		                   alg, "x", json_object_get(c->key, "x"), "y", json_object_get(c->key, "y"));
 	else
-		c->pub = json_pack("{s:s,s:s,s:O,s:O}", "kty", "RSA", "alg", alg, "n", json_object_get(c->key, "n"), "e",
-		                   json_object_get(c->key, "e"));
+		c->pub = json_pack("{s:s,s:s,s:O,s:O}", "kty", "RSA", "alg", alg, "n", json_object_get(c->key, "n"),
+		                   "e", json_object_get(c->key, "e"));
 	return c->pub ? 0 : rune_error(err, 0, "the ephemeral key has no public half");
 }
 
@@ -93,9 +95,10 @@ int attest_ctx_new(const struct attest_options *o, struct attest_ctx **out, rune
 			goto fail;
 		}
 	} else if ((c->provider = attest_provider_detect(c->root)) == NULL) {
-		rune_error(err, 0, "no TEE found: no SGX (Gramine's /dev/attestation or Occlum's /dev/sgx), no TDX "
-		                   "(configfs-tsm), no simulation enclave; name one with --tee (\"sample\" is Trustee's "
-		                   "insecure development TEE)");
+		rune_error(err, 0,
+		           "no TEE found: no SGX (Gramine's /dev/attestation or Occlum's /dev/sgx), no TDX "
+		           "(configfs-tsm), no simulation enclave; name one with --tee (\"sample\" is Trustee's "
+		           "insecure development TEE)");
 		goto fail;
 	}
 	if (o->initdata) {
@@ -121,9 +124,8 @@ static void wipe_json_strings(json_t *o)
 {
 	const char *k;
 	json_t *v;
-	json_object_foreach (o, k, v)
-		if (json_is_string(v))
-			OPENSSL_cleanse((char *) json_string_value(v), json_string_length(v));
+	json_object_foreach(o, k, v) if (json_is_string(v))
+	    OPENSSL_cleanse((char *) json_string_value(v), json_string_length(v));
 }
 
 void attest_ctx_free(struct attest_ctx *c)

@@ -15,9 +15,9 @@
 #include "quote.h"
 #include "util.h"
 
-#define SGX_QUOTE_MAX               8192
-#define SGXIOC_GET_DCAP_QUOTE_SIZE  0x80047307UL
-#define SGXIOC_GEN_DCAP_QUOTE       0xC0187308UL
+#define SGX_QUOTE_MAX              8192
+#define SGXIOC_GET_DCAP_QUOTE_SIZE 0x80047307UL
+#define SGXIOC_GEN_DCAP_QUOTE      0xC0187308UL
 
 struct occlum_gen_quote {
 	const unsigned char *report_data; /* 64 bytes */
@@ -81,8 +81,9 @@ static int sgx_evidence(const char *root, const unsigned char rd[64], size_t rd_
 	else if (occlum(root))
 		rc = occlum_quote(root, rd, &q, &n, err);
 	else
-		return rune_error(err, 0, "sgx evidence: neither Gramine's %s%s (attestation_type \"dcap\") nor "
-		                          "Occlum's %s%s (with $OCCLUM set) is here",
+		return rune_error(err, 0,
+		                  "sgx evidence: neither Gramine's %s%s (attestation_type \"dcap\") nor "
+		                  "Occlum's %s%s (with $OCCLUM set) is here",
 		                  root ? root : "", "/dev/attestation", root ? root : "", "/dev/sgx");
 	if (rc < 0)
 		return -1;

@@ -37,8 +37,8 @@ static int tdx_quote(const char *dir, const unsigned char rd[64], unsigned char 
 	if (read_attr(dir, "provider", 64, &provider, &n, err) < 0)
 		return -1;
 	if (strncmp(provider, "tdx_guest", 9) != 0)
-		return rune_error(err, 0, "%s/provider reads \"%.*s\", not tdx_guest", dir, (int) strcspn(provider, "\n"),
-		                  provider);
+		return rune_error(err, 0, "%s/provider reads \"%.*s\", not tdx_guest", dir,
+		                  (int) strcspn(provider, "\n"), provider);
 	cleanup_free char *in = xasprintf("%s/inblob", dir);
 	cleanup_close int w = open(in, O_WRONLY | O_CLOEXEC);
 	if (w < 0)
@@ -54,8 +54,8 @@ static int tdx_quote(const char *dir, const unsigned char rd[64], unsigned char 
 	if (read_attr(dir, "generation", 32, &gen, &n, err) < 0 || strtoul(gen, NULL, 10) != 1) {
 		free(*out);
 		if (gen)
-			return rune_error(err, 0, "%s/generation reads %.*s, not 1: another writer raced this report", dir,
-			                  (int) strcspn(gen, "\n"), gen);
+			return rune_error(err, 0, "%s/generation reads %.*s, not 1: another writer raced this report",
+			                  dir, (int) strcspn(gen, "\n"), gen);
 		return -1;
 	}
 	return 0;

@@ -70,8 +70,9 @@ static int sim_evidence(const char *root, const unsigned char rd[64], size_t rd_
 	unsigned char *q = NULL;
 	size_t n = 0;
 	if (!sim_detect(root))
-		return rune_error(err, 0, "sim evidence: %s%s/attestation_type does not read \"%s\": not inside a "
-		                          "simulation enclave (liberpal-sim)",
+		return rune_error(err, 0,
+		                  "sim evidence: %s%s/attestation_type does not read \"%s\": not inside a "
+		                  "simulation enclave (liberpal-sim)",
 		                  root ? root : "", DEV_ATTESTATION, SIM_ATTESTATION_TYPE);
 	if (attest_dev_attestation_quote(root, "sim", rd, "quote", 8192, &q, &n, err) < 0)
 		return -1;

@@ -25,7 +25,7 @@ const struct evidence_provider *attest_provider_by_name(const char *name);
 const struct evidence_provider *attest_provider_detect(const char *root);
 
 extern const struct evidence_provider attest_provider_sgx, attest_provider_tdx, attest_provider_sim,
-	attest_provider_sample;
+    attest_provider_sample;
 
 /* root + path, e.g. "/tmp/fake" + "/dev/attestation/quote". */
 char *attest_path(const char *root, const char *path);

@@ -90,13 +90,27 @@ static void string(struct buf *b, const char *s, size_t n)
 		unsigned char c = (unsigned char) s[i];
 		char esc[8];
 		switch (c) {
-		case '"': puts_(b, "\\\""); break;
-		case '\\': puts_(b, "\\\\"); break;
-		case '\b': puts_(b, "\\b"); break;
-		case '\f': puts_(b, "\\f"); break;
-		case '\n': puts_(b, "\\n"); break;
-		case '\r': puts_(b, "\\r"); break;
-		case '\t': puts_(b, "\\t"); break;
+		case '"':
+			puts_(b, "\\\"");
+			break;
+		case '\\':
+			puts_(b, "\\\\");
+			break;
+		case '\b':
+			puts_(b, "\\b");
+			break;
+		case '\f':
+			puts_(b, "\\f");
+			break;
+		case '\n':
+			puts_(b, "\\n");
+			break;
+		case '\r':
+			puts_(b, "\\r");
+			break;
+		case '\t':
+			puts_(b, "\\t");
+			break;
 		default:
 			if (c < 0x20) {
 				snprintf(esc, sizeof(esc), "\\u%04x", c);
@@ -164,10 +178,18 @@ static int value(struct buf *b, const json_t *v, int depth, rune_error_t *err)
 	if (depth > 64)
 		return rune_error(err, 0, "JSON nested deeper than 64 levels");
 	switch (json_typeof(v)) {
-	case JSON_NULL: puts_(b, "null"); return 0;
-	case JSON_TRUE: puts_(b, "true"); return 0;
-	case JSON_FALSE: puts_(b, "false"); return 0;
-	case JSON_STRING: string(b, json_string_value(v), json_string_length(v)); return 0;
+	case JSON_NULL:
+		puts_(b, "null");
+		return 0;
+	case JSON_TRUE:
+		puts_(b, "true");
+		return 0;
+	case JSON_FALSE:
+		puts_(b, "false");
+		return 0;
+	case JSON_STRING:
+		string(b, json_string_value(v), json_string_length(v));
+		return 0;
 	case JSON_INTEGER:
 	case JSON_REAL:
 		/* I-JSON numbers are doubles: a large integer becomes its double. */
@@ -191,8 +213,7 @@ static int value(struct buf *b, const json_t *v, int depth, rune_error_t *err)
 		const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
 		const char *k;
 		json_t *m;
-		json_object_foreach ((json_t *) v, k, m)
-			keys[i++] = k;
+		json_object_foreach((json_t *) v, k, m) keys[i++] = k;
 		qsort(keys, n, sizeof(*keys), key_cmp);
 		put(b, "{", 1);
 		int rc = 0;

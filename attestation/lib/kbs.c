@@ -163,8 +163,8 @@ static json_t *parse_answer(const char *step, const struct http *h, rune_error_t
 	json_t *v = json_loadb(h->body, h->len, JSON_REJECT_DUPLICATES, &je);
 	if (!json_is_object(v)) {
 		json_decref(v);
-		rune_error(err, 0, "%s: the KBS answered with %s: %s", step, v ? "JSON that is not an object" : "bad JSON",
-		           v ? "" : je.text);
+		rune_error(err, 0, "%s: the KBS answered with %s: %s", step,
+		           v ? "JSON that is not an object" : "bad JSON", v ? "" : je.text);
 		return NULL;
 	}
 	return v;
@@ -195,20 +195,21 @@ static int challenge_hash(json_t *ch, const EVP_MD **md, rune_error_t *err)
 		*md = hash_named(sel);
 		json_decref(e);
 		if (*md == NULL)
-			return rune_error(err, 0, "auth: the challenge selects hash algorithm %s, which this agent "
-			                          "does not offer",
+			return rune_error(err, 0,
+			                  "auth: the challenge selects hash algorithm %s, which this agent "
+			                  "does not offer",
 			                  sel ? sel : "(unreadable)");
 		return 0;
 	}
 	*md = hash_named(sel);
 	if (*md == NULL)
-		return rune_error(err, 0, "auth: the challenge selects hash algorithm %s, which this agent does not offer",
-		                  sel);
+		return rune_error(
+		    err, 0, "auth: the challenge selects hash algorithm %s, which this agent does not offer", sel);
 	return 0;
 }
 
-int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64],
-                       size_t *rd_len, rune_error_t *err)
+int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64], size_t *rd_len,
+                       rune_error_t *err)
 {
 	json_t *bind = json_pack("{s:s,s:s,s:O}", "additional-evidence", "", "nonce", nonce, "tee-pubkey", pubkey);
 	cleanup_free char *canon = NULL;
@@ -279,8 +280,8 @@ static json_t *attestation_body(struct attest_ctx *c, const char *nonce, json_t 
 	json_t *a = json_pack("{s:{s:s,s:O},s:{s:o,s:s}}", "runtime-data", "nonce", nonce, "tee-pubkey", c->pub,
 	                      "tee-evidence", "primary_evidence", primary, "additional_evidence", "");
 	if (c->initdata)
-		json_object_set_new(a, "init-data", json_pack("{s:s,s:s%}", "format", "toml", "body", c->initdata,
-		                                              c->initdata_len));
+		json_object_set_new(a, "init-data",
+		                    json_pack("{s:s,s:s%}", "format", "toml", "body", c->initdata, c->initdata_len));
 	return a;
 }
 
@@ -393,8 +394,8 @@ static int resource_path(const char *in, char **out, rune_error_t *err)
 		for (size_t i = 0; i < n && ok; i++)
 			ok = isalnum((unsigned char) s[i]) || strchr("-_.", s[i]);
 		if (!ok)
-			return rune_error(err, 0, "resource %s: segment \"%.*s\" is not a plain name ([A-Za-z0-9._-])", in,
-			                  (int) n, s);
+			return rune_error(err, 0, "resource %s: segment \"%.*s\" is not a plain name ([A-Za-z0-9._-])",
+			                  in, (int) n, s);
 		segs++;
 		s += n;
 		if (*s == '/')

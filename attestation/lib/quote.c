@@ -35,8 +35,9 @@ static int parse_sgx(const unsigned char *d, size_t len, const char *what, struc
 	uint32_t sig_len = le32(body + SGX_BODY_LEN);
 	/* The signature data is the rest of the quote, exactly. */
 	if (sig_len != len - (HEADER_LEN + SGX_BODY_LEN + 4))
-		return rune_error(err, 0, "%s: SGX quote signature length %u does not match the quote's size (%zu bytes)",
-		                  what, sig_len, len);
+		return rune_error(err, 0,
+		                  "%s: SGX quote signature length %u does not match the quote's size (%zu bytes)", what,
+		                  sig_len, len);
 	q->kind = QUOTE_SGX;
 	memcpy(q->mr_enclave, body + 64, 32);
 	memcpy(q->mr_signer, body + 128, 32);
@@ -59,8 +60,8 @@ static int parse_tdx(const unsigned char *d, size_t len, const char *what, struc
 			return rune_error(err, 0, "%s: TDX quote v5 body type %u is not a TD report (2 or 3)", what,
 			                  type);
 		if (size < TDX_BODY_LEN)
-			return rune_error(err, 0, "%s: TDX quote v5 body size %u is smaller than a TD report (%d)", what,
-			                  size, TDX_BODY_LEN);
+			return rune_error(err, 0, "%s: TDX quote v5 body size %u is smaller than a TD report (%d)",
+			                  what, size, TDX_BODY_LEN);
 		off += 6;
 		body_len = size;
 	}
@@ -70,8 +71,9 @@ static int parse_tdx(const unsigned char *d, size_t len, const char *what, struc
 	const unsigned char *body = d + off;
 	uint32_t sig_len = le32(body + body_len);
 	if (sig_len != len - (off + body_len + 4))
-		return rune_error(err, 0, "%s: TDX quote signature length %u does not match the quote's size (%zu bytes)",
-		                  what, sig_len, len);
+		return rune_error(err, 0,
+		                  "%s: TDX quote signature length %u does not match the quote's size (%zu bytes)", what,
+		                  sig_len, len);
 	q->kind = QUOTE_TDX;
 	memcpy(q->mr_seam, body + 16, 48);
 	memcpy(q->mr_td, body + 136, 48);
@@ -125,7 +127,8 @@ int attest_quote_parse(const unsigned char *d, size_t len, const char *what, str
 		return parse_sgx(d, len, what, q, err);
 	if (tee == TEE_TYPE_TDX && (q->version == 4 || q->version == 5))
 		return parse_tdx(d, len, what, q, err);
-	return rune_error(err, 0, "%s: quote version %u for TEE type 0x%x is not one this build reads (SGX v3, TDX v4, v5)",
+	return rune_error(err, 0,
+	                  "%s: quote version %u for TEE type 0x%x is not one this build reads (SGX v3, TDX v4, v5)",
 	                  what, q->version, tee);
 }
 

@@ -65,8 +65,8 @@ static int parse_args(char *args, struct sim_config *cfg)
 				return -EINVAL;
 			}
 		} else {
-			pal_log(PAL_LOG_ERROR, "unknown argument \"%s\" (want measure=/PATH, writable, sys, config_id=HEX)",
-			        w);
+			pal_log(PAL_LOG_ERROR,
+			        "unknown argument \"%s\" (want measure=/PATH, writable, sys, config_id=HEX)", w);
 			return -EINVAL;
 		}
 	}

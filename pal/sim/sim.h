@@ -11,8 +11,8 @@
 struct sim_config {
 	const char *measure[SIM_MAX_MEASURE]; /* paths hashed into the measurement; default "/" */
 	size_t n_measure;
-	bool writable; /* keep the root writable inside the enclave */
-	bool keep_sys; /* keep /sys inside the enclave */
+	bool writable;               /* keep the root writable inside the enclave */
+	bool keep_sys;               /* keep /sys inside the enclave */
 	unsigned char config_id[64]; /* config_id=HEX: bound into quotes (the init-data digest) */
 };
 

@@ -352,3 +352,17 @@ test_kbs_held_image_keys_annotation_packet() {
 	[ ! -e "$T/b3/rootfs" ] || fail "a refused unpack left a rootfs"
 	! grep -rqa "$SECRET" "$T/store" 2>/dev/null || fail "plaintext in the store"
 }
+
+test_rune_kbs_policy_files_are_read_strictly() {
+	# the shipped policy loads
+	kbs_start --policy "$TOP/contrib/rune-kbs-policy.json"
+	# a bad one stops rune-kbs at start, naming the file and the JSON path
+	echo '{"resources": {"default/key/1": {"tee": "sim"}}}' >"$T/bad.json"
+	expect_fail 1 "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$(free_port)" --repository "$T/r2" --policy "$T/bad.json"
+	assert_contains "$ERR" "$T/bad.json: resources[\"default/key/1\"].tee: expected an array of strings"
+	echo '{"default": {"allow": true}, "extra": 1}' >"$T/bad2.json"
+	expect_fail 1 "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$(free_port)" --repository "$T/r2" --policy "$T/bad2.json"
+	assert_contains "$ERR" "$T/bad2.json: extra: unknown field (default, resources)"
+	expect_fail 2 "$BUILD_DIR/bin/rune-kbs" --tls-cert x
+	assert_contains "$ERR" "--tls-cert and --tls-key go together"
+}

@@ -21,11 +21,13 @@
 static void jcs_rfc_examples(void)
 {
 	/* RFC 8785 §3.2.2: whitespace, numbers, strings and literals. */
-	static const char in[] = "{\n  \"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n"
-	                         "  \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\",\n"
-	                         "  \"literals\": [null, true, false]\n}";
-	static const char want[] = "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],"
-	                           "\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
+	static const char in[] =
+	    "{\n  \"numbers\": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],\n"
+	    "  \"string\": \"\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\\"\\/\",\n"
+	    "  \"literals\": [null, true, false]\n}";
+	static const char want[] =
+	    "{\"literals\":[null,true,false],\"numbers\":[333333333.3333333,1e+30,4.5,0.002,1e-27],"
+	    "\"string\":\"\xe2\x82\xac$\\u000f\\nA'B\\\"\\\\\\\\\\\"/\"}";
 	char *out = NULL;
 	rune_error_t err = NULL;
 	CHECK(attest_jcs_text(in, strlen(in), &out, NULL, &err) == 0);
@@ -35,10 +37,11 @@ static void jcs_rfc_examples(void)
 	free(out);
 
 	/* §3.2.3: members sorted by UTF-16 code units. */
-	static const char sort_in[] = "{\"\\u20ac\": \"Euro Sign\", \"\\r\": \"Carriage Return\", \"\\ufb33\": \"Hebrew "
-	                              "Letter Dalet With Dagesh\", \"1\": \"One\", \"\\ud83d\\ude00\": \"Emoji: Grinning "
-	                              "Face\", \"\\u0080\": \"Control\", \"\\u00f6\": \"Latin Small Letter O With "
-	                              "Diaeresis\"}";
+	static const char sort_in[] =
+	    "{\"\\u20ac\": \"Euro Sign\", \"\\r\": \"Carriage Return\", \"\\ufb33\": \"Hebrew "
+	    "Letter Dalet With Dagesh\", \"1\": \"One\", \"\\ud83d\\ude00\": \"Emoji: Grinning "
+	    "Face\", \"\\u0080\": \"Control\", \"\\u00f6\": \"Latin Small Letter O With "
+	    "Diaeresis\"}";
 	CHECK(attest_jcs_text(sort_in, strlen(sort_in), &out, NULL, &err) == 0);
 	const char *order[] = { "Carriage Return", "One", "Control", "Latin Small", "Euro Sign", "Emoji", "Hebrew" };
 	const char *p = out;
@@ -145,11 +148,21 @@ static void quotes(void)
 	d = fixture("tdx_quote_4.dat", &n);
 	CHECK(attest_quote_parse(d, n, "tdx4", &q, &err) == 0);
 	CHECK(q.kind == QUOTE_TDX && q.version == 4);
-	CHECK(hex_is(q.mr_td, 48, "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031"));
-	CHECK(hex_is(q.rtmr[0], 48, "e940da7c2712d2790e2961e00484f4fa8e6f9eed71361655ae22699476b14f9e63867eb41edd4b480fef0c59f496b288"));
-	CHECK(hex_is(q.rtmr[1], 48, "559cfcf42716ed6c40a48a73d5acb7da255435012f0a9f00fbe8c1c57612ede486a5684c4c9ff3ddf52315fcdca3a596"));
-	CHECK(hex_is(q.mr_seam, 48, "2fd279c16164a93dd5bf373d834328d46008c2b693af9ebb865b08b2ced320c9a89b4869a9fab60fbe9d0c5a5363c656"));
-	CHECK(hex_is(q.report_data, 64, "7c71fe2c86eff65a7cf8dbc22b3275689fd0464a267baced1bf94fc1324656aeb755da3d44d098c0c87382f3a5f85b45c8a28fee1d3bdb38342bf96671501429"));
+	CHECK(
+	    hex_is(q.mr_td, 48,
+	           "705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031"));
+	CHECK(
+	    hex_is(q.rtmr[0], 48,
+	           "e940da7c2712d2790e2961e00484f4fa8e6f9eed71361655ae22699476b14f9e63867eb41edd4b480fef0c59f496b288"));
+	CHECK(
+	    hex_is(q.rtmr[1], 48,
+	           "559cfcf42716ed6c40a48a73d5acb7da255435012f0a9f00fbe8c1c57612ede486a5684c4c9ff3ddf52315fcdca3a596"));
+	CHECK(
+	    hex_is(q.mr_seam, 48,
+	           "2fd279c16164a93dd5bf373d834328d46008c2b693af9ebb865b08b2ced320c9a89b4869a9fab60fbe9d0c5a5363c656"));
+	CHECK(hex_is(q.report_data, 64,
+	             "7c71fe2c86eff65a7cf8dbc22b3275689fd0464a267baced1bf94fc1324656aeb755da3d44d098c0c87382f3a5f85b45c"
+	             "8a28fee1d3bdb38342bf96671501429"));
 	unsigned char zero[48] = { 0 };
 	CHECK(memcmp(q.mr_config_id, zero, 48) == 0 && memcmp(q.rtmr[2], zero, 48) == 0);
 	free(d);
@@ -164,7 +177,8 @@ static void quotes(void)
 
 static void initdata(void)
 {
-	static const char doc[] = "version = \"0.1.0\"\nalgorithm = \"sha384\"\n\n[data]\n\"aa.toml\" = '''\n[token_configs]\n'''\n";
+	static const char doc[] =
+	    "version = \"0.1.0\"\nalgorithm = \"sha384\"\n\n[data]\n\"aa.toml\" = '''\n[token_configs]\n'''\n";
 	unsigned char d[64], want[64];
 	size_t n = 0;
 	unsigned int wn = 0;
@@ -184,8 +198,9 @@ static void initdata(void)
 
 static void jwe_roundtrip(const char *kty, const char *crv_or_alg)
 {
-	json_t *key = strcmp(kty, "EC") == 0 ? json_pack("{s:s,s:s}", "kty", "EC", "crv", crv_or_alg)
-	                                     : json_pack("{s:s,s:i,s:s}", "kty", "RSA", "bits", 2048, "alg", crv_or_alg);
+	json_t *key = strcmp(kty, "EC") == 0
+	                  ? json_pack("{s:s,s:s}", "kty", "EC", "crv", crv_or_alg)
+	                  : json_pack("{s:s,s:i,s:s}", "kty", "RSA", "bits", 2048, "alg", crv_or_alg);
 	CHECK(jose_jwk_gen(NULL, key));
 	json_t *pub = json_deep_copy(key);
 	jose_jwk_pub(NULL, pub);
