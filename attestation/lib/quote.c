@@ -158,9 +158,8 @@ json_t *attest_quote_json(const struct quote *q)
 		hex(o, "mr_td", q->mr_td, 48);
 		hex(o, "mr_config_id", q->mr_config_id, 48);
 		for (int i = 0; i < 4; i++) {
-			char k[8];
-			snprintf(k, sizeof(k), "rtmr_%d", i);
-			hex(o, k, q->rtmr[i], 48);
+			static const char *const names[] = { "rtmr_0", "rtmr_1", "rtmr_2", "rtmr_3" };
+			hex(o, names[i], q->rtmr[i], 48);
 		}
 		break;
 	case QUOTE_SIM:
