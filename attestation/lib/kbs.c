@@ -16,6 +16,7 @@
 #include "encoding.h"
 #include "jcs.h"
 #include "jwe.h"
+#include "log.h"
 #include "util.h"
 
 #define PROTOCOL_VERSION  "0.4.0"
@@ -23,6 +24,8 @@
 #define RESOURCE_DEFAULT  (1 << 20)
 #define RESOURCE_ATTEMPTS 3
 #define TOKEN_MARGIN      10 /* seconds before exp when a token counts as spent */
+#define UNREACHABLE       -2 /* request(): no connection */
+#define AUTH_REFUSED      -3 /* auth(): the KBS answered the Request with an error */
 
 struct http {
 	long status;
@@ -78,7 +81,7 @@ static bool unreachable(CURLcode rc)
 }
 
 /* One request. `step` names it in errors ("auth"); a failure to connect is
- * -2 so the handshake can retry it. */
+ * UNREACHABLE so the handshake can retry it. */
 static int request(struct attest_ctx *c, const char *step, const char *method, const char *path, const char *body,
                    struct http *h, rune_error_t *err)
 {
@@ -128,7 +131,7 @@ static int request(struct attest_ctx *c, const char *step, const char *method, c
 		free(h->body);
 		h->body = NULL;
 		rune_error(err, 0, "%s: %s %s: %s", step, method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
-		return unreachable(rc) ? -2 : -1;
+		return unreachable(rc) ? UNREACHABLE : -1;
 	}
 	if (h->body == NULL)
 		h->body = xstrdup("");
@@ -255,8 +258,10 @@ static int auth(struct attest_ctx *c, const char *tee, char **nonce, const EVP_M
 	if (rc < 0)
 		return rc;
 	cleanup_free char *hb = h.body;
-	if (h.status != 200)
-		return kbs_refused(c, "auth", "POST", "auth", &h, err);
+	if (h.status != 200) {
+		kbs_refused(c, "auth", "POST", "auth", &h, err);
+		return AUTH_REFUSED;
+	}
 	json_t *ch = parse_answer("auth", &h, err);
 	if (ch == NULL)
 		return -1;
@@ -343,11 +348,21 @@ static int handshake(struct attest_ctx *c, rune_error_t *err)
 		int rc = handshake_once(c, c->provider, err);
 		if (rc == 0)
 			return 0;
-		if (rc == -2 && attempt < c->connect_attempts) {
+		/* A stock Trustee knows no sim TEE: towards it the simulation
+		 * attests as Trustee's own insecure development TEE. */
+		if (rc == AUTH_REFUSED && c->provider == &attest_provider_sim) {
+			log_warning("the KBS refused the sim TEE (%s); attesting as \"sample\", Trustee's insecure "
+			            "development TEE",
+			            (*err)->msg);
+			c->provider = &attest_provider_sample;
+			attempt--;
+			continue;
+		}
+		if (rc == UNREACHABLE && attempt < c->connect_attempts) {
 			sleep(1);
 			continue;
 		}
-		if (rc == -2)
+		if (rc == UNREACHABLE)
 			return rune_error_wrap(err, "the KBS is unreachable after %d attempts", attempt);
 		return -1;
 	}

@@ -5,7 +5,7 @@ KBS would.
 
   fakekbs.py --port-file F --secret FILE [--mode MODE] [--log FILE]
 
-Modes: ok, badjson, wrongkey, huge, hang, badnonce, expire-once, deny, notoken.
+Modes: ok, badjson, wrongkey, huge, hang, badnonce, expire-once, deny, notoken, nosim.
 Every request is appended to --log as "METHOD PATH".
 """
 import argparse
@@ -61,6 +61,9 @@ class H(BaseHTTPRequestHandler):
         if self.path == "/kbs/v0/auth":
             if req.get("version") != "0.4.0":
                 return self.error(401, "RcarAuthFailed", "version")
+            if A.mode == "nosim" and req.get("tee") == "sim":
+                # what a stock Trustee does with a TEE it does not know
+                return self.error(401, "RcarAuthFailed", "unknown variant `sim`")
             nonce = 12345 if A.mode == "badnonce" else base64.b64encode(os.urandom(32)).decode()
             return self.reply(200, {"nonce": nonce, "extra-params": ""},
                               [("Set-Cookie", "kbs-session-id=%s; Path=/kbs" % secrets.token_hex(16))])

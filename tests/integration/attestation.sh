@@ -111,6 +111,18 @@ test_expired_session_reattests_and_denials_name_the_rule() {
 	[ ! -e "$T/none" ] || fail "a failed get-resource wrote its --output"
 }
 
+test_sim_attests_as_sample_to_a_kbs_without_sim() {
+	echo "for the simulation" >"$T/secret"
+	fakekbs_start nosim
+	mkdir -p "$T/sim/dev/attestation"
+	printf rune-sim-insecure-simulation >"$T/sim/dev/attestation/attestation_type"
+	out=$(RA --root "$T/sim" --url "$FAKE" get-resource --path default/key/1 2>"$T/err")
+	assert_eq "for the simulation" "$out"
+	assert_contains "$(cat "$T/err")" 'attesting as \"sample\"'
+	assert_eq "POST /kbs/v0/auth
+POST /kbs/v0/auth" "$(grep auth "$FAKE_LOG")"
+}
+
 test_hostile_kbs_answers_are_named_errors() {
 	echo "x" >"$T/secret"
 	for mode in badjson wrongkey badnonce notoken deny; do
@@ -234,6 +246,19 @@ test_evidence_from_fake_tee_trees_and_recorded_quotes() {
 	assert_contains "$ERR" "no TEE found"
 	expect_fail 1 RA --root "$T/none" --tee sim evidence
 	assert_contains "$ERR" "not inside a simulation enclave"
+	# Occlum: /dev/sgx ioctls, named when they fail (a regular file here)
+	mkdir -p "$T/occlum/dev"
+	: >"$T/occlum/dev/sgx"
+	OCCLUM=yes expect_fail 1 RA --root "$T/occlum" evidence
+	assert_contains "$ERR" "sgx evidence (Occlum): ioctl SGXIOC_GET_DCAP_QUOTE_SIZE on $T/occlum/dev/sgx"
+	# the KBS URL from the kernel command line (agent.aa_kbc_params=)
+	mkdir -p "$T/none/proc"
+	echo "quiet agent.aa_kbc_params=cc_kbc::http://127.0.0.1:1 console=ttyS0" >"$T/none/proc/cmdline"
+	expect_fail 1 RA --root "$T/none" --tee sample attest
+	assert_contains "$ERR" "auth: POST http://127.0.0.1:1/kbs/v0/auth"
+	echo "agent.aa_kbc_params=offline_fs_kbc::null" >"$T/none/proc/cmdline"
+	expect_fail 1 RA --root "$T/none" --tee sample attest
+	assert_contains "$ERR" "is not cc_kbc::URL"
 	expect_fail 1 RA --tee nosuch evidence
 	assert_contains "$ERR" "--tee nosuch: unknown evidence provider (known: sgx, tdx, sim, sample)"
 }
