@@ -56,6 +56,21 @@ static const EVP_MD *oaep_md(const char *alg)
 	return NULL;
 }
 
+/* An OpenSSL context for RSA-OAEP with md (OAEP and MGF1 alike) under the
+ * RSA key of jwk, set up to encrypt or decrypt; NULL if it cannot be. */
+static EVP_PKEY_CTX *oaep_ctx(const json_t *jwk, const EVP_MD *md, bool encrypt)
+{
+	EVP_PKEY *key = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
+	EVP_PKEY_CTX *ctx = key ? EVP_PKEY_CTX_new(key, NULL) : NULL;
+	EVP_PKEY_free(key); /* the context holds its own reference */
+	if (ctx && (encrypt ? EVP_PKEY_encrypt_init(ctx) : EVP_PKEY_decrypt_init(ctx)) == 1
+	    && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1
+	    && EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) == 1 && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1)
+		return ctx;
+	EVP_PKEY_CTX_free(ctx);
+	return NULL;
+}
+
 /* RSA-OAEP(-256) unwrap by OpenSSL; the content key as an "oct" JWK. */
 static json_t *oaep_unwrap(json_t *rcp, const json_t *jwk, const EVP_MD *md)
 {
@@ -63,11 +78,8 @@ static json_t *oaep_unwrap(json_t *rcp, const json_t *jwk, const EVP_MD *md)
 	unsigned char *wrapped = NULL, cek[1024]; /* OpenSSL wants room for a whole RSA block */
 	size_t wlen = 0, cek_len = sizeof(cek);
 	json_t *out = NULL;
-	EVP_PKEY *key = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
-	EVP_PKEY_CTX *ctx = key && ek ? EVP_PKEY_CTX_new(key, NULL) : NULL;
-	if (ctx && rune_base64url_decode(ek, strlen(ek), &wrapped, &wlen) && EVP_PKEY_decrypt_init(ctx) == 1
-	    && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1
-	    && EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) == 1 && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1
+	EVP_PKEY_CTX *ctx = ek ? oaep_ctx(jwk, md, false) : NULL;
+	if (ctx && rune_base64url_decode(ek, strlen(ek), &wrapped, &wlen)
 	    && EVP_PKEY_decrypt(ctx, cek, &cek_len, wrapped, wlen) == 1) {
 		char *k = rune_base64url_encode(cek, cek_len);
 		out = json_pack("{s:s,s:s}", "kty", "oct", "k", k);
@@ -76,7 +88,6 @@ static json_t *oaep_unwrap(json_t *rcp, const json_t *jwk, const EVP_MD *md)
 	}
 	OPENSSL_cleanse(cek, sizeof(cek));
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(key);
 	free(wrapped);
 	return out;
 }
@@ -123,11 +134,8 @@ static int oaep_wrap(json_t *jwe, const json_t *jwk, const json_t *cek, const EV
 	unsigned char *raw = NULL, *wrapped = NULL;
 	size_t raw_len = 0, wlen = 0;
 	int rc = -1;
-	EVP_PKEY *key = jose_openssl_jwk_to_EVP_PKEY(NULL, jwk);
-	EVP_PKEY_CTX *ctx = key ? EVP_PKEY_CTX_new(key, NULL) : NULL;
-	if (ctx && k && rune_base64url_decode(k, strlen(k), &raw, &raw_len) && EVP_PKEY_encrypt_init(ctx) == 1
-	    && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_OAEP_PADDING) == 1
-	    && EVP_PKEY_CTX_set_rsa_oaep_md(ctx, md) == 1 && EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1
+	EVP_PKEY_CTX *ctx = oaep_ctx(jwk, md, true);
+	if (ctx && k && rune_base64url_decode(k, strlen(k), &raw, &raw_len)
 	    && EVP_PKEY_encrypt(ctx, NULL, &wlen, raw, raw_len) == 1) {
 		wrapped = xmalloc(wlen);
 		if (EVP_PKEY_encrypt(ctx, wrapped, &wlen, raw, raw_len) == 1) {
@@ -143,7 +151,6 @@ static int oaep_wrap(json_t *jwe, const json_t *jwk, const json_t *cek, const EV
 	free(raw);
 	free(wrapped);
 	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(key);
 	return rc;
 }
 

@@ -74,7 +74,6 @@ static int sgx_evidence(const char *root, const unsigned char rd[64], size_t rd_
 {
 	unsigned char *q = NULL;
 	size_t n = 0;
-	struct quote parsed;
 	int rc;
 	if (gramine(root))
 		rc = attest_dev_attestation_quote(root, "sgx (Gramine)", rd, "quote", SGX_QUOTE_MAX, &q, &n, err);
@@ -87,15 +86,9 @@ static int sgx_evidence(const char *root, const unsigned char rd[64], size_t rd_
 		                  root ? root : "", "/dev/attestation", root ? root : "", "/dev/sgx");
 	if (rc < 0)
 		return -1;
-	/* Refuse to send what no verifier would read, naming why. */
-	if (attest_quote_parse(q, n, "sgx evidence: the quote", &parsed, err) < 0
-	    || (parsed.kind != QUOTE_SGX
-	        && rune_error(err, 0, "sgx evidence: the platform returned a non-SGX quote") < 0)) {
-		free(q);
+	cleanup_free char *b64 = NULL;
+	if (attest_quote_take_b64(q, n, QUOTE_SGX, "sgx evidence: the quote", &b64, err) < 0)
 		return -1;
-	}
-	cleanup_free char *b64 = rune_base64_encode(q, n);
-	free(q);
 	*primary = json_pack("{s:s}", "quote", b64);
 	return 0;
 }

@@ -68,7 +68,6 @@ static int tdx_evidence(const char *root, const unsigned char rd[64], size_t rd_
 	cleanup_free char *dir = xasprintf("%s/rune-%d-%ld", base, getpid(), (long) random());
 	unsigned char *q = NULL;
 	size_t n = 0;
-	struct quote parsed;
 	if (mkdir(dir, 0700) < 0)
 		return rune_error(err, errno, "tdx evidence: mkdir %s%s", dir,
 		                  errno == ENXIO ? " (no configfs-tsm provider: not a TDX guest?)" : "");
@@ -76,13 +75,9 @@ static int tdx_evidence(const char *root, const unsigned char rd[64], size_t rd_
 	rmdir(dir);
 	if (rc < 0)
 		return rune_error_wrap(err, "tdx evidence");
-	if (attest_quote_parse(q, n, "tdx evidence: outblob", &parsed, err) < 0
-	    || (parsed.kind != QUOTE_TDX && rune_error(err, 0, "tdx evidence: outblob is not a TDX quote") < 0)) {
-		free(q);
+	cleanup_free char *b64 = NULL;
+	if (attest_quote_take_b64(q, n, QUOTE_TDX, "tdx evidence: outblob", &b64, err) < 0)
 		return -1;
-	}
-	cleanup_free char *b64 = rune_base64_encode(q, n);
-	free(q);
 	*primary = json_pack("{s:n,s:s}", "cc_eventlog", "quote", b64);
 	return 0;
 }

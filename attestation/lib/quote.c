@@ -132,6 +132,20 @@ int attest_quote_parse(const unsigned char *d, size_t len, const char *what, str
 	                  what, q->version, tee);
 }
 
+int attest_quote_take_b64(unsigned char *q, size_t len, enum quote_kind kind, const char *what, char **b64,
+                          rune_error_t *err)
+{
+	static const char *const names[] = { [QUOTE_SGX] = "SGX", [QUOTE_TDX] = "TDX", [QUOTE_SIM] = "simulation" };
+	struct quote parsed;
+	int rc = attest_quote_parse(q, len, what, &parsed, err);
+	if (rc == 0 && parsed.kind != kind)
+		rc = rune_error(err, 0, "%s: not a%s %s quote", what, kind == QUOTE_SGX ? "n" : "", names[kind]);
+	if (rc == 0)
+		*b64 = rune_base64_encode(q, len);
+	free(q);
+	return rc;
+}
+
 static void hex(json_t *o, const char *k, const unsigned char *p, size_t n)
 {
 	char *h = rune_hex_encode(p, n);

@@ -39,6 +39,11 @@ struct quote {
 
 /* Parse a quote; `what` names it in errors. q points into data. */
 int attest_quote_parse(const unsigned char *data, size_t len, const char *what, struct quote *q, rune_error_t *err);
+/* Check that q (len bytes, freed here in every case) is a quote of `kind`
+ * before it is sent (no verifier would read anything else; `what` names it)
+ * and hand back its standard base64 in *b64. */
+int attest_quote_take_b64(unsigned char *q, size_t len, enum quote_kind kind, const char *what, char **b64,
+                          rune_error_t *err);
 /* Its fields as JSON (hex), for `rune-attest evidence` and verifiers. */
 json_t *attest_quote_json(const struct quote *q);
 
