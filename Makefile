@@ -54,7 +54,7 @@ $(RUNE_OBJ): INC := $(RUNE_CLI_INC)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
 TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report $(BUILDDIR)/tests/seccomp-agent \
-	$(BUILDDIR)/tests/syscall-probe \
+	$(BUILDDIR)/tests/syscall-probe $(BUILDDIR)/tests/fake-tsm \
 	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
 BINARIES := $(BUILDDIR)/bin/rune $(BUILDDIR)/bin/rune-image $(BUILDDIR)/bin/rune-attest $(BUILDDIR)/bin/rune-kbs
@@ -170,6 +170,12 @@ $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 $(BUILDDIR)/tests/seccomp-agent: tests/helpers/seccomp-agent.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wall -Werror -o $@ $< -lseccomp
+
+# A fake configfs-tsm tree (FUSE) for the TDX evidence tests.
+$(BUILDDIR)/tests/fake-tsm: tests/helpers/fake-tsm.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wall -Werror -Wno-unused-parameter $(shell pkg-config --cflags fuse3) -o $@ $< \
+		$(shell pkg-config --libs fuse3)
 
 # Runs inside containers whose rootfs has no libc: static.
 $(BUILDDIR)/tests/syscall-probe: tests/helpers/syscall-probe.c

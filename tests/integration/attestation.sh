@@ -234,12 +234,38 @@ test_evidence_from_fake_tee_trees_and_recorded_quotes() {
 	head -c 300 "$TOP/tests/fixtures/quotes/occlum_quote.dat" >"$T/gramine/dev/attestation/quote"
 	expect_fail 1 RA --root "$T/gramine" evidence
 	assert_contains "$ERR" "sgx evidence: the quote: SGX quote truncated"
-	# TDX quotes parse through the evidence path's parser too (configfs below)
-	mkdir -p "$T/tdx/sys/kernel/config/tsm/report" "$T/tdx/dev"
+	# TDX through configfs-tsm: a FUSE tree behaving as the kernel's, with a
+	# recorded v4 quote in outblob
+	local tsm="$T/tdx/sys/kernel/config/tsm/report"
+	mkdir -p "$tsm" "$T/tdx/dev"
 	: >"$T/tdx/dev/tdx_guest"
+	fake_tsm() {
+		bg "$BUILD_DIR/tests/fake-tsm" "$@" "$tsm" -f -s
+		for _ in $(seq 100); do mountpoint -q "$tsm" && return; sleep 0.05; done
+		fail "fake-tsm did not mount"
+	}
+	fake_tsm "$TOP/tests/fixtures/quotes/tdx_quote_4.dat"
+	out=$(RA --root "$T/tdx" evidence)
+	assert_eq tdx "$(jq -r .provider <<<"$out")" "detected provider"
+	assert_eq 705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031 \
+		"$(jq -r .quote.mr_td <<<"$out")"
+	assert_eq null "$(jq -r .primary_evidence.cc_eventlog <<<"$out")"
+	assert_eq "" "$(ls -A "$tsm")" "report directories left behind"
+	umount "$tsm"
+	# another writer raced ours (generation 2): refused
+	fake_tsm "$TOP/tests/fixtures/quotes/tdx_quote_4.dat" --race
 	expect_fail 1 RA --root "$T/tdx" evidence
-	assert_contains "$ERR" "tdx evidence: "
-	assert_contains "$ERR" "/provider"
+	assert_contains "$ERR" "generation reads 2, not 1: another writer raced this report"
+	umount "$tsm"
+	# a provider that is not TDX; an outblob that is not a TDX quote
+	fake_tsm "$TOP/tests/fixtures/quotes/tdx_quote_4.dat" --provider sev_guest
+	expect_fail 1 RA --root "$T/tdx" evidence
+	assert_contains "$ERR" "provider reads \"sev_guest\", not tdx_guest"
+	umount "$tsm"
+	fake_tsm "$TOP/tests/fixtures/quotes/occlum_quote.dat"
+	expect_fail 1 RA --root "$T/tdx" evidence
+	assert_contains "$ERR" "tdx evidence: outblob: not a TDX quote"
+	umount "$tsm"
 	# nothing detected: the error lists what was looked for
 	mkdir -p "$T/none"
 	expect_fail 1 RA --root "$T/none" evidence
