@@ -22,6 +22,7 @@ struct attest_ctx {
 	char cookie[80]; /* "kbs-session-id=..." or "" */
 	char *token;
 	long token_exp;
+	char last_error[32]; /* the KBS's error variant of the last refusal ("PolicyDeny") */
 };
 
 /* SHA (md) of JCS({additional-evidence: "", nonce, tee-pubkey}) into the

@@ -148,6 +148,7 @@ static int kbs_refused(struct attest_ctx *c, const char *step, const char *metho
 	const char *type = json_string_value(json_object_get(v, "type"));
 	const char *detail = json_string_value(json_object_get(v, "detail"));
 	const char *variant = type && strrchr(type, '/') ? strrchr(type, '/') + 1 : type;
+	snprintf(c->last_error, sizeof(c->last_error), "%s", variant ? variant : "");
 	if (variant)
 		rune_error(err, 0, "%s: %s %s/kbs/v0/%s: HTTP %ld: %s%s%s", step, method, c->url, path, h->status,
 		           variant, detail ? ": " : "", detail ? detail : "");
@@ -462,7 +463,7 @@ int attest_get_resource(struct attest_ctx *c, const char *in, size_t max, unsign
 			return 0;
 		/* 401: the session or token expired, or the policy said no. A
 		 * fresh handshake cures the first; a denial stands. */
-		if (status != 401 || strstr(err[0]->msg, ": PolicyDeny") != NULL)
+		if (status != 401 || strcmp(c->last_error, "PolicyDeny") == 0)
 			return -1;
 		attest_token_release(c);
 		c->cookie[0] = '\0';
