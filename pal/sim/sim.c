@@ -144,14 +144,17 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (r == 0)
 		r = sim_build_filter(&S.filter);
-	if (r == 0)
-		r = sim_attestation_start(S.mr, S.cfg.config_id);
+	/* Without a writable /dev (a read-only one, or a bare chroot) the
+	 * enclave runs, without /dev/attestation: attesting then fails, naming it. */
+	if (r == 0 && sim_attestation_start(S.mr, S.cfg.config_id) < 0)
+		pal_log(PAL_LOG_WARNING, "the enclave has no /dev/attestation: its workload cannot attest");
 	/* The enclave's state lives in this process: keep it from ptrace and /proc. */
 	if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		r = -errno;
 	free(words);
 	if (r < 0) {
 		pal_log(PAL_LOG_ERROR, "pal_init failed: %s", strerror(-r));
+		sim_attestation_stop();
 		reset();
 		return r;
 	}

@@ -151,7 +151,7 @@ static void write_all(int fd, const unsigned char *p, size_t n)
  * (briefly: it reads to EOF and closes) until no reader is left. */
 static void wait_reader_gone(const char *path)
 {
-	for (int i = 0; i < 5000; i++) {
+	for (int i = 0; i < 5000 && __atomic_load_n(&A.running, __ATOMIC_ACQUIRE); i++) {
 		int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			return; /* ENXIO: no reader */
@@ -198,15 +198,23 @@ static void *serve(void *arg)
 static int fail(const char *what)
 {
 	int e = errno;
-	pal_log(PAL_LOG_ERROR, "/dev/attestation: %s: %s", what, strerror(e));
+	pal_log(PAL_LOG_WARNING, "/dev/attestation: %s: %s", what, strerror(e));
+	if (A.rd_fd >= 0) {
+		close(A.rd_fd);
+		A.rd_fd = -1;
+	}
+	umount2(DEV, MNT_DETACH);
 	return -e;
 }
 
 int sim_attestation_start(const unsigned char mr[32], const unsigned char config_id[64])
 {
 	int fd;
-	if (mkdir(DEV, 0755) < 0 && errno != EEXIST)
-		return fail("mkdir " DEV);
+	if (mkdir(DEV, 0755) < 0 && errno != EEXIST) {
+		int e = errno;
+		pal_log(PAL_LOG_WARNING, "/dev/attestation: mkdir: %s", strerror(e));
+		return -e;
+	}
 	if (mount("tmpfs", DEV, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=64k") < 0)
 		return fail("mount a tmpfs on " DEV);
 	if ((fd = open(DEV "/attestation_type", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444)) < 0
@@ -239,7 +247,7 @@ void sim_attestation_stop(void)
 	if (!A.running)
 		return;
 	pthread_mutex_lock(&A.lock);
-	A.running = false;
+	__atomic_store_n(&A.running, false, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&A.lock);
 	/* Wake each thread's open() with a reader of our own. */
 	int q = open(DEV "/quote", O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -314,7 +314,9 @@ test_sim_enclave_attests_to_rune_kbs() {
 	digest=$(sha384sum "$T/b/rootfs/initdata.toml" | cut -d' ' -f1)
 	jq_edit "$T/b" --arg d "config_id=$digest" '.annotations["enclave.runtime.args"] = $d'
 	# /dev/attestation inside the enclave, as Gramine offers it: detected as sim
-	ev=$(r run -b "$T/b" ev1 2>"$T/pal.log") || fail "evidence in the enclave: $(cat "$T/pal.log")"
+	rc=0
+	ev=$(r run -b "$T/b" ev1 2>"$T/pal.log") || rc=$?
+	[ "$rc" = 0 ] || fail "evidence in the enclave: exit $rc, stdout '$ev', stderr: $(cat "$T/pal.log")"
 	assert_eq sim "$(jq -r .provider <<<"$ev")" "provider detected in the enclave"
 	assert_contains "$(jq -r .quote.type <<<"$ev")" "SIMULATION"
 	assert_eq "$digest" "$(jq -r .quote.config_id <<<"$ev" | cut -c1-96)" "config_id carries the init-data digest"

@@ -178,7 +178,7 @@ test_hostile_encrypted_layers_leave_nothing() {
 	d=$(skopeo inspect --raw --tls-verify=false "docker://$REG/h/good:1" | jq -r '.layers[1].digest')
 	# a wrong key: the layer, its schemes, the keys tried
 	expect_fail 1 RI --tls-verify=false --decryption-key "$T/other.pem" unpack "$REG/h/good:1" "$T/b0"
-	assert_contains "$ERR" "is encrypted (jwe) and no key opens it; tried --decryption-key $T/other.pem (jwe): not a recipient"
+	assert_contains "$ERR" "is encrypted (jwe) and no key opens it; tried --decryption-key $T/other.pem (jwe): no recipient matches the key"
 	nothing_kept "$T/b0"
 	# variants of the helper's: each refused by name, nothing kept
 	hostile() {
