@@ -1,51 +1,47 @@
 /* Init-data (TOML): the digest a TEE binds, over the raw bytes as sent, with
- * the document's own `algorithm`. Only the top-level keys are read here, by
- * line, before the first table; the [data] tables are the consumers'. */
-#include <ctype.h>
+ * the document's own `algorithm`; its [data] documents (aa.toml, cdh.toml,
+ * policy.rego) for their consumers. */
 #include <openssl/evp.h>
 #include <string.h>
 
 #include "initdata.h"
+#include "toml.h"
 #include "util.h"
 
-/* The string value of a top-level `key = "value"` line, or NULL. */
-static char *top_level(const char *doc, size_t len, const char *key)
+static const char *top_string(json_t *doc, const char *key)
 {
-	const char *p = doc, *end = doc + len;
-	size_t klen = strlen(key);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t) (end - p));
-		const char *le = nl ? nl : end;
-		const char *s = p;
-		while (s < le && isblank((unsigned char) *s))
-			s++;
-		if (s < le && *s == '[')
-			return NULL; /* tables begin: no more top-level keys */
-		if ((size_t) (le - s) > klen && strncmp(s, key, klen) == 0) {
-			const char *v = s + klen;
-			while (v < le && isblank((unsigned char) *v))
-				v++;
-			if (v < le && *v == '=') {
-				v++;
-				while (v < le && isblank((unsigned char) *v))
-					v++;
-				if (v < le && (*v == '"' || *v == '\'')) {
-					const char *q = memchr(v + 1, *v, (size_t) (le - v - 1));
-					if (q)
-						return xasprintf("%.*s", (int) (q - v - 1), v + 1);
-				}
-			}
-		}
-		p = le + 1;
+	return json_string_value(json_object_get(doc, key));
+}
+
+int attest_initdata_parse(const char *doc, size_t len, json_t **out, rune_error_t *err)
+{
+	json_t *v = NULL;
+	if (attest_toml_parse(doc, len, "init-data", &v, err) < 0)
+		return -1;
+	json_t *data = json_object_get(v, "data");
+	const char *k;
+	json_t *m;
+	if (data && !json_is_object(data)) {
+		json_decref(v);
+		return rune_error(err, 0, "init-data: data is not a table");
 	}
-	return NULL;
+	json_object_foreach(data, k, m) if (!json_is_string(m))
+	{
+		json_decref(v);
+		return rune_error(err, 0, "init-data: data.\"%s\" is not a string (a document of its own)", k);
+	}
+	*out = v;
+	return 0;
 }
 
 int attest_initdata_digest(const char *doc, size_t len, unsigned char out[64], size_t *out_len, const char **alg,
                            rune_error_t *err)
 {
-	char *version = top_level(doc, len, "version");
-	char *a = top_level(doc, len, "algorithm");
+	json_t *v = NULL;
+	if (attest_initdata_parse(doc, len, &v, err) < 0)
+		return -1;
+	const char *version = top_string(v, "version");
+	const char *a = top_string(v, "algorithm");
 	const EVP_MD *md = NULL;
 	int rc = 0;
 	if (version == NULL || strcmp(version, "0.1.0") != 0)
@@ -64,9 +60,8 @@ int attest_initdata_digest(const char *doc, size_t len, unsigned char out[64], s
 	if (rc == 0 && EVP_Digest(doc, len, out, &n, md, NULL) != 1)
 		rc = rune_error(err, 0, "init-data: digest failed");
 	*out_len = n;
-	if (alg)
+	if (alg && rc == 0)
 		*alg = md == EVP_sha256() ? "sha256" : md == EVP_sha384() ? "sha384" : "sha512";
-	free(version);
-	free(a);
+	json_decref(v);
 	return rc;
 }

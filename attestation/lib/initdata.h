@@ -2,6 +2,7 @@
 #ifndef RUNE_ATTEST_INITDATA_H
 #define RUNE_ATTEST_INITDATA_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -11,5 +12,9 @@
  * *out_len and the algorithm's name in *alg (if alg != NULL). */
 int attest_initdata_digest(const char *doc, size_t len, unsigned char out[64], size_t *out_len, const char **alg,
                            rune_error_t *err);
+
+/* Parse the document (TOML): {version, algorithm, data: {name: text}}; each
+ * member of data must be a string (a document of its own). */
+int attest_initdata_parse(const char *doc, size_t len, json_t **out, rune_error_t *err);
 
 #endif

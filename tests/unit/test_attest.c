@@ -12,6 +12,7 @@
 #include "jcs.h"
 #include "jwe.h"
 #include "quote.h"
+#include "toml.h"
 #include "util.h"
 
 #include <jose/jose.h>
@@ -101,7 +102,7 @@ static void jcs_numbers(void)
 static unsigned char *fixture(const char *name, size_t *len)
 {
 	const char *top = getenv("TOP");
-	char *path = xasprintf("%s/tests/fixtures/quotes/%s", top ? top : ".", name);
+	char *path = xasprintf("%s/tests/fixtures/%s%s", top ? top : ".", strchr(name, '/') ? "" : "quotes/", name);
 	char *data = NULL;
 	rune_error_t err = NULL;
 	if (rune_read_file(path, 1 << 20, &data, len, &err) < 0) {
@@ -196,6 +197,56 @@ static void initdata(void)
 	rune_error_release(&err);
 }
 
+/* Our TOML against Python's tomllib (tests/fixtures/toml/README.md). */
+static void toml_against_tomllib(void)
+{
+	size_t n = 0, wn = 0;
+	char *doc = (char *) fixture("toml/initdata.toml", &n);
+	json_t *v = NULL;
+	char *canon = NULL;
+	rune_error_t err = NULL;
+	CHECK(attest_toml_parse(doc, n, "initdata.toml", &v, &err) == 0);
+	if (err)
+		fprintf(stderr, "%s\n", err->msg);
+	const struct {
+		const char *fixture;
+		json_t *value;
+	} cases[] = {
+		{ "toml/initdata.json", v },
+		{ "toml/cdh.json", NULL },
+		{ "toml/aa.json", NULL },
+	};
+	for (size_t i = 0; v && i < 3; i++) {
+		json_t *value = cases[i].value;
+		if (value == NULL) {
+			const char *inner = json_string_value(
+			    json_object_get(json_object_get(v, "data"), i == 1 ? "cdh.toml" : "aa.toml"));
+			CHECK(inner && attest_toml_parse(inner, strlen(inner), "inner", &value, &err) == 0);
+		}
+		char *want = (char *) fixture(cases[i].fixture, &wn);
+		CHECK(value && attest_jcs(value, &canon, NULL, &err) == 0 && strcmp(canon, want) == 0);
+		if (canon && strcmp(canon, want) != 0)
+			fprintf(stderr, "got  %s\nwant %s\n", canon, want);
+		free(canon);
+		canon = NULL;
+		free(want);
+		if (value != v)
+			json_decref(value);
+	}
+	json_decref(v);
+	free(doc);
+	/* What the subset refuses, with the line. */
+	static const char *const bad[] = { "a = 1.5",        "a = {b = 1}", "[[t]]",
+		                           "a.b = 1",        "a = \"x",     "a = 1\na = 2",
+		                           "a = 1979-05-27", "a = \"\\q\"", "[t]\nx = 1\n[t.x]" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(attest_toml_parse(bad[i], strlen(bad[i]), "bad", &v, &err) < 0 && strstr(err->msg, "bad: line "));
+		if (err == NULL)
+			fprintf(stderr, "accepted: %s\n", bad[i]);
+		rune_error_release(&err);
+	}
+}
+
 static void jwe_roundtrip(const char *kty, const char *crv_or_alg)
 {
 	json_t *key = strcmp(kty, "EC") == 0
@@ -235,6 +286,7 @@ int main(void)
 	jcs_numbers();
 	quotes();
 	initdata();
+	toml_against_tomllib();
 	jwe_roundtrip("EC", "P-256");
 	jwe_roundtrip("EC", "P-521");
 	jwe_roundtrip("RSA", "RSA-OAEP-256");
