@@ -95,9 +95,22 @@ PALS := $(BUILDDIR)/pal/liberpal-skeleton-v1.so $(BUILDDIR)/pal/liberpal-skeleto
 
 all: $(BINARIES) $(PALS) $(UNIT_BIN) $(TEST_HELPERS)
 
+# liberpal-sim hosts the in-enclave agent (docs/architecture.md): libcommon,
+# libruneimage and libruneattest built position-independent for it, symbols
+# hidden. Only sim_image.c sees their headers.
+AGENT_PIC_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(COMMON_SRC) $(IMAGE_LIB_SRC) $(ATTEST_LIB_SRC))
+PIC_CFLAGS = $(PAL_CFLAGS)
+$(AGENT_PIC_OBJ): PIC_CFLAGS = -fPIC -fvisibility=hidden -DRUNE_VERSION='"$(VERSION)"' -DRUNE_COMMIT='"$(COMMIT)"'
+$(filter $(BUILDDIR)/pic/common/%,$(AGENT_PIC_OBJ)): PIC_CFLAGS += $(COMMON_INC)
+$(filter $(BUILDDIR)/pic/image/%,$(AGENT_PIC_OBJ)): PIC_CFLAGS += $(IMAGE_INC)
+$(filter $(BUILDDIR)/pic/attestation/%,$(AGENT_PIC_OBJ)): PIC_CFLAGS += $(ATTEST_INC)
+$(BUILDDIR)/pic/pal/sim/sim_image.o: PIC_CFLAGS = $(PAL_CFLAGS) -Iimage/lib -Iattestation/lib
+$(BUILDDIR)/libagent-pic.a: $(AGENT_PIC_OBJ)
+	rm -f $@ && $(AR) rcs $@ $^
+
 $(BUILDDIR)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(PAL_CFLAGS) $(CFLAGS) $(WARN) \
+	$(CC) -std=gnu11 -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 $(PIC_CFLAGS) $(CFLAGS) $(WARN) \
 		-fstack-protector-strong -MMD -MP -c $< -o $@
 
 SKELETON_OBJ := $(foreach v,1 2 3,$(BUILDDIR)/pic/pal/skeleton/skeleton-v$(v).o)
@@ -111,9 +124,10 @@ $(BUILDDIR)/pal/liberpal-skeleton-v%.so: $(BUILDDIR)/pic/pal/skeleton/skeleton-v
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^
 
-$(BUILDDIR)/pal/liberpal-sim.so: $(SIM_OBJ) $(PALPROC_OBJ)
+$(BUILDDIR)/pal/liberpal-sim.so: $(SIM_OBJ) $(PALPROC_OBJ) $(BUILDDIR)/libagent-pic.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^ -lseccomp -lcrypto
+	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $(SIM_OBJ) $(PALPROC_OBJ) $(BUILDDIR)/libagent-pic.a \
+		-lseccomp $(IMAGE_LIBS) $(ATTEST_LIBS)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -117,15 +117,33 @@ static int string(struct parser *ps, json_t **out)
 			unsigned cp = 0;
 			int n = 0;
 			switch (e) {
-			case 'b': *o++ = '\b'; break;
-			case 't': *o++ = '\t'; break;
-			case 'n': *o++ = '\n'; break;
-			case 'f': *o++ = '\f'; break;
-			case 'r': *o++ = '\r'; break;
-			case '"': *o++ = '"'; break;
-			case '\\': *o++ = '\\'; break;
-			case 'u': n = 4; break;
-			case 'U': n = 8; break;
+			case 'b':
+				*o++ = '\b';
+				break;
+			case 't':
+				*o++ = '\t';
+				break;
+			case 'n':
+				*o++ = '\n';
+				break;
+			case 'f':
+				*o++ = '\f';
+				break;
+			case 'r':
+				*o++ = '\r';
+				break;
+			case '"':
+				*o++ = '"';
+				break;
+			case '\\':
+				*o++ = '\\';
+				break;
+			case 'u':
+				n = 4;
+				break;
+			case 'U':
+				n = 8;
+				break;
 			case '\n':
 				if (multi) { /* a line-ending backslash trims the break and following blanks */
 					while (ps->p < ps->end && isspace((unsigned char) *ps->p)) {
@@ -136,7 +154,9 @@ static int string(struct parser *ps, json_t **out)
 					continue;
 				}
 				/* fall through */
-			default: free(buf); return fail(ps, "unknown escape in a string");
+			default:
+				free(buf);
+				return fail(ps, "unknown escape in a string");
 			}
 			for (int i = 1; i <= n; i++) {
 				char h = ps->p + i < ps->end ? ps->p[i] : 0;
@@ -144,7 +164,8 @@ static int string(struct parser *ps, json_t **out)
 					free(buf);
 					return fail(ps, "bad \\u escape");
 				}
-				cp = cp * 16 + (unsigned) (isdigit((unsigned char) h) ? h - '0' : (tolower(h) - 'a' + 10));
+				cp = cp * 16
+				     + (unsigned) (isdigit((unsigned char) h) ? h - '0' : (tolower(h) - 'a' + 10));
 			}
 			if (n) {
 				if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0) {

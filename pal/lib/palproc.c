@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,10 +26,35 @@ static struct proc *procs;
 static size_t nprocs;
 static int first_pid = -1;
 static const struct sock_fprog *seccomp_filter;
+static struct palproc_root image_root; /* .path NULL: the enclave's own root */
 
 void palproc_configure(const struct sock_fprog *filter)
 {
 	seccomp_filter = filter;
+}
+
+void palproc_set_root(const struct palproc_root *root)
+{
+	if (root)
+		image_root = *root;
+	else
+		memset(&image_root, 0, sizeof(image_root));
+}
+
+/* Is candidate (a path as the process will see it) executable there? */
+static int executable(const char *candidate)
+{
+	char full[4096];
+	if (image_root.path == NULL || strcmp(image_root.path, "/") == 0)
+		return access(candidate, X_OK) == 0 ? 0 : -errno;
+	if ((size_t) snprintf(full, sizeof(full), "%s%s", image_root.path, candidate) >= sizeof(full))
+		return -ENAMETOOLONG;
+	if (access(full, X_OK) == 0)
+		return 0;
+	/* An absolute link in the image resolves inside it only at exec time. */
+	int e = errno;
+	struct stat st;
+	return e == ENOENT && lstat(full, &st) == 0 && S_ISLNK(st.st_mode) ? 0 : -e;
 }
 
 static int resolve(const char *path, const char **env, char *out, size_t len)
@@ -35,7 +62,7 @@ static int resolve(const char *path, const char **env, char *out, size_t len)
 	if (strchr(path, '/')) {
 		if ((size_t) snprintf(out, len, "%s", path) >= len)
 			return -ENAMETOOLONG;
-		return access(out, X_OK) == 0 ? 0 : -errno;
+		return executable(out);
 	}
 	const char *search = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 	for (const char **e = env; e && *e; e++)
@@ -45,10 +72,11 @@ static int resolve(const char *path, const char **env, char *out, size_t len)
 	for (const char *p = search; *p;) {
 		const char *end = strchrnul(p, ':');
 		if ((size_t) snprintf(out, len, "%.*s/%s", (int) (end - p), p, path) < len) {
-			if (access(out, X_OK) == 0)
+			int r = executable(out);
+			if (r == 0)
 				return 0;
-			if (errno != ENOENT)
-				last = -errno;
+			if (r != -ENOENT)
+				last = r;
 		}
 		p = *end ? end + 1 : end;
 	}
@@ -75,6 +103,13 @@ static void child(const char *exe, const char **argv, const char **env, const in
 	setsid();
 	if (isatty(0))
 		ioctl(0, TIOCSCTTY, 0);
+	/* Image mode: the image's working directory and user. Changing ids
+	 * needs the privileges the container grants; running as the enclave
+	 * host's own ids needs none. */
+	if (image_root.cwd && chdir(image_root.cwd) < 0)
+		goto fail;
+	if (image_root.set_ids && (setgroups(0, NULL) < 0 || setgid(image_root.gid) < 0 || setuid(image_root.uid) < 0))
+		goto fail;
 	if (seccomp_filter
 	    && (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0
 	        || prctl(PR_SET_SECCOMP, 2 /* FILTER */, seccomp_filter) < 0))

@@ -13,6 +13,18 @@
 /* Tune how processes start; filter (optional) is installed with no_new_privs
  * just before execve. */
 void palproc_configure(const struct sock_fprog *filter);
+/* Where the enclave's processes run, for image mode: the root they see (the
+ * enclave host has already entered it: "/"; programs are looked up there),
+ * the working directory and, when set_ids, the ids to switch to. */
+struct palproc_root {
+	const char *path; /* NULL or "/": this process's root */
+	const char *cwd;  /* NULL: inherited */
+	bool set_ids;
+	unsigned uid, gid;
+};
+/* Set (root != NULL) or clear the root for processes created after this;
+ * root's strings must outlive them. */
+void palproc_set_root(const struct palproc_root *root);
 /* Fork a process for path (searched in env's PATH when it has no '/') that
  * waits for palproc_exec; 0 and its pid, or -errno. */
 int palproc_create(const char *path, const char **argv, const char **env, const struct pal_stdio_fds *stdio, int *pid);

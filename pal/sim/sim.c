@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pal.h"
 #include "palproc.h"
@@ -25,6 +26,8 @@ static struct {
 	struct sim_config cfg;
 	struct sock_fprog filter;
 	unsigned char mr[32];
+	struct sim_image_config image_cfg;
+	struct sim_image image; /* image mode: image.rootfs[0] != 0 */
 } S;
 
 static int parse_hex(const char *hex, unsigned char out[64])
@@ -59,6 +62,14 @@ static int parse_args(char *args, struct sim_config *cfg)
 			cfg->writable = true;
 		} else if (strcmp(w, "sys") == 0) {
 			cfg->keep_sys = true;
+		} else if (strncmp(w, "image=", 6) == 0 && w[6]) {
+			S.image_cfg.ref = w + 6;
+		} else if (strncmp(w, "kbs=", 4) == 0 && w[4]) {
+			S.image_cfg.kbs = w + 4;
+		} else if (strncmp(w, "initdata=", 9) == 0 && w[9]) {
+			S.image_cfg.initdata_b64 = w + 9;
+		} else if (strcmp(w, "registry_tls=false") == 0) {
+			S.image_cfg.insecure_registry = true;
 		} else if (strncmp(w, "config_id=", 10) == 0) {
 			if (parse_hex(w + 10, cfg->config_id) < 0) {
 				pal_log(PAL_LOG_ERROR, "config_id= wants up to 64 bytes in hex, not \"%s\"", w + 10);
@@ -75,7 +86,17 @@ static int parse_args(char *args, struct sim_config *cfg)
 	return 0;
 }
 
-/* args without its config_id= words. */
+/* args without the words that configure rather than make the enclave
+ * (config_id=, and image mode's image=, kbs=, initdata=, registry_tls=). */
+static bool configures(const char *w)
+{
+	static const char *const prefixes[] = { "config_id=", "image=", "kbs=", "initdata=", "registry_tls=" };
+	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
+		if (strncmp(w, prefixes[i], strlen(prefixes[i])) == 0)
+			return true;
+	return false;
+}
+
 static char *strip_config_id(const char *args)
 {
 	char *out = calloc(1, strlen(args) + 1), *copy = strdup(args);
@@ -85,7 +106,7 @@ static char *strip_config_id(const char *args)
 		return NULL;
 	}
 	for (char *save = NULL, *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-		if (strncmp(w, "config_id=", 10) != 0) {
+		if (!configures(w)) {
 			if (*out)
 				strcat(out, " ");
 			strcat(out, w);
@@ -96,6 +117,7 @@ static char *strip_config_id(const char *args)
 
 static void reset(void)
 {
+	sim_image_release(&S.image);
 	free(S.args);
 	free(S.filter.filter);
 	memset(&S, 0, sizeof(S));
@@ -135,6 +157,18 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	if (r == 0)
 		r = sim_enter_enclave_fs(&S.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Image mode binds the init-data digest, as a TEE's config-id field. */
+	if (r == 0 && S.image_cfg.initdata_b64) {
+		unsigned char id[64];
+		r = sim_initdata_config_id(S.image_cfg.initdata_b64, id);
+		if (r == 0 && memcmp(S.cfg.config_id, (unsigned char[64]){ 0 }, 64) != 0
+		    && memcmp(S.cfg.config_id, id, 64) != 0) {
+			pal_log(PAL_LOG_ERROR, "config_id= and the init-data's digest differ");
+			r = -EINVAL;
+		}
+		if (r == 0)
+			memcpy(S.cfg.config_id, id, 64);
+	}
 	/* config_id is bound beside the measurement, as SGX's CONFIGID is
 	 * beside MRENCLAVE: the same code with other init-data measures the same. */
 	char *measured = r == 0 ? strip_config_id(S.args) : NULL;
@@ -148,6 +182,19 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	 * enclave runs, without /dev/attestation: attesting then fails, naming it. */
 	if (r == 0 && sim_attestation_start(S.mr, S.cfg.config_id) < 0)
 		pal_log(PAL_LOG_WARNING, "the enclave has no /dev/attestation: its workload cannot attest");
+	/* Image mode: the enclave itself attests and pulls, before the workload. */
+	if (r == 0 && S.image_cfg.ref)
+		r = sim_image_prepare(&S.image_cfg, &S.image);
+	if (r == 0 && S.image.rootfs[0]) {
+		static struct palproc_root root;
+		root = (struct palproc_root){ .path = "/",
+			                      .cwd = S.image.cwd,
+			                      .set_ids = S.image.uid != getuid() || S.image.gid != getgid(),
+			                      .uid = S.image.uid,
+			                      .gid = S.image.gid };
+		palproc_set_root(&root);
+	}
+	memset(&S.image_cfg, 0, sizeof(S.image_cfg)); /* it pointed into the argument words */
 	/* The enclave's state lives in this process: keep it from ptrace and /proc. */
 	if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		r = -errno;
@@ -167,11 +214,50 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	return 0;
 }
 
+/* Image mode: the image's env under the container's (the container's
+ * value wins for a name both set). */
+static const char **merged_env(const char **env)
+{
+	size_t n = 0, k = 0;
+	for (char **e = S.image.env; e && *e; e++)
+		n++;
+	for (const char **e = env; e && *e; e++)
+		n++;
+	const char **out = calloc(n + 1, sizeof(*out));
+	if (out == NULL)
+		return NULL;
+	for (const char **e = env; e && *e; e++)
+		out[k++] = *e;
+	for (char **e = S.image.env; e && *e; e++) {
+		size_t name = strcspn(*e, "=");
+		bool shadowed = false;
+		for (const char **c = env; c && *c && !shadowed; c++)
+			shadowed = strncmp(*c, *e, name) == 0 && (*c)[name] == '=';
+		if (!shadowed)
+			out[k++] = *e;
+	}
+	return out;
+}
+
 PAL_EXPORT int pal_create_process(struct pal_create_process_args *args)
 {
 	if (!S.initialized || args == NULL)
 		return -EINVAL;
-	return palproc_create(args->path, args->argv, args->env, args->stdio, args->pid);
+	if (!S.image.rootfs[0])
+		return palproc_create(args->path, args->argv, args->env, args->stdio, args->pid);
+	/* The container's args override the image's entrypoint and cmd, as CRI
+	 * does; an empty first word asks for the image's. */
+	const char **argv = args->argv && args->argv[0] && args->argv[0][0] ? args->argv : (const char **) S.image.args;
+	if (argv == NULL || argv[0] == NULL) {
+		pal_log(PAL_LOG_ERROR, "the image names no entrypoint or cmd, and the container no args");
+		return -EINVAL;
+	}
+	const char **env = merged_env(args->env);
+	if (env == NULL)
+		return -ENOMEM;
+	int r = palproc_create(argv[0], argv, env, args->stdio, args->pid);
+	free(env);
+	return r;
 }
 
 PAL_EXPORT int pal_exec(struct pal_exec_args *args)
@@ -208,6 +294,7 @@ PAL_EXPORT int pal_destroy(void)
 	if (!S.initialized)
 		return -EINVAL;
 	palproc_configure(NULL);
+	palproc_set_root(NULL);
 	palproc_destroy();
 	sim_attestation_stop();
 	reset();

@@ -25,6 +25,26 @@ int sim_measure(const struct sim_config *cfg, const char *args, unsigned char mr
 /* Fill an SGX-format report carrying mr and the caller's report data. */
 void sim_fill_report(const unsigned char mr[32], void *report);
 
+/* Image mode (sim_image.c): the image the enclave pulls and runs. */
+struct sim_image_config {
+	const char *ref;          /* image=REF */
+	const char *kbs;          /* kbs=URL, else init-data's aa.toml / cdh.toml */
+	const char *initdata_b64; /* initdata=BASE64 (the TOML document) */
+	bool insecure_registry;   /* registry_tls=false: plain HTTP, no verification */
+};
+struct sim_image {
+	char rootfs[256];
+	char manifest_digest[80];
+	char **args, **env, *cwd;
+	unsigned uid, gid;
+};
+/* Attest, fetch policy and keys, pull, verify, decrypt and unpack into a
+ * tmpfs of the enclave's namespace; 0 or -errno (the PAL log says why). */
+int sim_image_prepare(const struct sim_image_config *cfg, struct sim_image *out);
+void sim_image_release(struct sim_image *img);
+/* The init-data's digest (its own algorithm), zero-padded: the config_id. */
+int sim_initdata_config_id(const char *initdata_b64, unsigned char out[64]);
+
 /* Offer Gramine's /dev/attestation files in the enclave, quotes signed by
  * the simulation key (sim_attest.c). 0 or -errno. */
 int sim_attestation_start(const unsigned char mr[32], const unsigned char config_id[64]);

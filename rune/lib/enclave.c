@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "encoding.h"
 #include "json.h"
 #include "resources.h"
 #include "loader.h"
@@ -62,6 +63,48 @@ void librune_enclave_free(struct rune_enclave *e)
 	free(e);
 }
 
+/* Image mode (docs/confidential.md): annotations the enclave runtime gets as
+ * arguments. rune only passes them on; the enclave attests, pulls and
+ * verifies. */
+static const char *annotation(const struct rune_config *c, const char *name)
+{
+	yajl_val a = c->annotations ? rune_json_get(c->annotations, name) : NULL;
+	return YAJL_IS_STRING(a) ? YAJL_GET_STRING(a) : NULL;
+}
+
+/* A value that becomes one argument word: no blanks, no commas. */
+static int plain_word(const char *name, const char *v, rune_error_t *err)
+{
+	if (v[0] == '\0' || strpbrk(v, " \t\n,"))
+		return rune_error(err, EINVAL, "annotations[\"%s\"]: empty, or contains a blank or a comma", name);
+	return 0;
+}
+
+static int image_args(const struct rune_config *c, char **args, rune_error_t *err)
+{
+	const char *image = annotation(c, "enclave.image"), *kbs = annotation(c, "enclave.kbs.url");
+	const char *initdata = annotation(c, "enclave.initdata"), *tls = annotation(c, "enclave.image.registry-tls");
+	if (image == NULL && kbs == NULL && initdata == NULL)
+		return 0;
+	if (image == NULL)
+		image = annotation(c, "io.kubernetes.cri.image-name");
+	if (image == NULL)
+		return rune_error(err, EINVAL,
+		                  "enclave.kbs.url or enclave.initdata is set but no image is named "
+		                  "(enclave.image, or io.kubernetes.cri.image-name)");
+	if (plain_word("enclave.image", image, err) < 0 || (kbs && plain_word("enclave.kbs.url", kbs, err) < 0))
+		return -1;
+	if (tls && strcmp(tls, "false") != 0 && strcmp(tls, "true") != 0)
+		return rune_error(err, EINVAL, "annotations[\"enclave.image.registry-tls\"]: want true or false");
+	cleanup_free char *b64 = initdata ? rune_base64_encode(initdata, strlen(initdata)) : NULL;
+	char *more = xasprintf("%s%simage=%s%s%s%s%s%s", *args, **args ? " " : "", image, kbs ? " kbs=" : "",
+	                       kbs ? kbs : "", b64 ? " initdata=" : "", b64 ? b64 : "",
+	                       tls && strcmp(tls, "false") == 0 ? " registry_tls=false" : "");
+	free(*args);
+	*args = more;
+	return 0;
+}
+
 static const char *const KNOWN_TYPES[] = { "sim", "intelSgx", "AwsNitroEnclaves", "Jailhouse" };
 
 int librune_enclave_config_parse(struct rune_config *c, rune_error_t *err)
@@ -97,6 +140,10 @@ int librune_enclave_config_parse(struct rune_config *c, rune_error_t *err)
 	for (char *p = e->args; *p; p++)
 		if (*p == ',')
 			*p = ' ';
+	if (image_args(c, &e->args, err) < 0) {
+		librune_enclave_free(e);
+		return -1;
+	}
 	e->loglevel = xstrdup(pal_runtime_log_level(level));
 	c->enclave = e;
 	return 0;

@@ -1,0 +1,111 @@
+# The confidential container (image mode): a liberpal-sim enclave attests to
+# rune-kbs, fetches the owner's policy and the layer key, pulls, verifies,
+# decrypts and unpacks the image inside its own private memory-backed mount,
+# and runs it. The host never holds the plaintext.
+. "$TOP/tests/lib/registry.sh"
+
+# conf_setup: a registry with an encrypted image (layer key held by rune-kbs),
+# rune-kbs with the key and the owner's policy, init-data naming them, and a
+# bundle whose rootfs only boots the enclave. Sets MARKER, REF, KBS, B.
+conf_setup() {
+	registry_start
+	base_layout
+	MARKER="plaintext-marker-$RANDOM$RANDOM$RANDOM"
+	layer_from '[{"name": "app", "type": "dir"}, {"name": "app/marker.txt", "data": "'"$MARKER"'\n"}]' base gzip
+	umoci config --image "$T/layout:base" --config.cmd cat --config.cmd /app/marker.txt --config.workingdir /app >/dev/null
+	head -c 32 /dev/urandom >"$T/kek"
+	jq -n --arg p "$BUILD_DIR/bin/rune-attest" '{"key-providers": {"attestation-agent": {"cmd": {"path": $p, "args": ["keyprovider"]}}}}' >"$T/kp.json"
+	OCICRYPT_KEYPROVIDER_CONFIG="$T/kp.json" /usr/bin/python3 "$TOP/tests/helpers/ocicrypt.py" "$T/layout" base enc \
+		--recipient "provider:attestation-agent:keyid=kbs:///default/key/1::keypath=$T/kek"
+	REF="$REG/conf/app:1"
+	push enc "$REF"
+	# the owner's plaintext stays with the owner: nothing of it is left here
+	rm -rf "$T/layout" "$T/spec.json" "$T/layer.tar"
+	# rune-kbs: the KEK and the signature policy, released to the simulation only
+	port=$(free_port)
+	mkdir -p "$T/repo/default/key" "$T/repo/default/security-policy"
+	cp "$T/kek" "$T/repo/default/key/1"
+	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$T/repo/default/security-policy/test"
+	echo '{"default": {"tee": ["sim"]}}' >"$T/kbs-policy.json"
+	bg "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$port" --repository "$T/repo" --policy "$T/kbs-policy.json" \
+		--sim-key /var/lib/rune/sim/sim-key.pub 2>>"$T/kbs.log"
+	KBS="http://127.0.0.1:$port"
+	wait_http "$KBS/kbs/v0/"
+	cat >"$T/initdata.toml" <<T
+version = "0.1.0"
+algorithm = "sha384"
+
+[data]
+"aa.toml" = '''
+[token_configs.kbs]
+url = "$KBS"
+'''
+"cdh.toml" = '''
+[image]
+image_security_policy_uri = 'kbs:///default/security-policy/test'
+'''
+T
+	B="$T/b"
+	make_bundle "$B" ""
+	jq_edit "$B" --arg p "$BUILD_DIR/pal/liberpal-sim.so" --arg ref "$REF" --rawfile init "$T/initdata.toml" \
+		'.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p, "enclave.image": $ref,
+		 "enclave.initdata": $init, "enclave.image.registry-tls": "false"}
+		 | .linux.namespaces |= map(select(.type != "network"))'
+}
+
+# no_plaintext_on_host: the marker is nowhere the host keeps.
+no_plaintext_on_host() {
+	local hits
+	# (workload.out is the workload's own stdout, which it prints for the test)
+	hits=$(grep -rlsa --exclude-dir=proc --exclude=workload.out "$MARKER" "$T" "$ROOT" /var/lib/rune /run/rune /var/tmp \
+		2>/dev/null || true)
+	[ -z "$hits" ] || fail "plaintext found on the host ($1): $hits"
+}
+
+test_confidential_image_runs_and_the_host_never_sees_it() {
+	# the simulation key exists once liberpal-sim has been loaded
+	make_bundle "$T/warm" true
+	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
+	r run -b "$T/warm" warm >/dev/null 2>&1
+	conf_setup
+	out=$(r run -b "$B" c1 2>"$T/run.log") || fail "confidential run failed: $(cat "$T/run.log")"
+	assert_eq "$MARKER" "$out" "the image's cmd ran in the enclave"
+	assert_contains "$(cat "$T/run.log")" "verified, decrypted and unpacked inside the enclave"
+	no_plaintext_on_host "after the run"
+	# the container's args override the image's cmd, run in the image's root and working dir
+	set_args "$B" sh -c 'pwd; cat marker.txt; sleep 2'
+	r run -b "$B" c2 >"$T/workload.out" 2>>"$T/run.log" &
+	sleep 1
+	no_plaintext_on_host "during the run"
+	wait $! || fail "override run failed: $(cat "$T/run.log")"
+	assert_eq "/app
+$MARKER" "$(cat "$T/workload.out")"
+	rm -f "$T/workload.out"
+	no_plaintext_on_host "after the second run"
+}
+
+test_confidential_refusals_name_their_step() {
+	make_bundle "$T/warm" true
+	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
+	r run -b "$T/warm" warm >/dev/null 2>&1
+	conf_setup
+	# the KBS holds another key: the layer does not open
+	head -c 32 /dev/urandom >"$T/repo/default/key/1"
+	expect_fail 1 r create -b "$B" x1
+	assert_contains "$ERR" "confidential image $REF"
+	assert_contains "$ERR" "the KEK kbs:///default/key/1"
+	assert_eq "" "$(r list -q)" "containers left after a refusal"
+	# the KBS policy denies the policy resource
+	cp "$T/kek" "$T/repo/default/key/1"
+	echo '{"policy": "'"$(echo '{"default": {"tee": ["sgx"]}}' | base64 -w0)"'"}' >/dev/null
+	rm "$T/repo/default/security-policy/test"
+	expect_fail 1 r create -b "$B" x2
+	assert_contains "$ERR" "policy kbs:///default/security-policy/test"
+	assert_contains "$ERR" "ResourceNotFound"
+	# a policy that rejects the image
+	echo '{"default": [{"type": "reject"}]}' >"$T/repo/default/security-policy/test"
+	expect_fail 1 r create -b "$B" x3
+	assert_contains "$ERR" "rejected"
+	assert_eq "" "$(r list -q)" "containers left after a refusal"
+	no_plaintext_on_host "after the refusals"
+}
