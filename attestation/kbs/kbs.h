@@ -34,6 +34,10 @@ struct kbs_claims {
 	char init_data[129];   /* hex digest of the init-data, or "" */
 	char init_data_alg[8];
 	bool simulation;
+	/* The image the enclave verified, bound by additional-evidence: its
+	 * repository (reference without tag or digest) and manifest digest. */
+	char image_repository[256];
+	char image_digest[80];
 };
 
 struct kbs {

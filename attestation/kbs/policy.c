@@ -15,7 +15,8 @@
 #include "kbs.h"
 #include "util.h"
 
-static const char *const rule_fields[] = { "allow", "tee", "measurement", "init_data" };
+static const char *const rule_fields[] = { "allow",     "tee",          "measurement",
+	                                   "init_data", "image_digest", "image_repository" };
 
 static int check_rule(json_t *r, const char *what, const char *where, rune_error_t *err)
 {
@@ -29,8 +30,10 @@ static int check_rule(json_t *r, const char *what, const char *where, rune_error
 		for (size_t i = 0; i < sizeof(rule_fields) / sizeof(rule_fields[0]); i++)
 			known |= strcmp(k, rule_fields[i]) == 0;
 		if (!known)
-			return rune_error(err, 0, "%s: %s.%s: unknown field (allow, tee, measurement, init_data)", what,
-			                  where, k);
+			return rune_error(err, 0,
+			                  "%s: %s.%s: unknown field (allow, tee, measurement, init_data, image_digest, "
+			                  "image_repository)",
+			                  what, where, k);
 		if (strcmp(k, "allow") == 0 ? !json_is_boolean(v) : !json_is_array(v))
 			return rune_error(err, 0, "%s: %s.%s: expected %s", what, where, k,
 			                  strcmp(k, "allow") == 0 ? "true or false" : "an array of strings");
@@ -139,7 +142,9 @@ int kbs_policy_check(const json_t *policy, const char *path, const struct kbs_cl
 		return rune_error(err, 0, "resource policy rule \"%s\" denies %s (allow: false)", best_name, path);
 	if (constraint(best, "tee", c->tee, best_name, path, err) < 0
 	    || constraint(best, "measurement", c->measurement, best_name, path, err) < 0
-	    || constraint(best, "init_data", c->init_data, best_name, path, err) < 0)
+	    || constraint(best, "init_data", c->init_data, best_name, path, err) < 0
+	    || constraint(best, "image_digest", c->image_digest, best_name, path, err) < 0
+	    || constraint(best, "image_repository", c->image_repository, best_name, path, err) < 0)
 		return -1;
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "encoding.h"
 #include "fs.h"
+#include "attest_ctx.h"
 #include "jwe.h"
 #include "kbs.h"
 #include "log.h"
@@ -129,7 +130,9 @@ static int do_auth(struct kbs *k, const struct request *rq, struct reply *r)
 	pthread_mutex_unlock(&k->lock);
 	snprintf(r->cookie, sizeof(r->cookie), "kbs-session-id=%s; Path=/kbs; Max-Age=%ld; HttpOnly", s.id,
 	         k->cfg.session_ttl);
-	reply_json(r, 200, json_pack("{s:s,s:s}", "nonce", s.nonce, "extra-params", ""));
+	/* extra-params offers rune's image binding (Trustee sends ""; its
+	 * clients ignore members they do not know). */
+	reply_json(r, 200, json_pack("{s:s,s:{s:b}}", "nonce", s.nonce, "extra-params", ATTEST_IMAGE_BINDING, 1));
 	log_info("auth: session %s for tee %s", s.id, s.tee);
 	return 0;
 }

@@ -27,6 +27,10 @@ char *kbs_token_issue(struct kbs *k, const struct kbs_claims *c, const char *non
 	                       c->simulation, "runtime_data_claims", "nonce", nonce, "tee-pubkey", pubkey);
 	if (c->init_data[0])
 		json_object_set_new(ev, "init_data", json_string(c->init_data));
+	if (c->image_digest[0])
+		json_object_set_new(
+		    ev, "image",
+		    json_pack("{s:s,s:s}", "repository", c->image_repository, "manifest_digest", c->image_digest));
 	json_t *claims = json_pack("{s:s,s:I,s:I,s:s,s:{s:s,s:s},s:{s:{s:s,s:{},s:s,s:o}}}", "eat_profile",
 	                           "tag:github.com,2024:confidential-containers/Trustee", "iat", (json_int_t) now,
 	                           "exp", (json_int_t) (now + k->cfg.token_ttl), "iss", "rune-kbs", "ear.verifier-id",
@@ -125,6 +129,11 @@ int kbs_token_check(struct kbs *k, const char *jwt, struct kbs_claims *c, json_t
 		snprintf(c->init_data, sizeof(c->init_data), "%s",
 		         json_string_value(json_object_get(ev, "init_data")) ?: "");
 		c->simulation = json_is_true(json_object_get(ev, "simulation"));
+		json_t *img = json_object_get(ev, "image");
+		snprintf(c->image_repository, sizeof(c->image_repository), "%s",
+		         json_string_value(json_object_get(img, "repository")) ?: "");
+		snprintf(c->image_digest, sizeof(c->image_digest), "%s",
+		         json_string_value(json_object_get(img, "manifest_digest")) ?: "");
 		*pubkey = json_incref(pub);
 	}
 	jwt_free(&t);

@@ -84,6 +84,39 @@ static int sim(struct kbs *k, json_t *primary, const unsigned char *rd, size_t r
 	return 0;
 }
 
+/* additional-evidence as the agent binds a verified image:
+ * {"image": {"manifest_digest": "sha256:<hex>", "reference": "<ref>"}}. */
+static int image_claim(const char *text, struct kbs_claims *c, rune_error_t *err)
+{
+	json_error_t je;
+	json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &je), *img = json_object_get(v, "image");
+	const char *ref = json_string_value(json_object_get(img, "reference"));
+	const char *digest = json_string_value(json_object_get(img, "manifest_digest"));
+	int rc = 0;
+	if (!json_is_object(v) || json_object_size(v) != 1 || ref == NULL || digest == NULL)
+		rc = rune_error(err, 0,
+		                "tee-evidence.additional_evidence: rune-kbs reads only an image binding "
+		                "{\"image\": {\"reference\", \"manifest_digest\"}}");
+	else if (strncmp(digest, "sha256:", 7) != 0 || strlen(digest) != 71
+	         || strspn(digest + 7, "0123456789abcdef") != 64)
+		rc = rune_error(err, 0,
+		                "tee-evidence.additional_evidence: image.manifest_digest is not sha256:<64 hex>");
+	else if (strlen(ref) >= sizeof(c->image_repository))
+		rc = rune_error(err, 0, "tee-evidence.additional_evidence: image.reference too long");
+	if (rc == 0) {
+		/* The repository: the reference without @digest or :tag (a ':'
+		 * after the last '/' is a tag; before it, a port). */
+		size_t n = strcspn(ref, "@");
+		const char *slash = memrchr(ref, '/', n), *colon = memrchr(ref, ':', n);
+		if (colon && (slash == NULL || colon > slash))
+			n = (size_t) (colon - ref);
+		snprintf(c->image_repository, sizeof(c->image_repository), "%.*s", (int) n, ref);
+		snprintf(c->image_digest, sizeof(c->image_digest), "%s", digest);
+	}
+	json_decref(v);
+	return rc;
+}
+
 int kbs_verify(struct kbs *k, const char *tee, const char *nonce, json_t *att, struct kbs_claims *c, rune_error_t *err)
 {
 	json_t *rt = json_object_get(att, "runtime-data");
@@ -102,9 +135,14 @@ int kbs_verify(struct kbs *k, const char *tee, const char *nonce, json_t *att, s
 		return rune_error(err, 0, "runtime-data.tee-pubkey is missing or not a JWK");
 	if (!json_is_object(primary))
 		return rune_error(err, 0, "tee-evidence.primary_evidence is missing or not an object");
-	if (add && !(json_is_string(add) && json_string_length(add) == 0))
-		return rune_error(err, 0, "tee-evidence.additional_evidence is not supported by rune-kbs (send \"\")");
-	if (attest_report_data(pub, nonce, EVP_sha384(), rd, &rd_len, err) < 0)
+	const char *additional = json_string_value(add);
+	if (add && !json_is_string(add))
+		return rune_error(err, 0, "tee-evidence.additional_evidence is not a string");
+	if (additional && *additional && image_claim(additional, c, err) < 0)
+		return -1;
+	/* The report data binds the additional evidence too: a claim the
+	 * evidence does not cover fails here. */
+	if (attest_report_data(pub, nonce, additional, EVP_sha384(), rd, &rd_len, err) < 0)
 		return -1;
 	json_t *init = json_object_get(att, "init-data");
 	if (init) {

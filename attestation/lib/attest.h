@@ -89,6 +89,14 @@ int attest_get_resource(struct attest_ctx *c, const char *path, size_t max, unsi
  * is a quote, as indented JSON (free with free()). Contacts no KBS. */
 int attest_evidence(struct attest_ctx *c, const char *nonce, char **json, rune_error_t *err);
 
+/* Bind the image the agent verified into the evidence: the session ends,
+ * and the next request attests again with additional-evidence
+ * {"image": {"reference", "manifest_digest"}} inside the report data, so a
+ * KBS can release keys for this image only. Done only with a KBS that offers
+ * it (rune-kbs says so in its challenge); towards another (a stock Trustee)
+ * the session is kept and a warning logged. */
+int attest_bind_image(struct attest_ctx *c, const char *reference, const char *manifest_digest, rune_error_t *err);
+
 /* Unwrap an ocicrypt AnnotationPacket (the `attestation-agent` key
  * provider's annotation: kid, wrapped_data, iv, wrap_type A256GCM or
  * A256CTR, v1 or v2): fetch the KEK named by kid from the KBS, decrypt the

@@ -23,12 +23,16 @@ struct attest_ctx {
 	char *token;
 	long token_exp;
 	char last_error[32]; /* the KBS's error variant of the last refusal ("PolicyDeny") */
+	char *additional;    /* additional-evidence to bind, or NULL */
+	bool kbs_binds;      /* the KBS's challenge offered image binding */
 };
 
-/* SHA (md) of JCS({additional-evidence: "", nonce, tee-pubkey}) into the
+/* SHA (md) of JCS({additional-evidence (or ""), nonce, tee-pubkey}) into the
  * first bytes of rd (64, zero-padded); the digest length in *rd_len. */
-int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64], size_t *rd_len,
-                       rune_error_t *err);
+int attest_report_data(const json_t *pubkey, const char *nonce, const char *additional, const EVP_MD *md,
+                       unsigned char rd[64], size_t *rd_len, rune_error_t *err);
+/* The challenge member by which rune-kbs offers image binding. */
+#define ATTEST_IMAGE_BINDING "rune-image-binding"
 /* Forget the token (wiped). */
 void attest_token_release(struct attest_ctx *c);
 

@@ -137,6 +137,7 @@ void attest_ctx_free(struct attest_ctx *c)
 	json_decref(c->key);
 	json_decref(c->pub);
 	free(c->url);
+	free(c->additional);
 	free(c->cert_file);
 	free(c->root);
 	free(c->initdata);
@@ -164,7 +165,7 @@ int attest_evidence(struct attest_ctx *c, const char *nonce, char **out, rune_er
 			return rune_error(err, 0, "no random bytes for a nonce");
 		nonce = gen = rune_base64_encode(raw, sizeof(raw));
 	}
-	if (attest_report_data(c->pub, nonce, EVP_sha384(), rd, &rd_len, err) < 0
+	if (attest_report_data(c->pub, nonce, c->additional, EVP_sha384(), rd, &rd_len, err) < 0
 	    || c->provider->evidence(c->root, rd, rd_len, &primary, err) < 0)
 		return -1;
 	cleanup_free char *rd_hex = rune_hex_encode(rd, 64);

@@ -212,10 +212,11 @@ static int challenge_hash(json_t *ch, const EVP_MD **md, rune_error_t *err)
 	return 0;
 }
 
-int attest_report_data(const json_t *pubkey, const char *nonce, const EVP_MD *md, unsigned char rd[64], size_t *rd_len,
-                       rune_error_t *err)
+int attest_report_data(const json_t *pubkey, const char *nonce, const char *additional, const EVP_MD *md,
+                       unsigned char rd[64], size_t *rd_len, rune_error_t *err)
 {
-	json_t *bind = json_pack("{s:s,s:s,s:O}", "additional-evidence", "", "nonce", nonce, "tee-pubkey", pubkey);
+	json_t *bind = json_pack("{s:s,s:s,s:O}", "additional-evidence", additional ? additional : "", "nonce", nonce,
+	                         "tee-pubkey", pubkey);
 	cleanup_free char *canon = NULL;
 	size_t n = 0;
 	unsigned int dlen = 0;
@@ -274,6 +275,8 @@ static int auth(struct attest_ctx *c, const char *tee, char **nonce, const EVP_M
 		return -1;
 	}
 	*nonce = xstrdup(n);
+	c->kbs_binds = json_is_object(json_object_get(ch, "extra-params"))
+	               && json_is_true(json_object_get(json_object_get(ch, "extra-params"), ATTEST_IMAGE_BINDING));
 	json_decref(ch);
 	if (h.cookie[0] == '\0')
 		return rune_error(err, 0, "auth: the KBS set no kbs-session-id cookie");
@@ -281,10 +284,11 @@ static int auth(struct attest_ctx *c, const char *tee, char **nonce, const EVP_M
 	return 0;
 }
 
-static json_t *attestation_body(struct attest_ctx *c, const char *nonce, json_t *primary)
+static json_t *attestation_body(struct attest_ctx *c, const char *nonce, json_t *primary, const char *additional)
 {
-	json_t *a = json_pack("{s:{s:s,s:O},s:{s:o,s:s}}", "runtime-data", "nonce", nonce, "tee-pubkey", c->pub,
-	                      "tee-evidence", "primary_evidence", primary, "additional_evidence", "");
+	json_t *a =
+	    json_pack("{s:{s:s,s:O},s:{s:o,s:s}}", "runtime-data", "nonce", nonce, "tee-pubkey", c->pub, "tee-evidence",
+	              "primary_evidence", primary, "additional_evidence", additional ? additional : "");
 	if (c->initdata)
 		json_object_set_new(a, "init-data",
 		                    json_pack("{s:s,s:s%}", "format", "toml", "body", c->initdata, c->initdata_len));
@@ -303,10 +307,15 @@ static int handshake_once(struct attest_ctx *c, const struct evidence_provider *
 	int rc = auth(c, p->kbs_tee, &nonce, &md, err);
 	if (rc < 0)
 		return rc;
-	if (attest_report_data(c->pub, nonce, md, rd, &rd_len, err) < 0
+	/* Only a KBS that offered it reads a binding: Trustee's verifiers take
+	 * additional evidence for composite devices. */
+	const char *additional = c->kbs_binds ? c->additional : NULL;
+	if (c->additional && !c->kbs_binds)
+		log_warning("the KBS does not offer image binding: keys are released on the enclave's evidence alone");
+	if (attest_report_data(c->pub, nonce, additional, md, rd, &rd_len, err) < 0
 	    || p->evidence(c->root, rd, rd_len, &primary, err) < 0)
 		return -1;
-	json_t *a = attestation_body(c, nonce, primary);
+	json_t *a = attestation_body(c, nonce, primary, additional);
 	cleanup_free char *body = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	struct http h;
@@ -469,6 +478,23 @@ int attest_get_resource(struct attest_ctx *c, const char *in, size_t max, unsign
 		c->cookie[0] = '\0';
 	}
 	return rune_error_wrap(err, "refused after %d attestations", RESOURCE_ATTEMPTS);
+}
+
+int attest_bind_image(struct attest_ctx *c, const char *reference, const char *manifest_digest, rune_error_t *err)
+{
+	json_t *claim = json_pack("{s:{s:s,s:s}}", "image", "reference", reference, "manifest_digest", manifest_digest);
+	char *text = json_dumps(claim, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(claim);
+	if (text == NULL)
+		return rune_error(err, 0, "image binding: not JSON");
+	free(c->additional);
+	c->additional = text;
+	/* A KBS that did not offer binding keeps the session it has. */
+	if (c->kbs_binds) {
+		attest_token_release(c);
+		c->cookie[0] = '\0';
+	}
+	return 0;
 }
 
 void attest_secret_free(unsigned char *data, size_t len)

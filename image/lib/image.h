@@ -103,6 +103,12 @@ struct image_opts {
 	size_t n_decryption_keys;
 	image_unwrap_fn unwrap_key; /* may be NULL */
 	void *unwrap_key_arg;
+	/* Called once the policy has accepted the image (its reference and the
+	 * platform manifest's digest), before its config, any layer or any layer
+	 * key is fetched; a failure stops the pull. The in-enclave agent binds
+	 * the verified digest into its evidence here. May be NULL. */
+	int (*on_verified)(const char *reference, const char *manifest_digest, void *arg, rune_error_t *err);
+	void *on_verified_arg;
 	/* Called (from several threads, serialised) as blobs progress; may be NULL. */
 	void (*progress)(const struct image_progress *p, void *data);
 	void *progress_data;

@@ -628,6 +628,8 @@ int image_trust_enforce(struct image_ctx *c, const struct trust_subject *s, rune
 		(*err)->status = EPERM;
 	} else {
 		log_debug("image %s accepted by policy %s (%s)", v.reference, v.policy, v.scope);
+		if (c->o.on_verified && c->o.on_verified(v.reference, v.manifest_digest, c->o.on_verified_arg, err) < 0)
+			rc = rune_error_wrap(err, "image %s (%s), verified", v.reference, v.manifest_digest);
 	}
 	image_verdict_release(&v);
 	return rc;

@@ -30,10 +30,10 @@
 #include "toml.h"
 #include "util.h"
 
-#define IMAGE_DIR  "/tmp/rune-image"
-#define STORE_DIR  IMAGE_DIR "/store"
-#define BUNDLE_DIR IMAGE_DIR "/bundle"
-#define AUTH_FILE  IMAGE_DIR "/auth.json"
+#define IMAGE_DIR   "/tmp/rune-image"
+#define STORE_DIR   IMAGE_DIR "/store"
+#define BUNDLE_DIR  IMAGE_DIR "/bundle"
+#define AUTH_FILE   IMAGE_DIR "/auth.json"
 #define AA_PROVIDER "provider.attestation-agent"
 
 struct agent {
@@ -71,6 +71,14 @@ static int unwrap_cb(const char *scheme, const void *wrapped, size_t len, char *
 		return -1;
 	*opts = (char *) o;
 	return 1;
+}
+
+/* The policy accepted the image: bind its digest into the evidence before
+ * any layer key is asked for, so the KBS can release keys for it alone. */
+static int verified_cb(const char *reference, const char *manifest_digest, void *arg, rune_error_t *err)
+{
+	struct agent *a = arg;
+	return attest_bind_image(a->attest, reference, manifest_digest, err);
 }
 
 /* The init-data document: its KBS URL (aa.toml) and cdh.toml's [image]. */
@@ -136,26 +144,35 @@ static int agent_run(struct agent *a, struct image_result *res, rune_error_t *er
 	/* The owner's policy decides; without one nothing runs. */
 	const char *policy_uri = cdh(a, "image_security_policy_uri");
 	if (policy_uri == NULL)
-		return rune_error(err, 0, "policy: init-data's cdh.toml sets no [image] image_security_policy_uri: an "
-		                          "enclave runs no image without its owner's signature policy");
+		return rune_error(err, 0,
+		                  "policy: init-data's cdh.toml sets no [image] image_security_policy_uri: an "
+		                  "enclave runs no image without its owner's signature policy");
 	if (fetch_uri(a, policy_uri, 1 << 20, &policy, &policy_len, err) < 0)
 		return rune_error_wrap(err, "policy %s", policy_uri);
-	if (cdh(a, "sigstore_config_uri") && fetch_uri(a, cdh(a, "sigstore_config_uri"), 1 << 20, &regd, &regd_len, err) < 0)
+	if (cdh(a, "sigstore_config_uri")
+	    && fetch_uri(a, cdh(a, "sigstore_config_uri"), 1 << 20, &regd, &regd_len, err) < 0)
 		return rune_error_wrap(err, "sigstore_config_uri %s", cdh(a, "sigstore_config_uri"));
 	const char *cred_uri = cdh(a, "authenticated_registry_credentials_uri");
-	if (cred_uri && (fetch_uri(a, cred_uri, 1 << 20, &auth, &auth_len, err) < 0
-	                 || rune_write_file_atomic(AUTH_FILE, auth, auth_len, 0600, err) < 0))
+	if (cred_uri
+	    && (fetch_uri(a, cred_uri, 1 << 20, &auth, &auth_len, err) < 0
+	        || rune_write_file_atomic(AUTH_FILE, auth, auth_len, 0600, err) < 0))
 		return rune_error_wrap(err, "registry credentials %s", cred_uri);
 	json_t *par = json_object_get(a->cdh_image, "max_concurrent_layer_downloads_per_image");
 	struct image_opts o = {
 		.root = STORE_DIR,
 		.parallel = json_is_integer(par) ? (int) json_integer_value(par) : 0,
 		.access = { .tls_verify = cfg->insecure_registry ? 0 : -1, .authfile = cred_uri ? AUTH_FILE : NULL },
-		.trust = { .policy = policy_uri, .policy_data = policy, .policy_len = policy_len,
-		           .registries_d_data = regd, .registries_d_len = regd_len, .read_file = read_file_cb,
+		.trust = { .policy = policy_uri,
+		           .policy_data = policy,
+		           .policy_len = policy_len,
+		           .registries_d_data = regd,
+		           .registries_d_len = regd_len,
+		           .read_file = read_file_cb,
 		           .read_file_arg = a },
 		.unwrap_key = unwrap_cb,
 		.unwrap_key_arg = a,
+		.on_verified = verified_cb,
+		.on_verified_arg = a,
 	};
 	struct image_ctx *ic = NULL;
 	if (image_ctx_new(&o, &ic, err) < 0)

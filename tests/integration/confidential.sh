@@ -29,6 +29,7 @@ conf_setup() {
 	echo '{"default": {"tee": ["sim"]}}' >"$T/kbs-policy.json"
 	bg "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$port" --repository "$T/repo" --policy "$T/kbs-policy.json" \
 		--sim-key /var/lib/rune/sim/sim-key.pub 2>>"$T/kbs.log"
+	KBS_PID=$(tail -1 "$T/pids")
 	KBS="http://127.0.0.1:$port"
 	wait_http "$KBS/kbs/v0/"
 	cat >"$T/initdata.toml" <<T
@@ -46,11 +47,33 @@ image_security_policy_uri = 'kbs:///default/security-policy/test'
 '''
 T
 	B="$T/b"
+	conf_bundle
+}
+
+# conf_bundle: $B, booting an enclave that runs $REF with $T/initdata.toml.
+conf_bundle() {
+	rm -rf "$B"
 	make_bundle "$B" ""
 	jq_edit "$B" --arg p "$BUILD_DIR/pal/liberpal-sim.so" --arg ref "$REF" --rawfile init "$T/initdata.toml" \
 		'.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p, "enclave.image": $ref,
 		 "enclave.initdata": $init, "enclave.image.registry-tls": "false"}
 		 | .linux.namespaces |= map(select(.type != "network"))'
+}
+
+# kbs_restart POLICY: rune-kbs again with another resource policy, on a new
+# port the init-data names.
+kbs_restart() {
+	kill "$KBS_PID"
+	wait "$KBS_PID" 2>/dev/null || true
+	local port
+	port=$(free_port)
+	bg "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$port" --repository "$T/repo" --policy "$1" \
+		--sim-key /var/lib/rune/sim/sim-key.pub 2>>"$T/kbs.log"
+	KBS_PID=$(tail -1 "$T/pids")
+	sed -i "s|$KBS|http://127.0.0.1:$port|" "$T/initdata.toml"
+	KBS="http://127.0.0.1:$port"
+	wait_http "$KBS/kbs/v0/"
+	jq_edit "$B" --rawfile init "$T/initdata.toml" '.annotations["enclave.initdata"] = $init'
 }
 
 # no_plaintext_on_host: the marker is nowhere the host keeps.
@@ -108,4 +131,33 @@ test_confidential_refusals_name_their_step() {
 	assert_contains "$ERR" "rejected"
 	assert_eq "" "$(r list -q)" "containers left after a refusal"
 	no_plaintext_on_host "after the refusals"
+}
+
+test_layer_keys_are_bound_to_the_verified_image() {
+	make_bundle "$T/warm" true
+	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
+	r run -b "$T/warm" warm >/dev/null 2>&1
+	conf_setup
+	digest="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REF" | sha256sum | cut -d' ' -f1)"
+	# a second image, with a layer sealed under the same KEK
+	base_layout
+	layer_from '[{"name": "other.txt", "data": "image B"}]' base gzip
+	OCICRYPT_KEYPROVIDER_CONFIG="$T/kp.json" /usr/bin/python3 "$TOP/tests/helpers/ocicrypt.py" "$T/layout" base enc \
+		--recipient "provider:attestation-agent:keyid=kbs:///default/key/1::keypath=$T/kek"
+	push enc "$REG/conf/other:1"
+	# the key is released for image A's digest only
+	printf '{"resources": {"default/key/1": {"tee": ["sim"], "image_digest": ["%s"]}, "default/*/*": {"tee": ["sim"]}}}' \
+		"$digest" >"$T/kbs-policy.json"
+	kbs_restart "$T/kbs-policy.json"
+	assert_eq "$MARKER" "$(r run -b "$B" a1 2>"$T/run.log")" "image A under a key bound to A ($(cat "$T/run.log"))"
+	jq_edit "$B" --arg ref "$REG/conf/other:1" '.annotations["enclave.image"] = $ref'
+	set_args "$B" cat /other.txt
+	expect_fail 1 r create -b "$B" b1
+	assert_contains "$ERR" "PolicyDeny"
+	assert_contains "$ERR" "image_digest"
+	# by repository
+	printf '{"resources": {"default/key/1": {"tee": ["sim"], "image_repository": ["%s"]}, "default/*/*": {"tee": ["sim"]}}}' \
+		"$REG/conf/other" >"$T/kbs-policy2.json"
+	kbs_restart "$T/kbs-policy2.json"
+	assert_eq "image B" "$(r run -b "$B" b2 2>"$T/run.log")" "image B under a key bound to its repository"
 }
