@@ -3,6 +3,7 @@
 # decrypts and unpacks the image inside its own private memory-backed mount,
 # and runs it. The host never holds the plaintext.
 . "$TOP/tests/lib/registry.sh"
+. "$TOP/tests/lib/signing.sh"
 
 # conf_setup: a registry with an encrypted image (layer key held by rune-kbs),
 # rune-kbs with the key and the owner's policy, init-data naming them, and a
@@ -19,13 +20,29 @@ conf_setup() {
 		--recipient "provider:attestation-agent:keyid=kbs:///default/key/1::keypath=$T/kek"
 	REF="$REG/conf/app:1"
 	push enc "$REF"
+	push enc "$REG/conf/unsigned:1"
+	# signed with the owner's cosign key: a .sig tag beside the image, made by
+	# the sigstore reference implementation (Debian's skopeo has sigstore
+	# signing disabled)
+	PKI key "$T/cosign.pem"
+	sign_image conf/app 1
+	mkdir -p "$T/regd"
+	printf 'default-docker:\n  use-sigstore-attachments: true\n' >"$T/regd/default.yaml"
 	# the owner's plaintext stays with the owner: nothing of it is left here
 	rm -rf "$T/layout" "$T/spec.json" "$T/layer.tar"
 	# rune-kbs: the KEK and the signature policy, released to the simulation only
 	port=$(free_port)
-	mkdir -p "$T/repo/default/key" "$T/repo/default/security-policy"
+	mkdir -p "$T/repo/default/key" "$T/repo/default/security-policy" "$T/repo/default/cosign-key" \
+		"$T/repo/default/sigstore-config"
 	cp "$T/kek" "$T/repo/default/key/1"
-	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$T/repo/default/security-policy/test"
+	cp "$T/cosign.pub" "$T/repo/default/cosign-key/1"
+	cp "$T/regd/default.yaml" "$T/repo/default/sigstore-config/test"
+	# the owner's policy: this registry's images must carry the owner's cosign signature
+	cat >"$T/repo/default/security-policy/test" <<P
+{"default": [{"type": "reject"}],
+ "transports": {"docker": {"$REG/conf": [{"type": "sigstoreSigned", "keyPath": "kbs:///default/cosign-key/1",
+                                          "signedIdentity": {"type": "matchRepository"}}]}}}
+P
 	echo '{"default": {"tee": ["sim"]}}' >"$T/kbs-policy.json"
 	bg "$BUILD_DIR/bin/rune-kbs" --listen "127.0.0.1:$port" --repository "$T/repo" --policy "$T/kbs-policy.json" \
 		--sim-key /var/lib/rune/sim/sim-key.pub 2>>"$T/kbs.log"
@@ -44,6 +61,7 @@ url = "$KBS"
 "cdh.toml" = '''
 [image]
 image_security_policy_uri = 'kbs:///default/security-policy/test'
+sigstore_config_uri = 'kbs:///default/sigstore-config/test'
 '''
 T
 	B="$T/b"
@@ -58,6 +76,15 @@ conf_bundle() {
 		'.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p, "enclave.image": $ref,
 		 "enclave.initdata": $init, "enclave.image.registry-tls": "false"}
 		 | .linux.namespaces |= map(select(.type != "network"))'
+}
+
+# sign_image REPO TAG: the owner's cosign signature for $REG/REPO:TAG.
+sign_image() {
+	local d
+	d="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REG/$1:$2" | sha256sum | cut -d' ' -f1)"
+	cosign_payload "$REG/$1" "$d" >"$T/payload.json"
+	FIXTURE sign --key "$T/cosign.pem" --form sig --payload "$T/payload.json" --out "$T/sig.json"
+	FIXTURE push-sig "$REG" "$1" "$d" "$T/sig.json"
 }
 
 # kbs_restart POLICY: rune-kbs again with another resource policy, on a new
@@ -121,14 +148,16 @@ test_confidential_refusals_name_their_step() {
 	# the KBS policy denies the policy resource
 	cp "$T/kek" "$T/repo/default/key/1"
 	echo '{"policy": "'"$(echo '{"default": {"tee": ["sgx"]}}' | base64 -w0)"'"}' >/dev/null
-	rm "$T/repo/default/security-policy/test"
+	mv "$T/repo/default/security-policy/test" "$T/policy.bak"
 	expect_fail 1 r create -b "$B" x2
 	assert_contains "$ERR" "policy kbs:///default/security-policy/test"
 	assert_contains "$ERR" "ResourceNotFound"
-	# a policy that rejects the image
-	echo '{"default": [{"type": "reject"}]}' >"$T/repo/default/security-policy/test"
+	# the owner's policy restored: an unsigned image is refused, naming why
+	cp "$T/policy.bak" "$T/repo/default/security-policy/test"
+	jq_edit "$B" --arg ref "$REG/conf/unsigned:1" '.annotations["enclave.image"] = $ref'
 	expect_fail 1 r create -b "$B" x3
-	assert_contains "$ERR" "rejected"
+	assert_contains "$ERR" "rejected by policy kbs:///default/security-policy/test"
+	assert_contains "$ERR" "sigstoreSigned"
 	assert_eq "" "$(r list -q)" "containers left after a refusal"
 	no_plaintext_on_host "after the refusals"
 }
@@ -145,6 +174,7 @@ test_layer_keys_are_bound_to_the_verified_image() {
 	OCICRYPT_KEYPROVIDER_CONFIG="$T/kp.json" /usr/bin/python3 "$TOP/tests/helpers/ocicrypt.py" "$T/layout" base enc \
 		--recipient "provider:attestation-agent:keyid=kbs:///default/key/1::keypath=$T/kek"
 	push enc "$REG/conf/other:1"
+	sign_image conf/other 1
 	# the key is released for image A's digest only
 	printf '{"resources": {"default/key/1": {"tee": ["sim"], "image_digest": ["%s"]}, "default/*/*": {"tee": ["sim"]}}}' \
 		"$digest" >"$T/kbs-policy.json"
