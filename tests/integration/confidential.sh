@@ -159,6 +159,30 @@ test_confidential_refusals_name_their_step() {
 	assert_contains "$ERR" "rejected by policy kbs:///default/security-policy/test"
 	assert_contains "$ERR" "sigstoreSigned"
 	assert_eq "" "$(r list -q)" "containers left after a refusal"
+	jq_edit "$B" --arg ref "$REF" '.annotations["enclave.image"] = $ref'
+	# a tampered layer in the registry: refused by its digest
+	local blob
+	blob=$(find "$T"/registry.*/data -path '*/blobs/sha256/*/data' -size +1k | head -1)
+	for f in $(find "$T"/registry.*/data -path '*/blobs/sha256/*/data'); do
+		if [ "$(stat -c %s "$f")" -gt "$(stat -c %s "$blob")" ]; then blob=$f; fi
+	done
+	cp "$blob" "$T/blob.bak"
+	printf 'X' | dd of="$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
+	expect_fail 1 r create -b "$B" x4
+	assert_contains "$ERR" "confidential image $REF"
+	assert_contains "$ERR" "digest"
+	cp "$T/blob.bak" "$blob"
+	# an enclave the KBS's reference values do not list: refused at the first resource
+	printf '{"default": {"tee": ["sim"], "measurement": ["%064d"]}}' 0 >"$T/kbs-policy.json"
+	kbs_restart "$T/kbs-policy.json"
+	expect_fail 1 r create -b "$B" x5
+	assert_contains "$ERR" "PolicyDeny"
+	assert_contains "$ERR" "measurement"
+	# the KBS down: retried, then named
+	kill "$KBS_PID"
+	expect_fail 1 r create -b "$B" x6
+	assert_contains "$ERR" "the KBS is unreachable after 5 attempts"
+	assert_eq "" "$(r list -q)" "containers left after a refusal"
 	no_plaintext_on_host "after the refusals"
 }
 
