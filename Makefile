@@ -247,6 +247,7 @@ check-asan: deps
 
 demo: deps
 	$(MAKE) all
+	$(MAKE) $(SIGSTORE_JS)
 	contrib/demo.sh $(BUILDDIR)
 
 bench: all

@@ -30,11 +30,16 @@
 #include "toml.h"
 #include "util.h"
 
-#define IMAGE_DIR   "/tmp/rune-image"
-#define STORE_DIR   IMAGE_DIR "/store"
-#define BUNDLE_DIR  IMAGE_DIR "/bundle"
-#define AUTH_FILE   IMAGE_DIR "/auth.json"
 #define AA_PROVIDER "provider.attestation-agent"
+
+/* Where the image's tmpfs is mounted: under the enclave's private /tmp, or
+ * under /dev (a container's is a writable tmpfs) when the boot rootfs has
+ * no /tmp. Either way only this mount namespace has it. */
+static char image_dir[32], store_dir[48], bundle_dir[48], auth_file[48];
+#define IMAGE_DIR  image_dir
+#define STORE_DIR  store_dir
+#define BUNDLE_DIR bundle_dir
+#define AUTH_FILE  auth_file
 
 struct agent {
 	const struct sim_image_config *cfg;
@@ -118,6 +123,12 @@ static const char *cdh(struct agent *a, const char *key)
 /* The memory-backed mount the image lives in, private to this namespace. */
 static int make_image_mount(rune_error_t *err)
 {
+	struct stat st;
+	snprintf(image_dir, sizeof(image_dir), "%s",
+	         stat("/tmp", &st) == 0 && S_ISDIR(st.st_mode) ? "/tmp/rune-image" : "/dev/rune-image");
+	snprintf(store_dir, sizeof(store_dir), "%s/store", image_dir);
+	snprintf(bundle_dir, sizeof(bundle_dir), "%s/bundle", image_dir);
+	snprintf(auth_file, sizeof(auth_file), "%s/auth.json", image_dir);
 	if (mkdir(IMAGE_DIR, 0700) < 0 && errno != EEXIST)
 		return rune_error(err, errno, "mkdir %s", IMAGE_DIR);
 	if (mount("tmpfs", IMAGE_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
@@ -186,7 +197,8 @@ static int agent_run(struct agent *a, struct image_result *res, rune_error_t *er
 static int image_process(struct sim_image *out, rune_error_t *err)
 {
 	yajl_val cfg = NULL;
-	if (rune_json_parse_file(BUNDLE_DIR "/config.json", 1 << 20, &cfg, err) < 0)
+	cleanup_free char *path = xasprintf("%s/config.json", BUNDLE_DIR);
+	if (rune_json_parse_file(path, 1 << 20, &cfg, err) < 0)
 		return -1;
 	yajl_val p = rune_json_get(cfg, "process");
 	yajl_val user = rune_json_get(p, "user");
