@@ -117,7 +117,10 @@ int image_fetch_wait(struct fetch *f, size_t i, rune_error_t *err)
 		pthread_cond_wait(&f->cond, &f->lock);
 	int r = 0;
 	if (f->state[i] != 2)
-		r = f->first_err ? rune_error(err, f->first_err->status, "%s", f->first_err->msg)
+		/* The fetcher's error, copied as it is (its message already ends in
+		 * the cause's text). */
+		r = f->first_err ? (rune_error(err, 0, "%s", f->first_err->msg),
+		                    rune_error_set_status(err, f->first_err->status))
 		                 : rune_error(err, ECANCELED, "layer %s: cancelled", f->m->layers[i].digest);
 	pthread_mutex_unlock(&f->lock);
 	return r;
