@@ -86,9 +86,9 @@ PALDIR ?= $(LIBDIR)/rune
 PAL_CFLAGS := -fPIC -fvisibility=hidden $(PAL_INC)
 PAL_LDFLAGS := -shared -Wl,-z,relro,-z,now -Wl,-z,defs -Wl,--as-needed
 PALPROC_OBJ := $(BUILDDIR)/pic/pal/lib/palproc.o
-SIM_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(wildcard pal/sim/*.c))
+SIM_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(filter-out pal/sim/sim_image.c,$(wildcard pal/sim/*.c)))
 PALS := $(BUILDDIR)/pal/liberpal-skeleton-v1.so $(BUILDDIR)/pal/liberpal-skeleton-v2.so \
-	$(BUILDDIR)/pal/liberpal-skeleton-v3.so $(BUILDDIR)/pal/liberpal-sim.so
+	$(BUILDDIR)/pal/liberpal-skeleton-v3.so $(BUILDDIR)/pal/liberpal-sim.so $(BUILDDIR)/pal/liberpal-sim-agent.so
 
 .PHONY: all install uninstall deps check check-asan test unit integration demo bench \
 	format format-check clean check-structure runc-suite
@@ -124,10 +124,14 @@ $(BUILDDIR)/pal/liberpal-skeleton-v%.so: $(BUILDDIR)/pic/pal/skeleton/skeleton-v
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^
 
-$(BUILDDIR)/pal/liberpal-sim.so: $(SIM_OBJ) $(PALPROC_OBJ) $(BUILDDIR)/libagent-pic.a
+$(BUILDDIR)/pal/liberpal-sim.so: $(SIM_OBJ) $(PALPROC_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $(SIM_OBJ) $(PALPROC_OBJ) $(BUILDDIR)/libagent-pic.a \
-		-lseccomp $(IMAGE_LIBS) $(ATTEST_LIBS)
+	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^ -lseccomp -lcrypto -ldl
+
+# The in-enclave agent, loaded by liberpal-sim only for image mode (pal_preload).
+$(BUILDDIR)/pal/liberpal-sim-agent.so: $(BUILDDIR)/pic/pal/sim/sim_image.o $(BUILDDIR)/libagent-pic.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PAL_LDFLAGS) $(SANITIZE_LDFLAGS) -o $@ $^ $(IMAGE_LIBS) $(ATTEST_LIBS)
 
 $(BUILDDIR)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -46,7 +46,7 @@ static int need(struct pal_runtime *rt, const char *name, void **fn, rune_error_
 	return 0;
 }
 
-int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err)
+int pal_runtime_open(const char *path, const char *args, struct pal_runtime *rt, rune_error_t *err)
 {
 	memset(rt, 0, sizeof(*rt));
 	if (pal_runtime_check_file(path, err) < 0)
@@ -78,6 +78,15 @@ int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err
 	rt->create_process = (pal_create_process_fn) create;
 	rt->kill = (pal_kill_fn) kill;
 	rt->get_local_report = (pal_get_local_report_fn) report;
+	/* rune's optional extension: a runtime that needs the host's files for
+	 * what its arguments ask (libraries it loads only then) reads them now,
+	 * before the container's root is entered. */
+	pal_preload_fn preload = (pal_preload_fn) dlsym(rt->dl, "pal_preload");
+	if (preload) {
+		int r = preload(args ? args : "");
+		if (r < 0)
+			return rune_error(err, -r, "enclave runtime %s: pal_preload failed with %d", path, r);
+	}
 	return 0;
 }
 

@@ -30,7 +30,7 @@ struct pal_runtime {
 /* Check, without loading it, that path is a shared object rune could load. */
 int pal_runtime_check_file(const char *path, rune_error_t *err);
 /* dlopen path, learn its version, resolve the symbols that version requires. */
-int pal_runtime_open(const char *path, struct pal_runtime *rt, rune_error_t *err);
+int pal_runtime_open(const char *path, const char *args, struct pal_runtime *rt, rune_error_t *err);
 /* pal_init with args and log_level (fd -1, addr 0 for v3). */
 int pal_runtime_init(struct pal_runtime *rt, const char *args, const char *log_level, rune_error_t *err);
 /* Run argv in the enclave to completion (v1 pal_exec, or create_process + exec);

@@ -66,6 +66,11 @@ typedef int (*pal_kill_fn)(int pid, int sig);                               /* v
 typedef int (*pal_get_local_report_fn)(void *targetinfo, int targetinfo_len, void *report,
                                        int *report_len); /* v3: SGX-format local report */
 typedef int (*pal_destroy_fn)(void);                     /* tear the enclave down */
+/* Optional, any version (a rune extension, not in Inclavare's API): called
+ * once right after dlopen, with the args pal_init will get, while the host's
+ * filesystem is still visible (before pivot_root), so a runtime can load
+ * what those args need. 0 or -errno. */
+typedef int (*pal_preload_fn)(const char *args);
 
 /* The version-independent entry points. */
 /* v2+: the API version the runtime implements. */
@@ -79,6 +84,8 @@ int pal_kill(int pid, int sig);
 int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int *report_len);
 /* Tear the enclave down. */
 int pal_destroy(void);
+/* Optional (rune extension): see pal_preload_fn. */
+int pal_preload(const char *args);
 
 /* Sizes of the SGX structures pal_get_local_report works with. */
 #define PAL_SGX_TARGETINFO_SIZE 512

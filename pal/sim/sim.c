@@ -6,6 +6,8 @@
  * measurement of what was loaded that pal_get_local_report returns in an
  * SGX-format report marked DEBUG. */
 #include <ctype.h>
+#include <stdarg.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,9 +117,63 @@ static char *strip_config_id(const char *args)
 	return out;
 }
 
+/* The in-enclave agent (liberpal-sim-agent.so, beside this file): loaded
+ * only for image mode, by pal_preload, while the host's libraries are still
+ * reachable; a plain simulation enclave never pays for it. */
+static struct {
+	void *dl;
+	int (*prepare)(const struct sim_image_config *cfg, struct sim_image *out);
+	void (*release)(struct sim_image *img);
+	int (*config_id)(const struct sim_image_config *cfg, unsigned char out[64]);
+} agent;
+
+static void agent_log(int level, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pal_log((enum pal_log_level) level, "%s", msg);
+}
+
+PAL_EXPORT int pal_preload(const char *args)
+{
+	Dl_info self;
+	char path[4096];
+	bool image = false;
+	for (const char *w = args; w && *w; w += strcspn(w, " \t"), w += strspn(w, " \t"))
+		image |= strncmp(w, "image=", 6) == 0;
+	if (!image || agent.dl)
+		return 0;
+	if (dladdr((void *) pal_preload, &self) == 0 || self.dli_fname == NULL)
+		return -ENOENT;
+	const char *slash = strrchr(self.dli_fname, '/');
+	snprintf(path, sizeof(path), "%.*sliberpal-sim-agent.so", slash ? (int) (slash - self.dli_fname + 1) : 0,
+	         self.dli_fname);
+	agent.dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (agent.dl == NULL) {
+		pal_log_setup("liberpal-sim", "error");
+		pal_log(PAL_LOG_ERROR, "image mode needs %s: %s", path, dlerror());
+		return -ENOENT;
+	}
+	/* dlsym hands back object pointers; sim.h declares what they are. */
+	agent.prepare =
+	    (int (*)(const struct sim_image_config *, struct sim_image *)) dlsym(agent.dl, "sim_image_prepare");
+	agent.release = (void (*)(struct sim_image *)) dlsym(agent.dl, "sim_image_release");
+	agent.config_id =
+	    (int (*)(const struct sim_image_config *, unsigned char *)) dlsym(agent.dl, "sim_initdata_config_id");
+	if (!agent.prepare || !agent.release || !agent.config_id) {
+		pal_log(PAL_LOG_ERROR, "%s lacks the agent's entry points", path);
+		return -ENOENT;
+	}
+	return 0;
+}
+
 static void reset(void)
 {
-	sim_image_release(&S.image);
+	if (agent.release)
+		agent.release(&S.image);
 	free(S.args);
 	free(S.filter.filter);
 	memset(&S, 0, sizeof(S));
@@ -160,7 +216,8 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	/* Image mode binds the init-data digest, as a TEE's config-id field. */
 	if (r == 0 && S.image_cfg.initdata_b64) {
 		unsigned char id[64];
-		r = sim_initdata_config_id(S.image_cfg.initdata_b64, id);
+		S.image_cfg.log = agent_log;
+		r = agent.config_id ? agent.config_id(&S.image_cfg, id) : -ENOSYS;
 		if (r == 0 && memcmp(S.cfg.config_id, (unsigned char[64]){ 0 }, 64) != 0
 		    && memcmp(S.cfg.config_id, id, 64) != 0) {
 			pal_log(PAL_LOG_ERROR, "config_id= and the init-data's digest differ");
@@ -183,8 +240,10 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	if (r == 0 && sim_attestation_start(S.mr, S.cfg.config_id) < 0)
 		pal_log(PAL_LOG_WARNING, "the enclave has no /dev/attestation: its workload cannot attest");
 	/* Image mode: the enclave itself attests and pulls, before the workload. */
-	if (r == 0 && S.image_cfg.ref)
-		r = sim_image_prepare(&S.image_cfg, &S.image);
+	if (r == 0 && S.image_cfg.ref) {
+		S.image_cfg.log = agent_log;
+		r = agent.prepare ? agent.prepare(&S.image_cfg, &S.image) : -ENOSYS;
+	}
 	if (r == 0 && S.image.rootfs[0]) {
 		static struct palproc_root root;
 		root = (struct palproc_root){ .path = "/",

@@ -31,6 +31,8 @@ struct sim_image_config {
 	const char *kbs;          /* kbs=URL, else init-data's aa.toml / cdh.toml */
 	const char *initdata_b64; /* initdata=BASE64 (the TOML document) */
 	bool insecure_registry;   /* registry_tls=false: plain HTTP, no verification */
+	/* The PAL's logger: the agent is its own shared object. */
+	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 struct sim_image {
 	char rootfs[256];
@@ -43,7 +45,7 @@ struct sim_image {
 int sim_image_prepare(const struct sim_image_config *cfg, struct sim_image *out);
 void sim_image_release(struct sim_image *img);
 /* The init-data's digest (its own algorithm), zero-padded: the config_id. */
-int sim_initdata_config_id(const char *initdata_b64, unsigned char out[64]);
+int sim_initdata_config_id(const struct sim_image_config *cfg, unsigned char out[64]);
 
 /* Offer Gramine's /dev/attestation files in the enclave, quotes signed by
  * the simulation key (sim_attest.c). 0 or -errno. */

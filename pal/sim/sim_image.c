@@ -241,7 +241,7 @@ static int enter_image_root(const char *rootfs, rune_error_t *err)
 	return 0;
 }
 
-int sim_image_prepare(const struct sim_image_config *cfg, struct sim_image *out)
+__attribute__((visibility("default"))) int sim_image_prepare(const struct sim_image_config *cfg, struct sim_image *out)
 {
 	struct agent a = { .cfg = cfg };
 	struct image_result res = { 0 };
@@ -259,11 +259,11 @@ int sim_image_prepare(const struct sim_image_config *cfg, struct sim_image *out)
 	if (rc == 0) {
 		snprintf(out->manifest_digest, sizeof(out->manifest_digest), "%s",
 		         res.manifest_digest ? res.manifest_digest : "");
-		pal_log(PAL_LOG_INFO, "image %s (%s) verified, decrypted and unpacked inside the enclave", cfg->ref,
-		        out->manifest_digest);
+		cfg->log(PAL_LOG_INFO, "image %s (%s) verified, decrypted and unpacked inside the enclave", cfg->ref,
+		         out->manifest_digest);
 	} else {
 		/* One line naming the step, for rune to show. */
-		pal_log(PAL_LOG_ERROR, "confidential image %s: %s", cfg->ref, err->msg);
+		cfg->log(PAL_LOG_ERROR, "confidential image %s: %s", cfg->ref, err->msg);
 		umount2(IMAGE_DIR, MNT_DETACH);
 	}
 	image_result_release(&res);
@@ -272,23 +272,25 @@ int sim_image_prepare(const struct sim_image_config *cfg, struct sim_image *out)
 	return rc < 0 ? -EACCES : 0;
 }
 
-int sim_initdata_config_id(const char *b64, unsigned char out[64])
+__attribute__((visibility("default"))) int sim_initdata_config_id(const struct sim_image_config *cfg,
+                                                                  unsigned char out[64])
 {
+	const char *b64 = cfg->initdata_b64;
 	cleanup_free unsigned char *toml = NULL;
 	cleanup_error rune_error_t err = NULL;
 	size_t n = 0, dlen = 0;
 	if (!rune_base64_decode(b64, strlen(b64), &toml, &n)) {
-		pal_log(PAL_LOG_ERROR, "initdata=: not base64");
+		cfg->log(PAL_LOG_ERROR, "initdata=: not base64");
 		return -EINVAL;
 	}
 	if (attest_initdata_digest((char *) toml, n, out, &dlen, NULL, &err) < 0) {
-		pal_log(PAL_LOG_ERROR, "%s", err->msg);
+		cfg->log(PAL_LOG_ERROR, "%s", err->msg);
 		return -EINVAL;
 	}
 	return 0;
 }
 
-void sim_image_release(struct sim_image *img)
+__attribute__((visibility("default"))) void sim_image_release(struct sim_image *img)
 {
 	cleanup_strvp(&img->args);
 	cleanup_strvp(&img->env);

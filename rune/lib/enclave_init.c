@@ -29,7 +29,7 @@ static struct pal_runtime init_rt;
 
 int librune_enclave_init_load(const struct rune_enclave *e, rune_error_t *err)
 {
-	return pal_runtime_open(e->path, &init_rt, err);
+	return pal_runtime_open(e->path, e->args, &init_rt, err);
 }
 
 int librune_enclave_init_create(const struct rune_enclave *e, struct enclave_info *info, rune_error_t *err)
