@@ -258,6 +258,7 @@ bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
 	tests/bench/enclave.sh $(BUILDDIR)
 	tests/bench/attest.sh $(BUILDDIR)
+	tests/bench/confidential.sh $(BUILDDIR)
 
 # The structure the build promises (docs/architecture.md), checked: no
 # component resolves a header it may not use, no relative include reaches
