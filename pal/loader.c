@@ -90,6 +90,14 @@ int pal_runtime_open(const char *path, const char *args, struct pal_runtime *rt,
 	return 0;
 }
 
+void pal_runtime_info(struct pal_runtime *rt, char *buf, size_t len)
+{
+	pal_get_info_fn info = rt->dl ? (pal_get_info_fn) dlsym(rt->dl, "pal_get_info") : NULL;
+	buf[0] = '\0';
+	if (info && (info(buf, (int) len) < 0 || memchr(buf, '\0', len) == NULL))
+		buf[0] = '\0';
+}
+
 const char *pal_runtime_log_level(const char *level)
 {
 	static const char *const known[] = { "trace", "debug", "info", "warning", "error", "fatal", "panic", "off" };

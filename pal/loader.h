@@ -48,6 +48,8 @@ int pal_runtime_kill(struct pal_runtime *rt, int pid, int sig);
 int pal_runtime_measurement(struct pal_runtime *rt, unsigned char mr[32], unsigned long long *flags, rune_error_t *err);
 /* pal_destroy; the PAL's return code. */
 int pal_runtime_destroy(struct pal_runtime *rt);
+/* The runtime's pal_get_info JSON object into buf, or "" when it has none. */
+void pal_runtime_info(struct pal_runtime *rt, char *buf, size_t len);
 /* The exit code a wait(2)-encoded status stands for (code, or 128 + signal). */
 int pal_runtime_exit_code(int status);
 /* One of trace debug info warning error fatal panic off; anything else is info. */

@@ -71,6 +71,11 @@ typedef int (*pal_destroy_fn)(void);                     /* tear the enclave dow
  * filesystem is still visible (before pivot_root), so a runtime can load
  * what those args need. 0 or -errno. */
 typedef int (*pal_preload_fn)(const char *args);
+/* Optional, any version (a rune extension): after pal_init, a JSON object
+ * describing what the enclave runs (image mode: the image, its manifest
+ * digest, the policy that accepted it, the KBS) for `rune state`, into buf
+ * (NUL-terminated, at most len bytes). 0, or -errno; absent = nothing to say. */
+typedef int (*pal_get_info_fn)(char *buf, int len);
 
 /* The version-independent entry points. */
 /* v2+: the API version the runtime implements. */
@@ -86,6 +91,8 @@ int pal_get_local_report(void *targetinfo, int targetinfo_len, void *report, int
 int pal_destroy(void);
 /* Optional (rune extension): see pal_preload_fn. */
 int pal_preload(const char *args);
+/* Optional (rune extension): see pal_get_info_fn. */
+int pal_get_info(char *buf, int len);
 
 /* Sizes of the SGX structures pal_get_local_report works with. */
 #define PAL_SGX_TARGETINFO_SIZE 512

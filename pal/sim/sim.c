@@ -70,6 +70,8 @@ static int parse_args(char *args, struct sim_config *cfg)
 			S.image_cfg.kbs = w + 4;
 		} else if (strncmp(w, "initdata=", 9) == 0 && w[9]) {
 			S.image_cfg.initdata_b64 = w + 9;
+		} else if (strncmp(w, "initdata_gz=", 12) == 0 && w[12]) {
+			S.image_cfg.initdata_gz_b64 = w + 12;
 		} else if (strcmp(w, "registry_tls=false") == 0) {
 			S.image_cfg.insecure_registry = true;
 		} else if (strncmp(w, "config_id=", 10) == 0) {
@@ -92,7 +94,8 @@ static int parse_args(char *args, struct sim_config *cfg)
  * (config_id=, and image mode's image=, kbs=, initdata=, registry_tls=). */
 static bool configures(const char *w)
 {
-	static const char *const prefixes[] = { "config_id=", "image=", "kbs=", "initdata=", "registry_tls=" };
+	static const char *const prefixes[] = { "config_id=", "image=",       "kbs=",
+		                                "initdata=",  "initdata_gz=", "registry_tls=" };
 	for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++)
 		if (strncmp(w, prefixes[i], strlen(prefixes[i])) == 0)
 			return true;
@@ -214,7 +217,7 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 		r = sim_enter_enclave_fs(&S.cfg);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Image mode binds the init-data digest, as a TEE's config-id field. */
-	if (r == 0 && S.image_cfg.initdata_b64) {
+	if (r == 0 && (S.image_cfg.initdata_b64 || S.image_cfg.initdata_gz_b64)) {
 		unsigned char id[64];
 		S.image_cfg.log = agent_log;
 		r = agent.config_id ? agent.config_id(&S.image_cfg, id) : -ENOSYS;
@@ -324,6 +327,38 @@ PAL_EXPORT int pal_exec(struct pal_exec_args *args)
 	if (!S.initialized || args == NULL)
 		return -EINVAL;
 	return palproc_exec(args->pid, args->exit_value);
+}
+
+/* For `rune state`: what this enclave runs, in image mode. JSON by hand:
+ * the strings are a reference, a digest, a URI and a URL, escaped anyway. */
+static void json_str(char **o, const char *end, const char *s)
+{
+	*o += snprintf(*o, (size_t) (end - *o), "\"");
+	for (; *s && end - *o > 8; s++)
+		*o += (*s == '"' || *s == '\\')   ? snprintf(*o, (size_t) (end - *o), "\\%c", *s)
+		      : (unsigned char) *s < 0x20 ? snprintf(*o, (size_t) (end - *o), "\\u%04x", *s)
+		                                  : snprintf(*o, (size_t) (end - *o), "%c", *s);
+	*o += snprintf(*o, (size_t) (end - *o), "\"");
+}
+
+PAL_EXPORT int pal_get_info(char *buf, int len)
+{
+	if (!S.initialized || buf == NULL || len < 1024)
+		return -EINVAL;
+	if (!S.image.rootfs[0]) {
+		buf[0] = '\0';
+		return 0;
+	}
+	char *o = buf, *end = buf + len;
+	const char *keys[] = { "image", "manifestDigest", "policy", "kbs" };
+	const char *vals[] = { S.image.reference, S.image.manifest_digest, S.image.policy, S.image.kbs };
+	o += snprintf(o, (size_t) (end - o), "{");
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		o += snprintf(o, (size_t) (end - o), "%s\"%s\":", i ? "," : "", keys[i]);
+		json_str(&o, end, vals[i]);
+	}
+	snprintf(o, (size_t) (end - o), ",\"policyResult\":\"accepted\"}");
+	return 0;
 }
 
 PAL_EXPORT int pal_kill(int pid, int sig)

@@ -27,16 +27,20 @@ void sim_fill_report(const unsigned char mr[32], void *report);
 
 /* Image mode (sim_image.c): the image the enclave pulls and runs. */
 struct sim_image_config {
-	const char *ref;          /* image=REF */
-	const char *kbs;          /* kbs=URL, else init-data's aa.toml / cdh.toml */
-	const char *initdata_b64; /* initdata=BASE64 (the TOML document) */
-	bool insecure_registry;   /* registry_tls=false: plain HTTP, no verification */
+	const char *ref;             /* image=REF */
+	const char *kbs;             /* kbs=URL, else init-data's aa.toml / cdh.toml */
+	const char *initdata_b64;    /* initdata=BASE64 (the TOML document) */
+	const char *initdata_gz_b64; /* initdata_gz=BASE64 (of gzip of it: Kata's cc_init_data) */
+	bool insecure_registry;      /* registry_tls=false: plain HTTP, no verification */
 	/* The PAL's logger: the agent is its own shared object. */
 	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };
 struct sim_image {
 	char rootfs[256];
+	char reference[256];
 	char manifest_digest[80];
+	char policy[256]; /* where the accepting policy came from */
+	char kbs[256];
 	char **args, **env, *cwd;
 	unsigned uid, gid;
 };

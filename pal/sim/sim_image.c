@@ -17,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "attest.h"
 #include "cleanup.h"
@@ -43,6 +44,7 @@ static char image_dir[32], store_dir[48], bundle_dir[48], auth_file[48];
 
 struct agent {
 	const struct sim_image_config *cfg;
+	char *kbs_url;
 	struct attest_ctx *attest;
 	json_t *cdh_image; /* cdh.toml's [image], or NULL */
 };
@@ -76,6 +78,43 @@ static int unwrap_cb(const char *scheme, const void *wrapped, size_t len, char *
 		return -1;
 	*opts = (char *) o;
 	return 1;
+}
+
+#define INITDATA_MAX (1 << 20)
+
+/* The init-data TOML from initdata= (base64) or initdata_gz= (base64 of gzip,
+ * as Kata's io.katacontainers.config.hypervisor.cc_init_data carries it). */
+static int decode_initdata(const struct sim_image_config *cfg, unsigned char **toml, size_t *len, rune_error_t *err)
+{
+	const char *b64 = cfg->initdata_b64 ? cfg->initdata_b64 : cfg->initdata_gz_b64;
+	cleanup_free unsigned char *raw = NULL;
+	size_t n = 0;
+	*toml = NULL;
+	*len = 0;
+	if (b64 == NULL)
+		return 0;
+	if (!rune_base64_decode(b64, strlen(b64), &raw, &n))
+		return rune_error(err, 0, "init-data: not base64");
+	if (cfg->initdata_b64) {
+		*toml = take_ptr(raw);
+		*len = n;
+		return 0;
+	}
+	z_stream z = { .next_in = raw, .avail_in = (uInt) n };
+	unsigned char *out = xmalloc(INITDATA_MAX + 1);
+	z.next_out = out;
+	z.avail_out = INITDATA_MAX;
+	int zr = inflateInit2(&z, 16 + MAX_WBITS) == Z_OK ? inflate(&z, Z_FINISH) : Z_DATA_ERROR;
+	inflateEnd(&z);
+	if (zr != Z_STREAM_END) {
+		free(out);
+		return rune_error(err, 0, "init-data (cc_init_data): %s",
+		                  zr == Z_BUF_ERROR ? "larger than 1 MiB unpacked" : "not gzip");
+	}
+	*len = INITDATA_MAX - z.avail_out;
+	out[*len] = '\0';
+	*toml = out;
+	return 0;
 }
 
 /* The policy accepted the image: bind its digest into the evidence before
@@ -145,11 +184,12 @@ static int agent_run(struct agent *a, struct image_result *res, rune_error_t *er
 	cleanup_free char *kbs_url = cfg->kbs ? xstrdup(cfg->kbs) : NULL;
 	cleanup_free char *policy = NULL, *regd = NULL, *auth = NULL;
 	size_t toml_len = 0, policy_len = 0, regd_len = 0, auth_len = 0;
-	if (cfg->initdata_b64 && !rune_base64_decode(cfg->initdata_b64, strlen(cfg->initdata_b64), &toml, &toml_len))
-		return rune_error(err, 0, "init-data: not base64");
+	if (decode_initdata(cfg, &toml, &toml_len, err) < 0)
+		return -1;
 	if (toml && read_initdata(a, (char *) toml, toml_len, &kbs_url, err) < 0)
 		return -1;
 	struct attest_options ao = { .url = kbs_url, .initdata = (char *) toml, .initdata_len = toml_len };
+	a->kbs_url = kbs_url ? xstrdup(kbs_url) : NULL;
 	if (attest_ctx_new(&ao, &a->attest, err) < 0)
 		return rune_error_wrap(err, "attest");
 	/* The owner's policy decides; without one nothing runs. */
@@ -168,11 +208,31 @@ static int agent_run(struct agent *a, struct image_result *res, rune_error_t *er
 	    && (fetch_uri(a, cred_uri, 1 << 20, &auth, &auth_len, err) < 0
 	        || rune_write_file_atomic(AUTH_FILE, auth, auth_len, 0600, err) < 0))
 		return rune_error_wrap(err, "registry credentials %s", cred_uri);
+	/* extra_root_certificates: CAs (PEM) a registry's certificate may chain
+	 * to, besides the enclave's own. */
+	cleanup_free char *cert_dir = NULL;
+	json_t *certs = json_object_get(a->cdh_image, "extra_root_certificates"), *pem;
+	size_t i;
+	if (json_array_size(certs) > 0) {
+		cert_dir = xasprintf("%s/certs", IMAGE_DIR);
+		if (mkdir(cert_dir, 0700) < 0 && errno != EEXIST)
+			return rune_error(err, errno, "mkdir %s", cert_dir);
+	}
+	json_array_foreach(certs, i, pem)
+	{
+		cleanup_free char *f = xasprintf("%s/extra-%zu.crt", cert_dir, i);
+		if (!json_is_string(pem))
+			return rune_error(err, 0, "cdh.toml: image.extra_root_certificates[%zu] is not a string", i);
+		if (rune_write_file_atomic(f, json_string_value(pem), json_string_length(pem), 0644, err) < 0)
+			return -1;
+	}
 	json_t *par = json_object_get(a->cdh_image, "max_concurrent_layer_downloads_per_image");
 	struct image_opts o = {
 		.root = STORE_DIR,
 		.parallel = json_is_integer(par) ? (int) json_integer_value(par) : 0,
-		.access = { .tls_verify = cfg->insecure_registry ? 0 : -1, .authfile = cred_uri ? AUTH_FILE : NULL },
+		.access = { .tls_verify = cfg->insecure_registry ? 0 : -1,
+		            .authfile = cred_uri ? AUTH_FILE : NULL,
+		            .cert_dir = cert_dir },
 		.trust = { .policy = policy_uri,
 		           .policy_data = policy,
 		           .policy_len = policy_len,
@@ -259,6 +319,9 @@ __attribute__((visibility("default"))) int sim_image_prepare(const struct sim_im
 	if (rc == 0) {
 		snprintf(out->manifest_digest, sizeof(out->manifest_digest), "%s",
 		         res.manifest_digest ? res.manifest_digest : "");
+		snprintf(out->reference, sizeof(out->reference), "%s", res.reference ? res.reference : cfg->ref);
+		snprintf(out->policy, sizeof(out->policy), "%s", cdh(&a, "image_security_policy_uri"));
+		snprintf(out->kbs, sizeof(out->kbs), "%s", a.kbs_url ? a.kbs_url : "");
 		cfg->log(PAL_LOG_INFO, "image %s (%s) verified, decrypted and unpacked inside the enclave", cfg->ref,
 		         out->manifest_digest);
 	} else {
@@ -269,21 +332,18 @@ __attribute__((visibility("default"))) int sim_image_prepare(const struct sim_im
 	image_result_release(&res);
 	attest_ctx_free(a.attest);
 	json_decref(a.cdh_image);
+	free(a.kbs_url);
 	return rc < 0 ? -EACCES : 0;
 }
 
 __attribute__((visibility("default"))) int sim_initdata_config_id(const struct sim_image_config *cfg,
                                                                   unsigned char out[64])
 {
-	const char *b64 = cfg->initdata_b64;
 	cleanup_free unsigned char *toml = NULL;
 	cleanup_error rune_error_t err = NULL;
 	size_t n = 0, dlen = 0;
-	if (!rune_base64_decode(b64, strlen(b64), &toml, &n)) {
-		cfg->log(PAL_LOG_ERROR, "initdata=: not base64");
-		return -EINVAL;
-	}
-	if (attest_initdata_digest((char *) toml, n, out, &dlen, NULL, &err) < 0) {
+	if (decode_initdata(cfg, &toml, &n, &err) < 0
+	    || attest_initdata_digest((char *) toml, n, out, &dlen, NULL, &err) < 0) {
 		cfg->log(PAL_LOG_ERROR, "%s", err->msg);
 		return -EINVAL;
 	}

@@ -101,6 +101,18 @@ enum rune_status librune_container_status(const struct rune_container *c)
 	return STATUS_RUNNING;
 }
 
+/* The enclave runtime's own account of what it runs (pal_get_info). */
+static void gen_enclave_info(yajl_gen g, const struct rune_container *c)
+{
+	yajl_val v = NULL;
+	cleanup_error rune_error_t err = NULL;
+	if (c->enclave_info == NULL || rune_json_parse(c->enclave_info, "enclave info", &v, &err) < 0)
+		return;
+	rune_json_gen_key(g, "info");
+	rune_json_gen_value(g, v);
+	yajl_tree_free(v);
+}
+
 static int lock_dir(const char *dir, int *fd_out, rune_error_t *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -171,6 +183,16 @@ int librune_container_load(const char *root, const char *id, struct rune_contain
 			                          &c->measurement, err);
 		if (r == 0)
 			r = rune_json_read_bool(rune_json_get(enc, "debug"), "enclave.debug", &c->enclave_debug, err);
+		yajl_val info = rune_json_get(enc, "info");
+		if (r == 0 && YAJL_IS_OBJECT(info)) {
+			yajl_gen g = rune_json_gen_new(false, NULL);
+			const unsigned char *b;
+			size_t n;
+			rune_json_gen_value(g, info);
+			yajl_gen_get_buf(g, &b, &n);
+			c->enclave_info = xasprintf("%.*s", (int) n, (const char *) b);
+			yajl_gen_free(g);
+		}
 	}
 	yajl_tree_free(tree);
 	if (r < 0)
@@ -218,6 +240,7 @@ int librune_container_save(struct rune_container *c, rune_error_t *err)
 			rune_json_gen_kv_str(g, "measurement", c->measurement);
 			rune_json_gen_kv_bool(g, "debug", c->enclave_debug);
 		}
+		gen_enclave_info(g, c);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_map_close(g);
@@ -241,6 +264,7 @@ void librune_container_free(struct rune_container *c)
 	free(c->rootfs);
 	free(c->created);
 	free(c->measurement);
+	free(c->enclave_info);
 	librune_cgroup_free(c->cgroup);
 	librune_config_free(c->config);
 	free(c);
@@ -278,6 +302,7 @@ void librune_container_gen_state(const struct rune_container *c, enum rune_statu
 			rune_json_gen_kv_str(g, "measurement", c->measurement);
 			rune_json_gen_kv_bool(g, "debug", c->enclave_debug);
 		}
+		gen_enclave_info(g, c);
 		int code = s == STATUS_STOPPED ? librune_container_enclave_exit_code(c) : -1;
 		if (code >= 0)
 			rune_json_gen_kv_int(g, "exitStatus", code);

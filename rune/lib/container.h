@@ -27,6 +27,7 @@ struct rune_container {
 	int pal_version;
 	char *measurement; /* hex, PAL v3 only */
 	bool enclave_debug;
+	char *enclave_info; /* the runtime's JSON object (image mode: image, digest, policy, KBS), or NULL */
 };
 
 struct create_opts {

@@ -20,6 +20,7 @@
 #include "container.h"
 #include "enclave.h"
 #include "hooks.h"
+#include "json.h"
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
@@ -296,12 +297,22 @@ static int place_in_cgroup(struct rune_container *c, bool systemd, pid_t pid, ru
 static void record_enclave(struct rune_container *c, const struct sync_msg *m)
 {
 	char mr[65] = "";
-	int debug = 0;
+	int debug = 0, end = 0;
 	c->pal_version = m->value;
-	if (sscanf(m->text, "%64s %d", mr, &debug) == 2 && strcmp(mr, "-") != 0) {
+	if (sscanf(m->text, "%64s %d %n", mr, &debug, &end) >= 2 && strcmp(mr, "-") != 0) {
 		free(c->measurement);
 		c->measurement = xstrdup(mr);
 		c->enclave_debug = debug != 0;
+	}
+	/* What the runtime says it runs: kept only if it is a JSON object. */
+	yajl_val v = NULL;
+	cleanup_error rune_error_t ignored = NULL;
+	if (end > 0 && m->text[end] == '{' && rune_json_parse(m->text + end, "enclave info", &v, &ignored) == 0) {
+		if (YAJL_IS_OBJECT(v)) {
+			free(c->enclave_info);
+			c->enclave_info = xstrdup(m->text + end);
+		}
+		yajl_tree_free(v);
 	}
 }
 

@@ -84,8 +84,12 @@ static int image_args(const struct rune_config *c, char **args, rune_error_t *er
 {
 	const char *image = annotation(c, "enclave.image"), *kbs = annotation(c, "enclave.kbs.url");
 	const char *initdata = annotation(c, "enclave.initdata"), *tls = annotation(c, "enclave.image.registry-tls");
-	if (image == NULL && kbs == NULL && initdata == NULL)
+	/* Kata's form: base64 of gzip of the TOML, passed on as it is. */
+	const char *kata = annotation(c, "io.katacontainers.config.hypervisor.cc_init_data");
+	if (image == NULL && kbs == NULL && initdata == NULL && kata == NULL)
 		return 0;
+	if (kata && initdata == NULL && plain_word("io.katacontainers.config.hypervisor.cc_init_data", kata, err) < 0)
+		return -1;
 	if (image == NULL)
 		image = annotation(c, "io.kubernetes.cri.image-name");
 	if (image == NULL)
@@ -97,8 +101,12 @@ static int image_args(const struct rune_config *c, char **args, rune_error_t *er
 	if (tls && strcmp(tls, "false") != 0 && strcmp(tls, "true") != 0)
 		return rune_error(err, EINVAL, "annotations[\"enclave.image.registry-tls\"]: want true or false");
 	cleanup_free char *b64 = initdata ? rune_base64_encode(initdata, strlen(initdata)) : NULL;
+	const char *init_word = b64 ? " initdata=" : kata ? " initdata_gz=" : "";
 	char *more = xasprintf("%s%simage=%s%s%s%s%s%s", *args, **args ? " " : "", image, kbs ? " kbs=" : "",
-	                       kbs ? kbs : "", b64 ? " initdata=" : "", b64 ? b64 : "",
+	                       kbs ? kbs : "", init_word,
+	                       b64    ? b64
+	                       : kata ? kata
+	                              : "",
 	                       tls && strcmp(tls, "false") == 0 ? " registry_tls=false" : "");
 	free(*args);
 	*args = more;

@@ -43,6 +43,7 @@ struct enclave_info {
 	bool has_measurement;
 	char measurement[65]; /* hex */
 	bool debug;           /* the report says the enclave is debuggable (no confidentiality) */
+	char info[2048];      /* the runtime's own JSON object (pal_get_info), or "" */
 };
 
 /* In the init, before pivot_root: load the PAL from its host path (the

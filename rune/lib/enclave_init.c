@@ -41,6 +41,7 @@ int librune_enclave_init_create(const struct rune_enclave *e, struct enclave_inf
 	if (pal_runtime_init(&init_rt, e->args, e->loglevel, err) < 0)
 		return -1;
 	info->pal_version = init_rt.version;
+	pal_runtime_info(&init_rt, info->info, sizeof(info->info));
 	if (init_rt.version < 3)
 		return 0;
 	rune_error_t rerr = NULL;

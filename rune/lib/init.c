@@ -141,13 +141,14 @@ static int prepare_workload(const struct init_args *a, struct init_state *s, run
 	if (e == NULL)
 		return librune_process_find_executable(&a->config->process, &s->exe, err);
 	struct enclave_info info;
-	char text[128];
+	char text[2200];
 	if (!s->cwd_entered)
 		return rune_error(err, EACCES, "process.cwd: root may not enter \"%s\", and pal_init runs as root",
 		                  a->config->process.cwd);
 	if (librune_enclave_init_create(e, &info, err) < 0)
 		return -1;
-	snprintf(text, sizeof(text), "%s %d", info.has_measurement ? info.measurement : "-", info.debug ? 1 : 0);
+	snprintf(text, sizeof(text), "%s %d %s", info.has_measurement ? info.measurement : "-", info.debug ? 1 : 0,
+	         info.info);
 	return librune_sync_report(a->sync_fd, SYNC_ENCLAVE, info.pal_version, text, -1, err);
 }
 

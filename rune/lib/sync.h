@@ -20,8 +20,8 @@ enum sync_type {
 	SYNC_HOOKS_DONE,    /* rune -> child: hooks succeeded */
 	SYNC_READY,         /* child -> rune: set up, waiting for start (or exec'ing) */
 	SYNC_ERROR,         /* either way: failed, text follows */
-	SYNC_ENCLAVE,       /* child -> rune: PAL version; text "<measurement hex or -> <debug 0|1>" */
-	SYNC_SECCOMP,       /* child -> rune: the seccomp listener fd rides along */
+	SYNC_ENCLAVE, /* child -> rune: PAL version; text "<measurement hex or -> <debug 0|1> <info JSON or nothing>" */
+	SYNC_SECCOMP, /* child -> rune: the seccomp listener fd rides along */
 };
 
 struct sync_msg {

@@ -9,7 +9,7 @@
 # rune-kbs with the key and the owner's policy, init-data naming them, and a
 # bundle whose rootfs only boots the enclave. Sets MARKER, REF, KBS, B.
 conf_setup() {
-	registry_start
+	registry_start "$@"
 	base_layout
 	MARKER="plaintext-marker-$RANDOM$RANDOM$RANDOM"
 	layer_from '[{"name": "app", "type": "dir"}, {"name": "app/marker.txt", "data": "'"$MARKER"'\n"}]' base gzip
@@ -19,13 +19,13 @@ conf_setup() {
 	OCICRYPT_KEYPROVIDER_CONFIG="$T/kp.json" /usr/bin/python3 "$TOP/tests/helpers/ocicrypt.py" "$T/layout" base enc \
 		--recipient "provider:attestation-agent:keyid=kbs:///default/key/1::keypath=$T/kek"
 	REF="$REG/conf/app:1"
-	push enc "$REF"
-	push enc "$REG/conf/unsigned:1"
+	push enc "$REF" ${PUSH_CREDS:+--dest-creds "$PUSH_CREDS"}
+	push enc "$REG/conf/unsigned:1" ${PUSH_CREDS:+--dest-creds "$PUSH_CREDS"}
 	# signed with the owner's cosign key: a .sig tag beside the image, made by
 	# the sigstore reference implementation (Debian's skopeo has sigstore
 	# signing disabled)
 	PKI key "$T/cosign.pem"
-	sign_image conf/app 1
+	[ "${UNSIGNED:-0}" = 1 ] || sign_image conf/app 1
 	mkdir -p "$T/regd"
 	printf 'default-docker:\n  use-sigstore-attachments: true\n' >"$T/regd/default.yaml"
 	# the owner's plaintext stays with the owner: nothing of it is left here
@@ -103,12 +103,13 @@ kbs_restart() {
 	jq_edit "$B" --rawfile init "$T/initdata.toml" '.annotations["enclave.initdata"] = $init'
 }
 
-# no_plaintext_on_host: the marker is nowhere the host keeps.
+# no_plaintext_on_host WHEN: the marker is nowhere the host keeps: /tmp (the
+# bundle, rune's state, the test's files), /var, /run/rune. (workload.out is
+# the workload's own stdout, printed for the test; build trees are skipped.)
 no_plaintext_on_host() {
 	local hits
-	# (workload.out is the workload's own stdout, which it prints for the test)
-	hits=$(grep -rlsa --exclude-dir=proc --exclude=workload.out "$MARKER" "$T" "$ROOT" /var/lib/rune /run/rune /var/tmp \
-		2>/dev/null || true)
+	hits=$(grep -rlsa --exclude-dir=proc --exclude-dir=node_modules --exclude-dir=.git --exclude-dir='build*' \
+		--exclude-dir=bash_tool_* --exclude=workload.out "$MARKER" /tmp /var /run/rune "$ROOT" 2>/dev/null || true)
 	[ -z "$hits" ] || fail "plaintext found on the host ($1): $hits"
 }
 
@@ -122,6 +123,20 @@ test_confidential_image_runs_and_the_host_never_sees_it() {
 	assert_eq "$MARKER" "$out" "the image's cmd ran in the enclave"
 	assert_contains "$(cat "$T/run.log")" "verified, decrypted and unpacked inside the enclave"
 	no_plaintext_on_host "after the run"
+	# rune state shows what the enclave runs, as the enclave runtime reports it
+	r create -b "$B" cstate 2>/dev/null
+	st=$(r state cstate)
+	assert_eq "$REF" "$(jq -r .enclave.info.image <<<"$st")" "state: image"
+	assert_eq "sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REF" | sha256sum | cut -d' ' -f1)" \
+		"$(jq -r .enclave.info.manifestDigest <<<"$st")" "state: manifest digest"
+	assert_eq "kbs:///default/security-policy/test accepted $KBS" \
+		"$(jq -r '[.enclave.info.policy, .enclave.info.policyResult, .enclave.info.kbs] | join(" ")' <<<"$st")"
+	r delete -f cstate
+	# as Kubernetes and Kata name them: the CRI image name, init-data as base64 of gzip
+	jq_edit "$B" --arg ref "$REF" --arg init "$(gzip -c "$T/initdata.toml" | base64 -w0)" \
+		'.annotations |= (del(.["enclave.image"], .["enclave.initdata"])
+		 + {"io.kubernetes.cri.image-name": $ref, "io.katacontainers.config.hypervisor.cc_init_data": $init})'
+	assert_eq "$MARKER" "$(r run -b "$B" ckata 2>>"$T/run.log")" "image mode from CRI and Kata annotations"
 	# the container's args override the image's cmd, run in the image's root and working dir
 	set_args "$B" sh -c 'pwd; cat marker.txt; sleep 2'
 	r run -b "$B" c2 >"$T/workload.out" 2>>"$T/run.log" &
@@ -214,4 +229,38 @@ test_layer_keys_are_bound_to_the_verified_image() {
 		"$REG/conf/other" >"$T/kbs-policy2.json"
 	kbs_restart "$T/kbs-policy2.json"
 	assert_eq "image B" "$(r run -b "$B" b2 2>"$T/run.log")" "image B under a key bound to its repository"
+}
+
+test_registry_credentials_and_ca_from_the_init_data() {
+	make_bundle "$T/warm" true
+	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
+	r run -b "$T/warm" warm >/dev/null 2>&1
+	# a registry with TLS from the owner's private CA, and a password
+	mkdir -p "$T/ca"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca/ca.key" -out "$T/ca/ca.crt" -days 2 -subj "/CN=owner CA" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout "$T/ca/srv.key" -out "$T/ca/srv.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+	printf 'subjectAltName=IP:127.0.0.1\n' >"$T/ca/ext"
+	openssl x509 -req -in "$T/ca/srv.csr" -CA "$T/ca/ca.crt" -CAkey "$T/ca/ca.key" -CAcreateserial -out "$T/ca/srv.crt" \
+		-days 2 -extfile "$T/ca/ext" 2>/dev/null
+	htpasswd -Bbn owner s3cret >"$T/htpasswd" 2>/dev/null
+	PUSH_CREDS=owner:s3cret UNSIGNED=1 conf_setup auth "$T/htpasswd" tls "$T/ca/srv.crt" "$T/ca/srv.key"
+	echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$T/repo/default/security-policy/test"
+	mkdir -p "$T/repo/default/credential"
+	printf '{"auths": {"%s": {"auth": "%s"}}}' "$REG" "$(printf owner:s3cret | base64 -w0)" >"$T/repo/default/credential/test"
+	# without the CA: the registry's certificate is refused, named
+	jq_edit "$B" '.annotations |= del(.["enclave.image.registry-tls"])'
+	expect_fail 1 r create -b "$B" t1
+	assert_contains "$ERR" "registry of $REF: GET https://$REG/v2/"
+	grep -qiE "certificate|CA cert" <<<"$ERR" || fail "the TLS failure is not named: $ERR"
+	# the owner's CA and credentials through the init-data: it runs
+	{
+		sed '$d' "$T/initdata.toml"
+		echo "authenticated_registry_credentials_uri = 'kbs:///default/credential/test'"
+		echo "max_concurrent_layer_downloads_per_image = 1"
+		printf 'extra_root_certificates = ["""\n%s\n"""]\n' "$(cat "$T/ca/ca.crt")"
+		echo "'''"
+	} >"$T/initdata2.toml"
+	jq_edit "$B" --rawfile init "$T/initdata2.toml" '.annotations["enclave.initdata"] = $init'
+	assert_eq "$MARKER" "$(r run -b "$B" t2 2>"$T/run.log")" "through TLS and a password ($(cat "$T/run.log"))"
+	no_plaintext_on_host "after the run"
 }
