@@ -114,6 +114,14 @@ static int pal_failed(rune_error_t *err, struct pal_runtime *rt, const char *fn,
 	int e = (r < 0 && r > -4096) ? -r : 0;
 	if (r == -1 && saved_errno != 0)
 		e = saved_errno;
+	char why[1024] = "";
+	pal_last_error_fn last = rt->dl ? (pal_last_error_fn) dlsym(rt->dl, "pal_last_error") : NULL;
+	if (last && (last(why, (int) sizeof(why)) < 0 || memchr(why, '\0', sizeof(why)) == NULL))
+		why[0] = '\0';
+	if (why[0]) {
+		rune_error(err, 0, "enclave runtime %s: %s: %s", rt->path, fn, why);
+		return rune_error_set_status(err, e);
+	}
 	return rune_error(err, e, "enclave runtime %s: %s failed with %d", rt->path, fn, r);
 }
 

@@ -76,6 +76,10 @@ typedef int (*pal_preload_fn)(const char *args);
  * digest, the policy that accepted it, the KBS) for `rune state`, into buf
  * (NUL-terminated, at most len bytes). 0, or -errno; absent = nothing to say. */
 typedef int (*pal_get_info_fn)(char *buf, int len);
+/* Optional, any version (a rune extension): after a call failed, why, in one
+ * line for rune to print as its error (the runtime then logs nothing of its
+ * own about it). 0 with buf set, or -errno / an empty buf when it has nothing. */
+typedef int (*pal_last_error_fn)(char *buf, int len);
 
 /* The version-independent entry points. */
 /* v2+: the API version the runtime implements. */
@@ -93,6 +97,8 @@ int pal_destroy(void);
 int pal_preload(const char *args);
 /* Optional (rune extension): see pal_get_info_fn. */
 int pal_get_info(char *buf, int len);
+/* Optional (rune extension): see pal_last_error_fn. */
+int pal_last_error(char *buf, int len);
 
 /* Sizes of the SGX structures pal_get_local_report works with. */
 #define PAL_SGX_TARGETINFO_SIZE 512

@@ -173,6 +173,9 @@ PAL_EXPORT int pal_preload(const char *args)
 	return 0;
 }
 
+/* Why the last call failed, for pal_last_error; outlives reset(). */
+static char last_error_kept[1024];
+
 static void reset(void)
 {
 	if (agent.release)
@@ -256,13 +259,15 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 			                      .gid = S.image.gid };
 		palproc_set_root(&root);
 	}
+	snprintf(last_error_kept, sizeof(last_error_kept), "%s", S.image_cfg.error);
 	memset(&S.image_cfg, 0, sizeof(S.image_cfg)); /* it pointed into the argument words */
 	/* The enclave's state lives in this process: keep it from ptrace and /proc. */
 	if (r == 0 && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		r = -errno;
 	free(words);
 	if (r < 0) {
-		pal_log(PAL_LOG_ERROR, "pal_init failed: %s", strerror(-r));
+		if (!last_error_kept[0])
+			pal_log(PAL_LOG_ERROR, "pal_init failed: %s", strerror(-r));
 		sim_attestation_stop();
 		reset();
 		return r;
@@ -339,6 +344,14 @@ static void json_str(char **o, const char *end, const char *s)
 		      : (unsigned char) *s < 0x20 ? snprintf(*o, (size_t) (end - *o), "\\u%04x", *s)
 		                                  : snprintf(*o, (size_t) (end - *o), "%c", *s);
 	*o += snprintf(*o, (size_t) (end - *o), "\"");
+}
+
+PAL_EXPORT int pal_last_error(char *buf, int len)
+{
+	if (buf == NULL || len < 1)
+		return -EINVAL;
+	snprintf(buf, (size_t) len, "%s", last_error_kept);
+	return 0;
 }
 
 PAL_EXPORT int pal_get_info(char *buf, int len)

@@ -32,6 +32,8 @@ struct sim_image_config {
 	const char *initdata_b64;    /* initdata=BASE64 (the TOML document) */
 	const char *initdata_gz_b64; /* initdata_gz=BASE64 (of gzip of it: Kata's cc_init_data) */
 	bool insecure_registry;      /* registry_tls=false: plain HTTP, no verification */
+	/* Why image mode failed, one line, for pal_last_error (rune prints it). */
+	char error[1024];
 	/* The PAL's logger: the agent is its own shared object. */
 	void (*log)(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 };

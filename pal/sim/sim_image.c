@@ -325,8 +325,9 @@ __attribute__((visibility("default"))) int sim_image_prepare(const struct sim_im
 		cfg->log(PAL_LOG_INFO, "image %s (%s) verified, decrypted and unpacked inside the enclave", cfg->ref,
 		         out->manifest_digest);
 	} else {
-		/* One line naming the step, for rune to show. */
-		cfg->log(PAL_LOG_ERROR, "confidential image %s: %s", cfg->ref, err->msg);
+		/* One line naming the step, for rune to print as its error. */
+		snprintf(((struct sim_image_config *) cfg)->error, sizeof(cfg->error), "confidential image %s: %s",
+		         cfg->ref, err->msg);
 		umount2(IMAGE_DIR, MNT_DETACH);
 	}
 	image_result_release(&res);
