@@ -78,6 +78,14 @@ conf_bundle() {
 		 | .linux.namespaces |= map(select(.type != "network"))'
 }
 
+# sim_key_ready: the simulation key (made by liberpal-sim on first use) exists.
+sim_key_ready() {
+	[ -s /var/lib/rune/sim/sim-key.pub ] && return
+	make_bundle "$T/warm" true
+	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
+	r run -b "$T/warm" warm >/dev/null 2>&1
+}
+
 # sign_image REPO TAG: the owner's cosign signature for $REG/REPO:TAG.
 sign_image() {
 	local d
@@ -114,10 +122,7 @@ no_plaintext_on_host() {
 }
 
 test_confidential_image_runs_and_the_host_never_sees_it() {
-	# the simulation key exists once liberpal-sim has been loaded
-	make_bundle "$T/warm" true
-	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
-	r run -b "$T/warm" warm >/dev/null 2>&1
+	sim_key_ready
 	conf_setup
 	out=$(r run -b "$B" c1 2>"$T/run.log") || fail "confidential run failed: $(cat "$T/run.log")"
 	assert_eq "$MARKER" "$out" "the image's cmd ran in the enclave"
@@ -150,9 +155,7 @@ $MARKER" "$(cat "$T/workload.out")"
 }
 
 test_confidential_refusals_name_their_step() {
-	make_bundle "$T/warm" true
-	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
-	r run -b "$T/warm" warm >/dev/null 2>&1
+	sim_key_ready
 	conf_setup
 	# the KBS holds another key: the layer does not open
 	head -c 32 /dev/urandom >"$T/repo/default/key/1"
@@ -202,9 +205,7 @@ test_confidential_refusals_name_their_step() {
 }
 
 test_layer_keys_are_bound_to_the_verified_image() {
-	make_bundle "$T/warm" true
-	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
-	r run -b "$T/warm" warm >/dev/null 2>&1
+	sim_key_ready
 	conf_setup
 	digest="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REF" | sha256sum | cut -d' ' -f1)"
 	# a second image, with a layer sealed under the same KEK
@@ -232,9 +233,7 @@ test_layer_keys_are_bound_to_the_verified_image() {
 }
 
 test_registry_credentials_and_ca_from_the_init_data() {
-	make_bundle "$T/warm" true
-	jq_edit "$T/warm" --arg p "$BUILD_DIR/pal/liberpal-sim.so" '.annotations = {"enclave.type": "sim", "enclave.runtime.path": $p}'
-	r run -b "$T/warm" warm >/dev/null 2>&1
+	sim_key_ready
 	# a registry with TLS from the owner's private CA, and a password
 	mkdir -p "$T/ca"
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca/ca.key" -out "$T/ca/ca.crt" -days 2 -subj "/CN=owner CA" 2>/dev/null
