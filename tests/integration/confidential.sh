@@ -178,6 +178,14 @@ test_confidential_refusals_name_their_step() {
 	assert_contains "$ERR" "sigstoreSigned"
 	assert_eq "" "$(r list -q)" "containers left after a refusal"
 	jq_edit "$B" --arg ref "$REF" '.annotations["enclave.image"] = $ref'
+	# the KBS holds another cosign key: the signature does not verify
+	cp "$T/repo/default/cosign-key/1" "$T/cosign.bak"
+	PKI key "$T/other.pem"
+	cp "$T/other.pub" "$T/repo/default/cosign-key/1"
+	expect_fail 1 r create -b "$B" x7
+	assert_contains "$ERR" "rejected by policy kbs:///default/security-policy/test"
+	assert_contains "$ERR" "does not verify with keyPath kbs:///default/cosign-key/1"
+	cp "$T/cosign.bak" "$T/repo/default/cosign-key/1"
 	# a tampered layer in the registry: refused by its digest
 	local blob
 	blob=$(find "$T"/registry.*/data -path '*/blobs/sha256/*/data' -size +1k | head -1)
