@@ -30,7 +30,8 @@ static int b64_member(json_t *o, const char *name, const char *where, unsigned c
 }
 
 /* "keyid=kbs:///default/key/1::keypath=/path/kek" from the request's
- * ec.Parameters["attestation-agent"] (base64 strings). */
+ * ec.Parameters["attestation-agent"] (base64 strings): "::" separates the
+ * settings (a kid holds "://" itself). */
 static int wrap_params(json_t *params, char **keyid, char **keypath, rune_error_t *err)
 {
 	json_t *list = json_object_get(json_object_get(json_object_get(params, "ec"), "Parameters"), PROVIDER);
@@ -38,30 +39,24 @@ static int wrap_params(json_t *params, char **keyid, char **keypath, rune_error_
 	json_t *v;
 	json_array_foreach(list, i, v)
 	{
-		unsigned char *raw = NULL;
+		cleanup_free unsigned char *raw = NULL;
 		size_t n = 0;
 		const char *s = json_string_value(v);
 		if (s == NULL || !rune_base64_decode(s, strlen(s), &raw, &n))
 			continue;
-		for (char *tok = strtok((char *) raw, ":"); tok; tok = strtok(NULL, ":")) {
-			/* "::" separates; a kid contains "://", so rejoin it. */
-			if (strncmp(tok, "keyid=", 6) == 0) {
-				char *rest = strtok(NULL, "");
-				char *end = rest ? strstr(rest, "::") : NULL;
-				if (end)
-					*end = '\0';
-				free(*keyid);
-				*keyid = xasprintf("%s%s%s", tok + 6, rest ? ":" : "", rest ? rest : "");
-				tok = end ? end + 2 : NULL;
-				if (tok == NULL)
-					break;
-			}
-			if (strncmp(tok, "keypath=", 8) == 0) {
-				free(*keypath);
-				*keypath = xstrdup(tok + 8);
+		for (char *p = (char *) raw, *next; p; p = next) {
+			char *sep = strstr(p, "::");
+			next = sep ? sep + 2 : NULL;
+			if (sep)
+				*sep = '\0';
+			char **slot = strncmp(p, "keyid=", 6) == 0     ? keyid
+			              : strncmp(p, "keypath=", 8) == 0 ? keypath
+			                                               : NULL;
+			if (slot) {
+				free(*slot);
+				*slot = xstrdup(strchr(p, '=') + 1);
 			}
 		}
-		free(raw);
 	}
 	if (*keyid == NULL || *keypath == NULL)
 		return rune_error(err, 0,

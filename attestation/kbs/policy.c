@@ -11,6 +11,7 @@
  * listed constraint must hold. Without a rule and without a default: deny. */
 #include <string.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "kbs.h"
 #include "util.h"
@@ -27,7 +28,7 @@ static int check_rule(json_t *r, const char *what, const char *where, rune_error
 	json_object_foreach(r, k, v)
 	{
 		bool known = false;
-		for (size_t i = 0; i < sizeof(rule_fields) / sizeof(rule_fields[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(rule_fields); i++)
 			known |= strcmp(k, rule_fields[i]) == 0;
 		if (!known)
 			return rune_error(err, 0,

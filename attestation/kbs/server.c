@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "encoding.h"
 #include "fs.h"
+#include "array.h"
 #include "attest_ctx.h"
 #include "jwe.h"
 #include "kbs.h"
@@ -80,14 +81,6 @@ static struct kbs_session *session_find(struct kbs *k, const char *id)
 	return NULL;
 }
 
-static void random_hex(char *out, size_t bytes)
-{
-	unsigned char raw[32];
-	RAND_bytes(raw, (int) bytes);
-	for (size_t i = 0; i < bytes; i++)
-		sprintf(out + 2 * i, "%02x", raw[i]);
-}
-
 /* ---- handlers ---- */
 
 static const char *const tees[] = { "sgx",    "tdx",      "snp",    "sev",          "csv",
@@ -101,7 +94,7 @@ static int do_auth(struct kbs *k, const struct request *rq, struct reply *r)
 	const char *version = json_string_value(json_object_get(v, "version"));
 	const char *tee = json_string_value(json_object_get(v, "tee"));
 	bool known = false;
-	for (size_t i = 0; tee && i < sizeof(tees) / sizeof(tees[0]); i++)
+	for (size_t i = 0; tee && i < ARRAY_SIZE(tees); i++)
 		known |= strcmp(tee, tees[i]) == 0;
 	int rc = 0;
 	if (!json_is_object(v))
@@ -115,9 +108,12 @@ static int do_auth(struct kbs *k, const struct request *rq, struct reply *r)
 	if (rc < 0)
 		return rc;
 	struct kbs_session s = { .created = time(NULL) };
-	unsigned char raw[32];
-	random_hex(s.id, 16);
-	RAND_bytes(raw, sizeof(raw));
+	unsigned char raw[32], id[16];
+	/* A session id or nonce anyone could guess would let a replay in. */
+	if (RAND_bytes(id, sizeof(id)) != 1 || RAND_bytes(raw, sizeof(raw)) != 1)
+		return reply_error(r, 500, "RcarAuthFailed", "no random bytes for a session");
+	cleanup_free char *hex = rune_hex_encode(id, sizeof(id));
+	snprintf(s.id, sizeof(s.id), "%s", hex);
 	cleanup_free char *nonce = rune_base64_encode(raw, sizeof(raw));
 	snprintf(s.nonce, sizeof(s.nonce), "%s", nonce);
 	snprintf(s.tee, sizeof(s.tee), "%s", json_string_value(tee_copy));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "cleanup.h"
 #include "encoding.h"
 #include "util.h"
@@ -116,7 +117,7 @@ static const struct evidence_provider *const providers[] = {
 
 const struct evidence_provider *attest_provider_by_name(const char *name)
 {
-	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(providers); i++)
 		if (strcmp(providers[i]->name, name) == 0)
 			return providers[i];
 	return NULL;
@@ -124,7 +125,7 @@ const struct evidence_provider *attest_provider_by_name(const char *name)
 
 const struct evidence_provider *attest_provider_detect(const char *root)
 {
-	for (size_t i = 0; i < sizeof(providers) / sizeof(providers[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(providers); i++)
 		if (providers[i]->detect(root))
 			return providers[i];
 	return NULL;

@@ -188,28 +188,18 @@ static const EVP_MD *hash_named(const char *name)
 /* The challenge's selected hash: extra-params is "" or an object. */
 static int challenge_hash(json_t *ch, const EVP_MD **md, rune_error_t *err)
 {
-	json_t *extra = json_object_get(ch, "extra-params");
-	const char *sel = NULL;
-	if (json_is_object(extra))
-		sel = json_string_value(json_object_get(extra, "selected-hash-algorithm"));
-	else if (json_is_string(extra) && json_string_length(extra) > 0) {
-		json_error_t je;
-		json_t *e = json_loads(json_string_value(extra), 0, &je);
-		sel = json_string_value(json_object_get(e, "selected-hash-algorithm"));
-		*md = hash_named(sel);
-		json_decref(e);
-		if (*md == NULL)
-			return rune_error(err, 0,
-			                  "auth: the challenge selects hash algorithm %s, which this agent "
-			                  "does not offer",
-			                  sel ? sel : "(unreadable)");
-		return 0;
-	}
-	*md = hash_named(sel);
-	if (*md == NULL)
-		return rune_error(
-		    err, 0, "auth: the challenge selects hash algorithm %s, which this agent does not offer", sel);
-	return 0;
+	json_t *extra = json_object_get(ch, "extra-params"), *parsed = NULL;
+	json_error_t je;
+	if (json_is_string(extra) && json_string_length(extra) > 0)
+		extra = parsed = json_loads(json_string_value(extra), 0, &je);
+	json_t *sel = json_object_get(extra, "selected-hash-algorithm");
+	*md = sel ? hash_named(json_string_value(sel)) : EVP_sha384();
+	int rc =
+	    *md ? 0
+	        : rune_error(err, 0, "auth: the challenge selects hash algorithm %s, which this agent does not offer",
+	                     json_is_string(sel) ? json_string_value(sel) : "(not a string)");
+	json_decref(parsed);
+	return rc;
 }
 
 int attest_report_data(const json_t *pubkey, const char *nonce, const char *additional, const EVP_MD *md,

@@ -102,7 +102,7 @@ static bool configures(const char *w)
 	return false;
 }
 
-static char *strip_config_id(const char *args)
+static char *measured_args(const char *args)
 {
 	char *out = calloc(1, strlen(args) + 1), *copy = strdup(args);
 	if (out == NULL || copy == NULL) {
@@ -234,7 +234,7 @@ PAL_EXPORT int pal_init(const struct pal_attr_v3_t *attr)
 	}
 	/* config_id is bound beside the measurement, as SGX's CONFIGID is
 	 * beside MRENCLAVE: the same code with other init-data measures the same. */
-	char *measured = r == 0 ? strip_config_id(S.args) : NULL;
+	char *measured = r == 0 ? measured_args(S.args) : NULL;
 	if (r == 0)
 		r = measured ? sim_measure(&S.cfg, measured, S.mr) : -ENOMEM;
 	free(measured);

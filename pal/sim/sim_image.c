@@ -286,7 +286,7 @@ static int image_process(struct sim_image *out, rune_error_t *err)
 static int enter_image_root(const char *rootfs, rune_error_t *err)
 {
 	static const char *const binds[] = { "/dev", "/proc" };
-	for (size_t i = 0; i < sizeof(binds) / sizeof(binds[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(binds); i++) {
 		cleanup_free char *target = xasprintf("%s%s", rootfs, binds[i]);
 		struct stat st;
 		if (lstat(target, &st) == 0 && !S_ISDIR(st.st_mode))
