@@ -34,7 +34,7 @@ static int forward(struct shim_server *s, const ProtobufCMessage *req, rune_erro
 void shim_publish(struct shim_server *s, const char *topic, const ProtobufCMessage *event)
 {
 	Containerd__Services__Events__Ttrpc__V1__ForwardRequest req =
-		CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
+	    CONTAINERD__SERVICES__EVENTS__TTRPC__V1__FORWARD_REQUEST__INIT;
 	Containerd__Services__Events__Ttrpc__V1__Envelope env = CONTAINERD__SERVICES__EVENTS__TTRPC__V1__ENVELOPE__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
 	Google__Protobuf__Any any = GOOGLE__PROTOBUF__ANY__INIT;

@@ -24,9 +24,9 @@
 #include "shim.h"
 #include "util.h"
 
-#define COPY_BUF         16384
-#define COPY_STACK       (128 * 1024)
-#define LOGGER_READY_MS  10000
+#define COPY_BUF        16384
+#define COPY_STACK      (128 * 1024)
+#define LOGGER_READY_MS 10000
 
 /* One direction of copying: src to dst, dst opened from dst_path when -1. */
 struct shim_copy {
@@ -303,7 +303,8 @@ int shim_io_started(struct shim_io *io, int console, rune_error_t *err)
 		}
 	if (io->terminal) {
 		io->console = console;
-		if (io->copy_path[1] && start_copy_out(fcntl(console, F_DUPFD_CLOEXEC, 0), -1, io->copy_path[1], err) < 0)
+		if (io->copy_path[1]
+		    && start_copy_out(fcntl(console, F_DUPFD_CLOEXEC, 0), -1, io->copy_path[1], err) < 0)
 			return -1;
 		if (io->copy_path[0] && start_stdin(io, fcntl(console, F_DUPFD_CLOEXEC, 0), err) < 0)
 			return -1;

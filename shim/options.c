@@ -47,7 +47,8 @@ int shim_options_parse(const uint8_t *data, size_t len, struct shim_options *o, 
 		return rune_error(err, EINVAL, "runtime options: not a google.protobuf.Any");
 	const char *name = type_name(any->type_url);
 	if (strcmp(name, "containerd.runc.v1.Options") == 0) {
-		Containerd__Runc__V1__Options *ro = containerd__runc__v1__options__unpack(NULL, any->value.len, any->value.data);
+		Containerd__Runc__V1__Options *ro =
+		    containerd__runc__v1__options__unpack(NULL, any->value.len, any->value.data);
 		if (ro == NULL) {
 			ret = rune_error(err, EINVAL, "runtime options %s: the message does not parse", any->type_url);
 		} else {
@@ -60,12 +61,13 @@ int shim_options_parse(const uint8_t *data, size_t len, struct shim_options *o, 
 		}
 	} else if (strcmp(name, "runtimeoptions.v1.Options") == 0) {
 		Runtimeoptions__V1__Options *ro =
-			runtimeoptions__v1__options__unpack(NULL, any->value.len, any->value.data);
+		    runtimeoptions__v1__options__unpack(NULL, any->value.len, any->value.data);
 		if (ro == NULL)
 			ret = rune_error(err, EINVAL, "runtime options %s: the message does not parse", any->type_url);
 		else if (ro->config_path[0] || ro->config_body[0])
-			log_info("runtime options: config_path %s ignored (rune takes its settings from the OCI config)",
-			         ro->config_path);
+			log_info(
+			    "runtime options: config_path %s ignored (rune takes its settings from the OCI config)",
+			    ro->config_path);
 		if (ro)
 			runtimeoptions__v1__options__free_unpacked(ro, NULL);
 	} else {
@@ -137,11 +139,11 @@ static const struct {
 	const char *name;
 	unsigned long set, clear;
 } mount_flags[] = {
-	{ "ro", MS_RDONLY, 0 },        { "rw", 0, MS_RDONLY },         { "nosuid", MS_NOSUID, 0 },
-	{ "suid", 0, MS_NOSUID },      { "nodev", MS_NODEV, 0 },       { "dev", 0, MS_NODEV },
-	{ "noexec", MS_NOEXEC, 0 },    { "exec", 0, MS_NOEXEC },       { "bind", MS_BIND, 0 },
+	{ "ro", MS_RDONLY, 0 },           { "rw", 0, MS_RDONLY },       { "nosuid", MS_NOSUID, 0 },
+	{ "suid", 0, MS_NOSUID },         { "nodev", MS_NODEV, 0 },     { "dev", 0, MS_NODEV },
+	{ "noexec", MS_NOEXEC, 0 },       { "exec", 0, MS_NOEXEC },     { "bind", MS_BIND, 0 },
 	{ "rbind", MS_BIND | MS_REC, 0 }, { "noatime", MS_NOATIME, 0 }, { "relatime", MS_RELATIME, 0 },
-	{ "sync", MS_SYNCHRONOUS, 0 }, { "remount", MS_REMOUNT, 0 },   { "defaults", 0, 0 },
+	{ "sync", MS_SYNCHRONOUS, 0 },    { "remount", MS_REMOUNT, 0 }, { "defaults", 0, 0 },
 };
 
 static int mount_one(const char *target, const Containerd__Types__Mount *m, rune_error_t *err)
@@ -169,8 +171,8 @@ static int mount_one(const char *target, const Containerd__Types__Mount *m, rune
 	if (mount(m->source, target, m->type, flags & ~(flags & MS_BIND ? MS_RDONLY : 0), *data ? data : NULL) < 0)
 		return rune_error(err, errno, "mount rootfs (%s %s on %s)", m->type, m->source, target);
 	/* A bind mount takes read-only only on a remount. */
-	if ((flags & MS_BIND) && (flags & MS_RDONLY) &&
-	    mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
+	if ((flags & MS_BIND) && (flags & MS_RDONLY)
+	    && mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) < 0)
 		return rune_error(err, errno, "remount rootfs %s read-only", target);
 	return 0;
 }

@@ -313,8 +313,8 @@ static int setup(struct shim_server *s, rune_error_t *err)
 	s->ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (s->epfd < 0 || s->sig_fd < 0 || s->ino_fd < 0)
 		return rune_error(err, errno, "epoll / signalfd / inotify");
-	if (add_watch(s, s->listen_fd, &listen_kind) < 0 || add_watch(s, s->sig_fd, &signal_kind) < 0 ||
-	    add_watch(s, s->ino_fd, &inotify_kind) < 0)
+	if (add_watch(s, s->listen_fd, &listen_kind) < 0 || add_watch(s, s->sig_fd, &signal_kind) < 0
+	    || add_watch(s, s->ino_fd, &inotify_kind) < 0)
 		return rune_error(err, errno, "epoll_ctl");
 	if (rune_mkdir_p("/run/containerd/rune-shim", 0700, err) < 0)
 		return -1;

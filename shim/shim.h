@@ -96,8 +96,8 @@ struct shim_task {
 	bool rootfs_mounted;
 	struct shim_proc init;
 	struct shim_proc *execs;
-	char *cgroup;      /* the init's cgroup directory under /sys/fs/cgroup (v2) */
-	int oom_watch;     /* inotify watch on memory.events, -1 without */
+	char *cgroup;  /* the init's cgroup directory under /sys/fs/cgroup (v2) */
+	int oom_watch; /* inotify watch on memory.events, -1 without */
 	uint64_t oom_kills;
 	struct shim_watch *oom_event; /* cgroup v1: eventfd on memory.oom_control */
 	struct shim_task *next;

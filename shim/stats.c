@@ -98,16 +98,36 @@ static void read_keyed(const char *dir, const char *file, void *msg, const struc
 	}
 }
 
-#define F2(type, field)       { #field, offsetof(type, field) }
-#define FK(type, key, field)  { key, offsetof(type, field) }
+#define F2(type, field)                                                                                                \
+	{                                                                                                              \
+#field, offsetof(type, field)                                                                          \
+	}
+#define FK(type, key, field)                                                                                           \
+	{                                                                                                              \
+		key, offsetof(type, field)                                                                             \
+	}
 typedef Io__Containerd__Cgroups__V2__MemoryStat Mem2;
 typedef Io__Containerd__Cgroups__V2__CPUStat Cpu2;
 typedef Io__Containerd__Cgroups__V2__MemoryEvents Ev2;
 static const struct key_field mem2_keys[] = {
-	F2(Mem2, anon), F2(Mem2, file), F2(Mem2, kernel_stack), F2(Mem2, slab), F2(Mem2, sock), F2(Mem2, shmem),
-	F2(Mem2, file_mapped), F2(Mem2, file_dirty), F2(Mem2, file_writeback), F2(Mem2, anon_thp),
-	F2(Mem2, inactive_anon), F2(Mem2, active_anon), F2(Mem2, inactive_file), F2(Mem2, active_file),
-	F2(Mem2, unevictable), F2(Mem2, slab_reclaimable), F2(Mem2, slab_unreclaimable), F2(Mem2, pgfault),
+	F2(Mem2, anon),
+	F2(Mem2, file),
+	F2(Mem2, kernel_stack),
+	F2(Mem2, slab),
+	F2(Mem2, sock),
+	F2(Mem2, shmem),
+	F2(Mem2, file_mapped),
+	F2(Mem2, file_dirty),
+	F2(Mem2, file_writeback),
+	F2(Mem2, anon_thp),
+	F2(Mem2, inactive_anon),
+	F2(Mem2, active_anon),
+	F2(Mem2, inactive_file),
+	F2(Mem2, active_file),
+	F2(Mem2, unevictable),
+	F2(Mem2, slab_reclaimable),
+	F2(Mem2, slab_unreclaimable),
+	F2(Mem2, pgfault),
 	F2(Mem2, pgmajfault),
 };
 static const struct key_field cpu2_keys[] = {
@@ -147,11 +167,23 @@ static int stats_v2(const char *dir, uint8_t **value, size_t *len)
 typedef Io__Containerd__Cgroups__V1__MemoryStat Mem1;
 typedef Io__Containerd__Cgroups__V1__Throttle Thr1;
 static const struct key_field mem1_keys[] = {
-	F2(Mem1, cache),         F2(Mem1, rss),           F2(Mem1, rss_huge),      F2(Mem1, mapped_file),
-	F2(Mem1, dirty),         F2(Mem1, writeback),     FK(Mem1, "pgpgin", pg_pg_in),
-	FK(Mem1, "pgpgout", pg_pg_out), FK(Mem1, "pgfault", pg_fault), FK(Mem1, "pgmajfault", pg_maj_fault),
-	F2(Mem1, inactive_anon), F2(Mem1, active_anon),   F2(Mem1, inactive_file), F2(Mem1, active_file),
-	F2(Mem1, unevictable),   F2(Mem1, hierarchical_memory_limit), F2(Mem1, hierarchical_swap_limit),
+	F2(Mem1, cache),
+	F2(Mem1, rss),
+	F2(Mem1, rss_huge),
+	F2(Mem1, mapped_file),
+	F2(Mem1, dirty),
+	F2(Mem1, writeback),
+	FK(Mem1, "pgpgin", pg_pg_in),
+	FK(Mem1, "pgpgout", pg_pg_out),
+	FK(Mem1, "pgfault", pg_fault),
+	FK(Mem1, "pgmajfault", pg_maj_fault),
+	F2(Mem1, inactive_anon),
+	F2(Mem1, active_anon),
+	F2(Mem1, inactive_file),
+	F2(Mem1, active_file),
+	F2(Mem1, unevictable),
+	F2(Mem1, hierarchical_memory_limit),
+	F2(Mem1, hierarchical_swap_limit),
 };
 static const struct key_field thr1_keys[] = { FK(Thr1, "nr_periods", periods),
 	                                      FK(Thr1, "nr_throttled", throttled_periods),
@@ -179,8 +211,8 @@ static int stats_v1(pid_t pid, uint8_t **value, size_t *len)
 	Thr1 thr = IO__CONTAINERD__CGROUPS__V1__THROTTLE__INIT;
 	Mem1 mem = IO__CONTAINERD__CGROUPS__V1__MEMORY_STAT__INIT;
 	Io__Containerd__Cgroups__V1__MemoryEntry mu = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT,
-						  ms = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT,
-						  mk = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
+	                                         ms = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT,
+	                                         mk = IO__CONTAINERD__CGROUPS__V1__MEMORY_ENTRY__INIT;
 	cleanup_free char *pids_dir = cgroup_dir(pid, "pids"), *cpu_dir = cgroup_dir(pid, "cpuacct");
 	cleanup_free char *mem_dir = cgroup_dir(pid, "memory");
 	cleanup_free uint64_t *per_cpu = NULL;
@@ -197,7 +229,8 @@ static int stats_v1(pid_t pid, uint8_t **value, size_t *len)
 		rune_error_t err = NULL;
 		usage.total = read_u64(cpu_dir, "cpuacct.usage");
 		if (rune_read_file(path, 65536, &text, &tlen, &err) == 0) {
-			for (char *tok = strtok(text, " \n"); tok && usage.n_per_cpu < 4096; tok = strtok(NULL, " \n")) {
+			for (char *tok = strtok(text, " \n"); tok && usage.n_per_cpu < 4096;
+			     tok = strtok(NULL, " \n")) {
 				per_cpu = xrealloc(per_cpu, (usage.n_per_cpu + 1) * sizeof(*per_cpu));
 				per_cpu[usage.n_per_cpu++] = strtoull(tok, NULL, 10);
 			}

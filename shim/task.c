@@ -112,8 +112,8 @@ static bool valid_id(const char *id)
 	if (n == 0 || n > 1024 || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
 		return false;
 	for (const char *p = id; *p; p++)
-		if (!(*p == '-' || *p == '_' || *p == '.' || *p == '+' || (*p >= '0' && *p <= '9') ||
-		      (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		if (!(*p == '-' || *p == '_' || *p == '.' || *p == '+' || (*p >= '0' && *p <= '9')
+		      || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 			return false;
 	return true;
 }
@@ -177,7 +177,8 @@ static int rpc_create(struct rpc *c, ProtobufCMessage *m)
 	if (req->checkpoint[0])
 		return fail(c, SHIM_UNIMPLEMENTED, "task %s: restoring a checkpoint is not supported by rune", req->id);
 	if (req->bundle[0] != '/')
-		return fail(c, SHIM_INVALID_ARGUMENT, "task %s: bundle %.200s is not an absolute path", req->id, req->bundle);
+		return fail(c, SHIM_INVALID_ARGUMENT, "task %s: bundle %.200s is not an absolute path", req->id,
+		            req->bundle);
 	t = xcalloc(1, sizeof(*t));
 	t->id = xstrdup(req->id);
 	t->bundle = xstrdup(req->bundle);
@@ -232,9 +233,9 @@ static int rpc_create(struct rpc *c, ProtobufCMessage *m)
 		if (shim_rune(s, &t->opts, args, t->init.io.child, -1, &err) < 0)
 			goto fail_unknown;
 	}
-	if (shim_read_pid(pid_file, &t->init.pid, &err) < 0 ||
-	    (sock && shim_console_receive(console_listen, &console, &err) < 0) ||
-	    shim_io_started(&t->init.io, console, &err) < 0) {
+	if (shim_read_pid(pid_file, &t->init.pid, &err) < 0
+	    || (sock && shim_console_receive(console_listen, &console, &err) < 0)
+	    || shim_io_started(&t->init.io, console, &err) < 0) {
 		const char *del[] = { "delete", "--force", t->id, NULL };
 		rune_error_t ignored = NULL;
 		(void) shim_rune(s, &t->opts, del, (int[]){ -1, -1, -1 }, -1, &ignored);
@@ -323,10 +324,10 @@ static int start_exec(struct rpc *c, struct shim_proc *p)
 	}
 	args[n++] = p->task->id;
 	args[n] = NULL;
-	if (shim_rune(s, &p->task->opts, args, p->io.child, spec_fd, &err) < 0 ||
-	    shim_read_pid(pid_file, &p->pid, &err) < 0 ||
-	    (sock && shim_console_receive(console_listen, &console, &err) < 0) ||
-	    shim_io_started(&p->io, console, &err) < 0)
+	if (shim_rune(s, &p->task->opts, args, p->io.child, spec_fd, &err) < 0
+	    || shim_read_pid(pid_file, &p->pid, &err) < 0
+	    || (sock && shim_console_receive(console_listen, &console, &err) < 0)
+	    || shim_io_started(&p->io, console, &err) < 0)
 		goto fail;
 	if (sock)
 		unlink(sock);
@@ -556,7 +557,8 @@ static int rpc_exec(struct rpc *c, ProtobufCMessage *m)
 		return fail(c, SHIM_INVALID_ARGUMENT, "exec id %.200s: not a valid id", req->exec_id);
 	for (struct shim_proc *e = t->execs; e; e = e->next)
 		if (strcmp(e->exec_id, req->exec_id) == 0)
-			return fail(c, SHIM_ALREADY_EXISTS, "process %s of task %s already exists", req->exec_id, t->id);
+			return fail(c, SHIM_ALREADY_EXISTS, "process %s of task %s already exists", req->exec_id,
+			            t->id);
 	if (t->init.status == SHIM_STOPPED)
 		return fail(c, SHIM_FAILED_PRECONDITION, "task %s has stopped: no exec", t->id);
 	if (req->spec == NULL || req->spec->value.len == 0)
@@ -564,8 +566,8 @@ static int rpc_exec(struct rpc *c, ProtobufCMessage *m)
 	cleanup_free char *json = xmalloc(req->spec->value.len + 1);
 	memcpy(json, req->spec->value.data, req->spec->value.len);
 	json[req->spec->value.len] = '\0';
-	if (strlen(json) != req->spec->value.len || rune_json_parse(json, "exec spec", &spec, &err) < 0 ||
-	    !YAJL_IS_OBJECT(spec)) {
+	if (strlen(json) != req->spec->value.len || rune_json_parse(json, "exec spec", &spec, &err) < 0
+	    || !YAJL_IS_OBJECT(spec)) {
 		code = fail(c, SHIM_INVALID_ARGUMENT, "exec %s: spec (%.200s): %s", req->exec_id, req->spec->type_url,
 		            err ? err->msg : "not a JSON object");
 		rune_error_release(&err);
@@ -611,9 +613,9 @@ static int rpc_pids(struct rpc *c, ProtobufCMessage *m)
 		return fail(c, SHIM_NOT_FOUND, "task %.200s not found", req->id);
 	cleanup_close int out = shim_memfd("ps", "", 0, &err);
 	const char *args[] = { "ps", "--format", "json", t->id, NULL };
-	if (out < 0 || shim_rune(c->s, &t->opts, args, (int[]){ -1, out, -1 }, -1, &err) < 0 ||
-	    lseek(out, 0, SEEK_SET) < 0 || rune_read_fd_all(out, "rune ps", 1 << 20, &text, &len, &err) < 0 ||
-	    rune_json_parse(text, "rune ps output", &pids, &err) < 0)
+	if (out < 0 || shim_rune(c->s, &t->opts, args, (int[]){ -1, out, -1 }, -1, &err) < 0
+	    || lseek(out, 0, SEEK_SET) < 0 || rune_read_fd_all(out, "rune ps", 1 << 20, &text, &len, &err) < 0
+	    || rune_json_parse(text, "rune ps output", &pids, &err) < 0)
 		return fail_err(c, &err);
 	if (!YAJL_IS_ARRAY(pids)) {
 		yajl_tree_free(pids);
@@ -726,7 +728,8 @@ static int rpc_update(struct rpc *c, ProtobufCMessage *m)
 		return fail(c, SHIM_NOT_FOUND, "task %.200s not found", req->id);
 	if (req->resources == NULL || req->resources->value.len == 0)
 		return fail(c, SHIM_INVALID_ARGUMENT, "update task %s: no resources", t->id);
-	cleanup_close int fd = shim_memfd("resources.json", req->resources->value.data, req->resources->value.len, &err);
+	cleanup_close int fd =
+	    shim_memfd("resources.json", req->resources->value.data, req->resources->value.len, &err);
 	const char *args[] = { "update", "--resources", "/proc/self/fd/3", t->id, NULL };
 	if (fd < 0 || shim_rune(c->s, &t->opts, args, (int[]){ -1, -1, -1 }, fd, &err) < 0)
 		return fail_err(c, &err);

@@ -118,6 +118,11 @@ static const char *const KNOWN_TYPES[] = { "sim", "intelSgx", "AwsNitroEnclaves"
 int librune_enclave_config_parse(struct rune_config *c, rune_error_t *err)
 {
 	cleanup_free char *type = NULL, *path = NULL, *args = NULL, *level = NULL;
+	/* A pod's annotations reach its sandbox too (containerd's pod_annotations):
+	 * the sandbox holds the pod's namespaces and runs plainly. */
+	const char *kind = annotation(c, "io.kubernetes.cri.container-type");
+	if (kind && strcmp(kind, "sandbox") == 0)
+		return 0;
 	if (lookup(c, &KEY_TYPE, &type, err) < 0 || lookup(c, &KEY_PATH, &path, err) < 0
 	    || lookup(c, &KEY_ARGS, &args, err) < 0 || lookup(c, &KEY_LOGLEVEL, &level, err) < 0)
 		return -1;

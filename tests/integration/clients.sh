@@ -1,12 +1,6 @@
 # rune driven by real clients: podman 4.3 (--runtime) and containerd 1.6
 # (its runc shim with --runc-binary), each in a private set-up.
-. "$TOP/tests/lib/registry.sh"
-
-# image_archive: a docker-archive of the busybox test image as localhost/busybox:latest.
-image_archive() {
-	base_layout
-	skopeo copy -q "oci:$T/layout:base" "docker-archive:$T/busybox.tar:localhost/busybox:latest" >/dev/null
-}
+. "$TOP/tests/lib/containerd.sh"
 
 P() {
 	podman --root "$T/podman/root" --runroot "$T/podman/run" --cgroup-manager cgroupfs --events-backend file \
@@ -43,31 +37,6 @@ test_podman_run_exec_tty_stop_rm() {
 	assert_contains "$(P ps -a --format '{{.Names}} {{.Status}}')" "p1 Exited (0)"
 	P rm p1 >/dev/null
 	assert_eq "" "$(P ps -aq)" "containers after rm"
-}
-
-CTR() { ctr -a "$T/ctrd/containerd.sock" "$@"; }
-
-containerd_start() {
-	mkdir -p "$T/ctrd"
-	cat >"$T/ctrd/config.toml" <<C
-version = 2
-root = "$T/ctrd/root"
-state = "$T/ctrd/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$T/ctrd/containerd.sock"
-[ttrpc]
-  address = "$T/ctrd/containerd.sock.ttrpc"
-C
-	bg containerd --config "$T/ctrd/config.toml" >"$T/ctrd/log" 2>&1
-	for _ in $(seq 100); do CTR version >/dev/null 2>&1 && return 0; sleep 0.1; done
-	fail "containerd did not start: $(tail -5 "$T/ctrd/log")"
-}
-
-containerd_cleanup() {
-	for t in $(CTR task ls -q 2>/dev/null); do CTR task kill -s KILL "$t" >/dev/null 2>&1; CTR task delete -f "$t" >/dev/null 2>&1; done
-	for c in $(CTR container ls -q 2>/dev/null); do CTR container delete "$c" >/dev/null 2>&1; done
-	umount -R "$T/ctrd/root" 2>/dev/null || true
 }
 
 test_containerd_run_exec_kill_exit_codes() {

@@ -1,0 +1,94 @@
+# A private containerd 1.6 for the client and shim tests: its own root, state,
+# sockets and CNI config; the build's containerd-shim-rune-v2 (and the rune
+# beside it) first on its PATH. With `cri`, the CRI plugin serves pods with a
+# runtime handler `rune` as configs/containerd-rune.toml sets it up.
+. "$TOP/tests/lib/registry.sh"
+
+CTR() { ctr -a "$T/ctrd/containerd.sock" "$@"; }
+CRI() { CRI_STUBS="$TEST_TMP/cri-stubs" /usr/bin/python3 "$TOP/tests/helpers/cri/cri.py" "$T/ctrd/containerd.sock" "$@"; }
+
+containerd_config() {
+	local cri=${1:-}
+	[ "$cri" = cri ] || echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
+	cat <<C
+version = 2
+root = "$T/ctrd/root"
+state = "$T/ctrd/state"
+[grpc]
+  address = "$T/ctrd/containerd.sock"
+[ttrpc]
+  address = "$T/ctrd/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$T/ctrd/opt"
+C
+	[ "$cri" = cri ] || return 0
+	cat <<C
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "localhost/pause:1"
+  restrict_oom_score_adj = true
+  disable_tcp_service = true
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$T/ctrd/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+C
+	# the snippet users install (configs/), indented under the CRI plugin
+	sed -n '/^\[plugins/,$p' "$TOP/configs/containerd-rune.toml"
+}
+
+# containerd_start [cri]
+containerd_start() {
+	mkdir -p "$T/ctrd/cni"
+	containerd_config "${1:-}" >"$T/ctrd/config.toml"
+	PATH="$BUILD_DIR/bin:$PATH" bg containerd --config "$T/ctrd/config.toml" >>"$T/ctrd/log" 2>&1
+	for _ in $(seq 100); do CTR version >/dev/null 2>&1 && return 0; sleep 0.1; done
+	fail "containerd did not start: $(tail -5 "$T/ctrd/log")"
+}
+
+# containerd_kill: stop containerd alone (its shims and tasks live on).
+containerd_kill() {
+	local p
+	p=$(pgrep -f "containerd --config $T/ctrd/config.toml" || true)
+	[ -n "$p" ] && kill -9 $p
+	for _ in $(seq 50); do pgrep -f "containerd --config $T/ctrd/config.toml" >/dev/null || return 0; sleep 0.1; done
+}
+
+# shim_pids: the rune shims serving this containerd.
+shim_pids() { pgrep -f "containerd-shim-rune-v2 .*-address $T/ctrd/containerd.sock" || true; }
+
+containerd_cleanup() {
+	# ctr waits 10 s for a containerd that is not there: only ask a running one
+	pgrep -f "containerd --config $T/ctrd/config.toml" >/dev/null && for pod in $(cat "$T/pods.list" 2>/dev/null); do
+		CRI stopp "$pod" >/dev/null 2>&1
+		CRI rmp "$pod" >/dev/null 2>&1
+	done
+	pgrep -f "containerd --config $T/ctrd/config.toml" >/dev/null && for ns in default k8s.io; do
+		for t in $(CTR -n "$ns" task ls -q 2>/dev/null); do
+			CTR -n "$ns" task kill -s KILL "$t" >/dev/null 2>&1
+			CTR -n "$ns" task delete -f "$t" >/dev/null 2>&1
+		done
+		for c in $(CTR -n "$ns" container ls -q 2>/dev/null); do CTR -n "$ns" container delete "$c" >/dev/null 2>&1; done
+	done
+	for p in $(shim_pids); do kill -9 "$p" 2>/dev/null; done
+	for ns in default k8s.io; do
+		for id in $("$RUNE" --root "/run/containerd/rune/$ns" list -q 2>/dev/null); do
+			"$RUNE" --root "/run/containerd/rune/$ns" delete -f "$id" >/dev/null 2>&1
+		done
+	done
+	grep -o "$T/ctrd/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	return 0
+}
+
+# image_archive [NAME [CMD...]]: the busybox test image as localhost/NAME (default busybox:latest).
+image_archive() {
+	local name=${1:-busybox:latest}
+	shift || true
+	base_layout
+	if [ $# -gt 0 ]; then
+		local a=()
+		for x in "$@"; do a+=(--config.cmd "$x"); done
+		umoci config --image "$T/layout:base" --clear=config.cmd "${a[@]}" >/dev/null
+	fi
+	skopeo copy -q "oci:$T/layout:base" "docker-archive:$T/${name%%:*}.tar:localhost/$name" >/dev/null
+}
