@@ -76,7 +76,7 @@ containerd_cleanup() {
 			"$RUNE" --root "/run/containerd/rune/$ns" delete -f "$id" >/dev/null 2>&1
 		done
 	done
-	grep -o "$T/ctrd/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	grep -o "$T/ctrd/[^ ]*" /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
 	return 0
 }
 
