@@ -4,6 +4,9 @@
 # and runs it. The host never holds the plaintext.
 . "$TOP/tests/lib/registry.sh"
 . "$TOP/tests/lib/signing.sh"
+. "$TOP/tests/lib/containerd.sh"
+
+cleanup_extra() { containerd_cleanup; }
 
 # conf_setup: a registry with an encrypted image (layer key held by rune-kbs),
 # rune-kbs with the key and the owner's policy, init-data naming them, and a
@@ -117,7 +120,7 @@ kbs_restart() {
 no_plaintext_on_host() {
 	local hits
 	hits=$(grep -rlsa --exclude-dir=proc --exclude-dir=node_modules --exclude-dir=.git --exclude-dir='build*' \
-		--exclude-dir=bash_tool_* --exclude=workload.out "$MARKER" /tmp /var /run/rune "$ROOT" 2>/dev/null || true)
+		--exclude-dir=bash_tool_* --exclude=workload.out --exclude=workload.log "$MARKER" /tmp /var /run/rune "$ROOT" 2>/dev/null || true)
 	[ -z "$hits" ] || fail "plaintext found on the host ($1): $hits"
 }
 
@@ -270,4 +273,56 @@ test_registry_credentials_and_ca_from_the_init_data() {
 	jq_edit "$B" --rawfile init "$T/initdata2.toml" '.annotations["enclave.initdata"] = $init'
 	assert_eq "$MARKER" "$(r run -b "$B" t2 2>"$T/run.log")" "through TLS and a password ($(cat "$T/run.log"))"
 	no_plaintext_on_host "after the run"
+}
+
+# Kubernetes on stock containerd 1.6: the pod names the confidential image,
+# the enclave and the init-data in annotations (passed by pod_annotations);
+# its own image is a public launcher. containerd's content store and
+# snapshots never see the confidential image. A signed, unencrypted image the
+# host pulled is pulled again inside from io.kubernetes.cri.image-name.
+test_confidential_pod_through_cri() {
+	sim_key_ready
+	conf_setup
+	# a signed plain image for the second-pull route
+	base_layout
+	MARKER2="second-pull-$RANDOM$RANDOM"
+	layer_from '[{"name": "app", "type": "dir"}, {"name": "app/marker.txt", "data": "'"$MARKER2"'\n"}]' base gzip
+	umoci config --image "$T/layout:base" --config.cmd cat --config.cmd /app/marker.txt >/dev/null
+	push base "$REG/conf/plain:1"
+	sign_image conf/plain 1
+	rm -rf "$T/layout"
+	containerd_start cri
+	cri_images
+	ann=$(jq -n --arg p "$BUILD_DIR/pal/liberpal-sim.so" --arg ref "$REF" --rawfile init "$T/initdata.toml" \
+		'{"enclave.type": "sim", "enclave.runtime.path": $p, "enclave.image": $ref, "enclave.initdata": $init,
+		  "enclave.image.registry-tls": "false"}')
+	run_pod conf NODE "$ann"
+	# the launcher's command is empty: the confidential image's own cmd runs
+	c1=$(start_ctr conf workload localhost/busybox:latest "")
+	for _ in $(seq 100); do [ "$(cri_status "$c1" .state)" = CONTAINER_EXITED ] && break; sleep 0.1; done
+	assert_eq CONTAINER_EXITED "$(cri_status "$c1" .state)" "the confidential container ran to its end"
+	assert_eq null "$(cri_status "$c1" .exit_code)" "exit code (0 is omitted)"
+	assert_contains "$(cat "$T/pods/conf/workload.log")" " stdout F $MARKER"
+	assert_contains "$(cat "$T/pods/conf/workload.log")" "image $REF ("
+	# the host's containerd holds the launcher only
+	digest="sha256:$(skopeo inspect --raw --tls-verify=false "docker://$REF" | sha256sum | cut -d' ' -f1)"
+	assert_not_contains "$(CTR -n k8s.io content ls)" "$digest"
+	assert_not_contains "$(CTR -n k8s.io images ls -q)" "conf/app"
+	! grep -rlsa "$MARKER" "$T/ctrd" >/dev/null || fail "the plaintext reached containerd's store: $(grep -rlsa "$MARKER" "$T/ctrd")"
+	no_plaintext_on_host "after the pod ran"
+	CRI rm "$c1"
+	CRI stopp "$POD"
+	CRI rmp "$POD"
+	# signed, not encrypted: the host pulled it, the enclave pulls it again and verifies
+	CTR -n k8s.io images pull -q --plain-http "$REG/conf/plain:1" >/dev/null
+	ann2=$(jq 'del(.["enclave.image"])' <<<"$ann")
+	run_pod plain NODE "$ann2"
+	c2=$(start_ctr plain workload "$REG/conf/plain:1" "")
+	for _ in $(seq 100); do [ "$(cri_status "$c2" .state)" = CONTAINER_EXITED ] && break; sleep 0.1; done
+	assert_contains "$(cat "$T/pods/plain/workload.log")" " stdout F $MARKER2"
+	assert_contains "$(cat "$T/pods/plain/workload.log")" "image $REG/conf/plain:1 ("
+	assert_contains "$(cat "$T/pods/plain/workload.log")" "unpacked inside the enclave"
+	CRI rm "$c2"
+	CRI stopp "$POD"
+	CRI rmp "$POD"
 }

@@ -223,52 +223,6 @@ test_shim_hostile_rpcs_and_options() {
 
 # --- Kubernetes through the CRI plugin ---
 
-# pod_json NAME [network NODE|POD] [annotations JSON]: a PodSandboxConfig.
-pod_json() {
-	local name=$1 net=${2:-NODE} ann=${3:-"{}"}
-	jq -n --arg n "$name" --arg uid "$name-$$" --arg net "$net" --arg logs "$T/pods/$name" --argjson ann "$ann" '{
-		metadata: {name: $n, uid: $uid, namespace: "default", attempt: 0},
-		hostname: (if $net == "NODE" then "" else $n end),
-		log_directory: $logs, annotations: $ann,
-		linux: {security_context: {namespace_options: {network: $net}}}}'
-}
-
-# ctr_json NAME IMAGE CMD...: a ContainerConfig logging to NAME.log.
-ctr_json() {
-	local name=$1 image=$2
-	shift 2
-	# (arguments through stdin: jq would read a "-c" among them as its own option)
-	printf '%s\n' "$@" | jq -R . | jq -s --arg n "$name" --arg img "$image" '{metadata: {name: $n},
-		image: {image: $img}, command: ., log_path: ($n + ".log")}'
-}
-
-cri_images() {
-	image_archive
-	image_archive pause:1 sleep 2147483647
-	CTR -n k8s.io images import "$T/busybox.tar" >/dev/null
-	CTR -n k8s.io images import "$T/pause.tar" >/dev/null
-}
-
-# run_pod NAME NETWORK [ANNOTATIONS]: sets POD (its id) and writes $T/NAME.pod.json.
-run_pod() {
-	pod_json "$1" "$2" "${3:-{\}}" >"$T/$1.pod.json"
-	POD=$(CRI runp "$T/$1.pod.json" rune) || fail "RunPodSandbox failed"
-	echo "$POD" >>"$T/pods.list"
-}
-
-# start_ctr POD_NAME NAME IMAGE CMD...: prints the container id.
-start_ctr() {
-	local pod=$1 name=$2
-	shift 2
-	ctr_json "$name" "$@" >"$T/$name.ctr.json"
-	local id
-	id=$(CRI create "$POD" "$T/$name.ctr.json" "$T/$pod.pod.json") || fail "CreateContainer $name failed"
-	CRI start "$id" || fail "StartContainer $name failed"
-	echo "$id"
-}
-
-cri_status() { CRI status "$1" | jq -r "$2"; }
-
 test_cri_pod_two_containers_one_shim() {
 	containerd_start cri
 	cri_images
