@@ -93,7 +93,15 @@ SHIM_GEN := $(BUILDDIR)/shim/gen
 SHIM_GEN_C := $(patsubst %,$(SHIM_GEN)/%.pb-c.c,$(SHIM_PROTO) $(SHIM_WKT))
 SHIM_GEN_OBJ := $(SHIM_GEN_C:%.c=%.o)
 SHIM_INC := -Icommon -Ishim -I$(SHIM_GEN)
-SHIM_LIBS := -lprotobuf-c -lyajl -lcrypto -lpthread
+# Linked statically (static PIE), without libcrypto: every pod pays for the
+# shim's resident pages, and shared libraries' mapped text and relocations
+# cost several times the code the shim uses of them (docs/benchmarks.md).
+# Sanitizer builds link dynamically (ASan needs it).
+SHIM_LIBS := -l:libprotobuf-c.a -l:libyajl_s.a -lpthread
+SHIM_LDFLAGS := $(filter-out -pie,$(LDFLAGS_ALL)) -static-pie
+ifeq ($(SANITIZE),1)
+  SHIM_LDFLAGS := $(LDFLAGS_ALL)
+endif
 $(SHIM_OBJ): INC := $(SHIM_INC)
 $(SHIM_OBJ): | $(SHIM_GEN)/.stamp
 $(SHIM_GEN)/.stamp: $(SHIM_PROTO:%=shim/proto/%.proto)
@@ -107,7 +115,7 @@ $(SHIM_GEN_OBJ): %.o: %.c
 
 $(BUILDDIR)/bin/containerd-shim-rune-v2: $(SHIM_OBJ) $(SHIM_GEN_OBJ) $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(SHIM_OBJ) $(SHIM_GEN_OBJ) $(BUILDDIR)/libcommon.a $(SHIM_LIBS)
+	$(CC) $(CFLAGS) $(SHIM_LDFLAGS) -o $@ $(SHIM_OBJ) $(SHIM_GEN_OBJ) $(BUILDDIR)/libcommon.a $(SHIM_LIBS)
 
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
 LIBDIR ?= $(PREFIX)/lib

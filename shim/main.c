@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,13 +109,14 @@ static char *group_key(const struct shim_cfg *cfg)
 	return key ? key : xstrdup(cfg->id);
 }
 
+/* unix:///run/containerd/s/<sha256 of address/namespace/key>, as containerd's shims name it. */
 static char *socket_path(const struct shim_cfg *cfg, const char *key)
 {
 	cleanup_free char *seed = xasprintf("%s/%s/%s", cfg->address, cfg->ns, key);
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	uint8_t md[32];
 	cleanup_free char *hex = NULL;
 
-	SHA256((const unsigned char *) seed, strlen(seed), md);
+	shim_sha256(seed, strlen(seed), md);
 	hex = rune_hex_encode(md, sizeof(md));
 	return xasprintf(SOCKET_DIR "/%s", hex);
 }
@@ -157,14 +157,28 @@ static int listen_on(const char *path, int *out, rune_error_t *err)
 	return 0;
 }
 
-/* The server: a new session, containerd's pipes replaced by /dev/null, its log
- * to the bundle's log FIFO (non-blocking: a containerd that stopped reading
- * must not stop the shim). */
-static int become_server(struct shim_cfg *cfg, struct shim_options *opts, int listen_fd)
+/* The server, exec'd by `start` as `… serve` with the listening socket on
+ * fd 3 and the runtime options (a serialized Any, maybe empty) on fd 4: a new
+ * session, containerd's pipes replaced by /dev/null, its log to the bundle's
+ * log FIFO (non-blocking: a containerd that stopped reading must not stop the
+ * shim). */
+static int do_serve(struct shim_cfg *cfg)
 {
+	struct shim_options opts = { 0 };
+	cleanup_free char *input = NULL;
+	size_t len = 0;
+	rune_error_t err = NULL;
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int log = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	int listen_fd = fcntl(3, F_DUPFD_CLOEXEC, 5);
 
+	if (listen_fd < 0 || rune_read_fd_all(4, "runtime options", 1 << 20, &input, &len, &err) < 0
+	    || shim_options_parse((const uint8_t *) input, len, &opts, &err) < 0) {
+		fprintf(stderr, "containerd-shim-rune-v2 serve: %s\n", err ? err->msg : "no listening socket on fd 3");
+		return 1;
+	}
+	close(3);
+	close(4);
 	setsid();
 	dup2(null, 0);
 	dup2(null, 1);
@@ -174,7 +188,34 @@ static int become_server(struct shim_cfg *cfg, struct shim_options *opts, int li
 	close(null);
 	if (chdir("/") < 0)
 		return 1;
-	return shim_serve(cfg, opts, listen_fd);
+	int ret = shim_serve(cfg, &opts, listen_fd);
+	shim_options_free(&opts);
+	return ret;
+}
+
+static void exec_server(const struct shim_cfg *cfg, int listen_fd, const char *input, size_t len)
+{
+	rune_error_t err = NULL;
+	int opts_fd = shim_memfd("runtime-options", input ? input : "", len, &err);
+	const char *argv[] = { "containerd-shim-rune-v2",
+		               "-namespace",
+		               cfg->ns,
+		               "-address",
+		               cfg->address,
+		               "-publish-binary",
+		               cfg->publish_binary ? cfg->publish_binary : "",
+		               "-id",
+		               cfg->id,
+		               cfg->debug ? "-debug" : "serve",
+		               cfg->debug ? "serve" : NULL,
+		               NULL };
+
+	/* Out of the way first: either may already sit on 3 or 4. */
+	int l = fcntl(listen_fd, F_DUPFD_CLOEXEC, 10), o = opts_fd < 0 ? -1 : fcntl(opts_fd, F_DUPFD_CLOEXEC, 10);
+	if (l < 0 || o < 0 || dup2(l, 3) < 0 || dup2(o, 4) < 0)
+		_exit(1);
+	execv("/proc/self/exe", (char *const *) argv);
+	_exit(1);
 }
 
 static int do_start(struct shim_cfg *cfg, rune_error_t *err)
@@ -187,8 +228,10 @@ static int do_start(struct shim_cfg *cfg, rune_error_t *err)
 
 	if (!isatty(0) && rune_read_fd_all(0, "runtime options (stdin)", 1 << 20, &input, &len, err) < 0)
 		return -1;
+	/* Checked here, so a bad type fails `start` with its name. */
 	if (shim_options_parse((const uint8_t *) input, len, &opts, err) < 0)
 		return -1;
+	shim_options_free(&opts);
 	key = group_key(cfg);
 	path = socket_path(cfg, key);
 	address = xasprintf("unix://%s", path);
@@ -199,10 +242,9 @@ static int do_start(struct shim_cfg *cfg, rune_error_t *err)
 		if (pid < 0)
 			return rune_error(err, errno, "fork the shim server");
 		if (pid == 0)
-			_exit(become_server(cfg, &opts, listen_fd));
+			exec_server(cfg, listen_fd, input, len);
 		close(listen_fd);
 	}
-	shim_options_free(&opts);
 	/* containerd 1.6 reads it back to reconnect after a restart. */
 	if (rune_write_file_atomic("address", address, strlen(address), 0644, err) < 0)
 		return -1;
@@ -278,6 +320,8 @@ int main(int argc, char **argv)
 		ret = do_start(&cfg, &err);
 	else if (strcmp(action, "delete") == 0)
 		ret = do_delete(&cfg, &err);
+	else if (strcmp(action, "serve") == 0)
+		return do_serve(&cfg);
 	else {
 		fprintf(stderr, "containerd-shim-rune-v2: unknown action %s\n", action);
 		usage(stderr);

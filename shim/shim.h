@@ -10,7 +10,8 @@
  * Files: main.c (start / delete / serve), server.c (event loop, connections,
  * reaper), ttrpc.c (framing), task.c (one function per Task RPC), process.c
  * (rune by exec), io.c (FIFOs, loggers, pty), events.c (publishing), stats.c
- * (cgroup metrics, OOM), options.c (runtime options, rootfs mounts). */
+ * (cgroup metrics, OOM), options.c (runtime options, rootfs mounts), sha256.c
+ * (the socket's name). */
 #ifndef RUNE_SHIM_H
 #define RUNE_SHIM_H
 #include <stdbool.h>
@@ -213,6 +214,9 @@ void shim_oom_check(struct shim_server *s);
 void shim_oom_event(struct shim_server *s, struct shim_watch *w);
 /* Stop watching t (its task is deleted). */
 void shim_oom_unwatch(struct shim_server *s, struct shim_task *t);
+
+/* --- sha256.c --- */
+void shim_sha256(const void *data, size_t len, uint8_t md[32]);
 
 /* --- options.c --- */
 /* Decode a google.protobuf.Any of runtime options into o (fields not given keep their value). */

@@ -214,6 +214,16 @@ test_shim_hostile_rpcs_and_options() {
 	printf 'garbage' >"$T/garbage"
 	expect_fail 1 standalone_start p5 <"$T/garbage"
 	assert_contains "$ERR" "not a google.protobuf.Any"
+	# the socket's name is sha256(address/namespace/key) as containerd's shims
+	# name it: checked against Python's hashlib across SHA-256's block edges
+	for n in $(seq 1 3 90); do
+		id=$(head -c "$n" /dev/zero | tr '\0' x)
+		want=$(/usr/bin/python3 -c 'import hashlib, sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())' \
+			"$T/none.sock/probe-$$/$id")
+		a=$(standalone_start "$id" </dev/null)
+		assert_eq "unix:///run/containerd/s/$want" "$a" "socket for a $n-byte id"
+		PROBE "$a" call Shutdown >/dev/null
+	done
 	# delete is idempotent and answers a DeleteResponse (exit_status 137)
 	for _ in 1 2; do
 		"$SHIM" -namespace probe-$$ -address "$T/none.sock" -id gone -bundle "$T/bundle" delete >"$T/del"
