@@ -295,6 +295,40 @@ static int do_delete(struct shim_cfg *cfg, rune_error_t *err)
 	return 0;
 }
 
+static void cfg_free(struct shim_cfg *cfg)
+{
+	free(cfg->ns);
+	free(cfg->address);
+	free(cfg->publish_binary);
+	free(cfg->id);
+	free(cfg->bundle);
+	free(cfg->ttrpc_address);
+}
+
+static int run(struct shim_cfg *cfg, const char *action)
+{
+	rune_error_t err = NULL;
+	int ret;
+
+	if (strcmp(action, "serve") == 0)
+		return do_serve(cfg);
+	if (strcmp(action, "start") == 0)
+		ret = do_start(cfg, &err);
+	else if (strcmp(action, "delete") == 0)
+		ret = do_delete(cfg, &err);
+	else {
+		fprintf(stderr, "containerd-shim-rune-v2: unknown action %s\n", action);
+		usage(stderr);
+		return 2;
+	}
+	if (ret < 0) {
+		fprintf(stderr, "containerd-shim-rune-v2 %s: %s\n", action, err->msg);
+		rune_error_release(&err);
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct shim_cfg cfg = { 0 };
@@ -304,32 +338,22 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &cfg, &action) < 0 || action == NULL) {
 		usage(stderr);
+		cfg_free(&cfg);
 		return 2;
 	}
 	if (cfg.ns == NULL || cfg.id == NULL || cfg.address == NULL) {
 		fprintf(stderr, "containerd-shim-rune-v2: -namespace, -address and -id are required\n");
+		cfg_free(&cfg);
 		return 2;
 	}
 	if (strchr(cfg.ns, '/') || strcmp(cfg.ns, "..") == 0) {
 		fprintf(stderr, "containerd-shim-rune-v2: namespace %s: not a valid name\n", cfg.ns);
+		cfg_free(&cfg);
 		return 2;
 	}
 	cfg.ttrpc_address = getenv("TTRPC_ADDRESS") ? xstrdup(getenv("TTRPC_ADDRESS")) : NULL;
 	rune_log_init(NULL, "text", cfg.debug, &err);
-	if (strcmp(action, "start") == 0)
-		ret = do_start(&cfg, &err);
-	else if (strcmp(action, "delete") == 0)
-		ret = do_delete(&cfg, &err);
-	else if (strcmp(action, "serve") == 0)
-		return do_serve(&cfg);
-	else {
-		fprintf(stderr, "containerd-shim-rune-v2: unknown action %s\n", action);
-		usage(stderr);
-		return 2;
-	}
-	if (ret < 0) {
-		fprintf(stderr, "containerd-shim-rune-v2 %s: %s\n", action, err->msg);
-		return 1;
-	}
-	return 0;
+	ret = run(&cfg, action);
+	cfg_free(&cfg);
+	return ret;
 }

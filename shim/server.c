@@ -5,7 +5,9 @@
  * a process that exits while rune is still starting it is recorded first and
  * reaped after, never missed. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "util.h"
 
 #define TASK_SERVICE "containerd.task.v2.Task"
+#define WORK_ROOT    "/run/containerd/rune-shim"
 
 struct shim_conn {
 	enum shim_watch_kind kind; /* SHIM_W_CONN; first, as epoll's data points here */
@@ -295,6 +298,28 @@ static int add_watch(struct shim_server *s, int fd, void *tag)
 	return epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Work directories of shims that were killed (named <pid>-…): nothing else removes them. */
+static void remove_stale_workdirs(void)
+{
+	cleanup_dir DIR *d = opendir(WORK_ROOT);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL) {
+		unsigned long pid;
+		char *dash = strchr(e->d_name, '-');
+		if (dash == NULL || e->d_name[0] == '.')
+			continue;
+		*dash = '\0';
+		bool ok = rune_parse_ulong(e->d_name, &pid) && pid > 0 && pid < INT_MAX;
+		*dash = '-';
+		if (!ok || kill((pid_t) pid, 0) == 0 || errno != ESRCH)
+			continue;
+		rune_error_t err = NULL;
+		if (rune_remove_tree_at(dirfd(d), e->d_name, &err) < 0)
+			rune_error_release(&err);
+	}
+}
+
 static int setup(struct shim_server *s, rune_error_t *err)
 {
 	sigset_t set;
@@ -316,9 +341,10 @@ static int setup(struct shim_server *s, rune_error_t *err)
 	if (add_watch(s, s->listen_fd, &listen_kind) < 0 || add_watch(s, s->sig_fd, &signal_kind) < 0
 	    || add_watch(s, s->ino_fd, &inotify_kind) < 0)
 		return rune_error(err, errno, "epoll_ctl");
-	if (rune_mkdir_p("/run/containerd/rune-shim", 0700, err) < 0)
+	if (rune_mkdir_p(WORK_ROOT, 0700, err) < 0)
 		return -1;
-	s->workdir = xasprintf("/run/containerd/rune-shim/%d-XXXXXX", (int) getpid());
+	remove_stale_workdirs();
+	s->workdir = xasprintf(WORK_ROOT "/%d-XXXXXX", (int) getpid());
 	if (mkdtemp(s->workdir) == NULL)
 		return rune_error(err, errno, "mkdtemp %s", s->workdir);
 	return 0;

@@ -21,6 +21,8 @@ wait_status() {
 # no_task_left ID: nothing of the task in rune, the mount table or the cgroups.
 no_task_left() {
 	assert_eq "" "$("$RUNE" --root /run/containerd/rune/default list -q | grep -x "$1" || true)" "rune list"
+	# (containerd unmounts the snapshot after the task is gone: a moment later)
+	for _ in $(seq 50); do grep -q "/$1/" /proc/self/mountinfo || break; sleep 0.1; done
 	! grep -q "/$1/" /proc/self/mountinfo || fail "a mount of $1 is left: $(grep "/$1/" /proc/self/mountinfo)"
 	! find /sys/fs/cgroup -maxdepth 4 -name "$1" 2>/dev/null | grep -q . || fail "a cgroup of $1 is left"
 }

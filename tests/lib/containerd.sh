@@ -55,7 +55,7 @@ containerd_kill() {
 }
 
 # shim_pids: the rune shims serving this containerd.
-shim_pids() { pgrep -f "containerd-shim-rune-v2 .*-address $T/ctrd/containerd.sock" || true; }
+shim_pids() { pgrep -f "containerd-shim-rune-v2 .*-address $T/" || true; }
 
 containerd_cleanup() {
 	# ctr waits 10 s for a containerd that is not there: only ask a running one

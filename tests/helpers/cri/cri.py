@@ -10,6 +10,13 @@ answers as JSON.
     cri.py SOCK stop ID TIMEOUT
     cri.py SOCK exec ID TIMEOUT CMD...           -> stdout; exits with the command's code
     cri.py SOCK stopp|rmp POD_ID
+    cri.py SOCK podbench HANDLER N IMAGE LOGDIR SHIM
+                                                 -> JSON: N pods (sandbox + 2 containers)
+                                                    started one by one, each timed from
+                                                    RunPodSandbox to the second
+                                                    StartContainer; with all N running,
+                                                    RSS and PSS of each process named
+                                                    SHIM serving this containerd
 """
 import json
 import os
@@ -35,6 +42,49 @@ def load_stubs():
     import cri_pb2
     import cri_pb2_grpc
     return cri_pb2, cri_pb2_grpc
+
+
+def memory_of(shim, sock):
+    """[(rss_kb, pss_kb)] of the processes running binary `shim` for containerd at sock."""
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+            if not argv[0].endswith(shim.encode()) or sock.encode() not in argv:
+                continue
+            with open("/proc/%s/smaps_rollup" % pid) as f:
+                vals = dict((l.split()[0].rstrip(":"), int(l.split()[1])) for l in f if l.split()[0] in ("Rss:", "Pss:"))
+            out.append((vals["Rss"], vals["Pss"]))
+        except OSError:
+            continue
+    return out
+
+
+def podbench(rt, pb, sock, handler, n, image, logdir, shim):
+    import time
+    pods, times = [], []
+    for i in range(int(n)):
+        name = "bench-%s-%d" % (handler, i)
+        cfg = pb.PodSandboxConfig(
+            metadata=pb.PodSandboxMetadata(name=name, uid=name, namespace="bench"), log_directory=logdir,
+            linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
+                namespace_options=pb.NamespaceOption(network=pb.NODE))))
+        t0 = time.monotonic()
+        pod = rt.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg, runtime_handler=handler), timeout=60).pod_sandbox_id
+        for c in ("a", "b"):
+            cc = pb.ContainerConfig(metadata=pb.ContainerMetadata(name=c), image=pb.ImageSpec(image=image),
+                                    command=["sleep", "100000"], log_path="%s-%s.log" % (name, c))
+            cid = rt.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=pod, config=cc, sandbox_config=cfg),
+                                     timeout=60).container_id
+            rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=60)
+        times.append((time.monotonic() - t0) * 1000)
+        pods.append(pod)
+    mem = memory_of(shim, sock)
+    for pod in pods:
+        rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod), timeout=60)
+        rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod), timeout=60)
+    return {"handler": handler, "start_ms": times, "shims": mem}
 
 
 def main():
@@ -77,6 +127,8 @@ def main():
             sys.stdout.buffer.write(r.stdout)
             sys.stderr.buffer.write(r.stderr)
             return r.exit_code
+        elif cmd == "podbench":
+            print(json.dumps(podbench(rt, pb, sock, *args)))
         elif cmd == "stopp":
             rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=args[0]), timeout=60)
         elif cmd == "rmp":
