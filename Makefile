@@ -253,13 +253,14 @@ install: $(BINARIES) $(PALS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PALDIR)
 	install -m 0755 $(BINARIES) $(DESTDIR)$(BINDIR)/
 	install -m 0644 docs/man/rune-image.1 docs/man/rune-attest.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 0644 docs/man/rune-kbs.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 docs/man/rune-kbs.8 docs/man/containerd-shim-rune-v2.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0755 $(PALS) $(DESTDIR)$(PALDIR)/
 	install -m 0644 docs/man/rune.8 $(DESTDIR)$(MANDIR)/man8/rune.8
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINARIES))) $(DESTDIR)$(MANDIR)/man8/rune.8 \
-		$(DESTDIR)$(MANDIR)/man8/rune-kbs.8 $(DESTDIR)$(MANDIR)/man1/rune-image.1 $(DESTDIR)$(MANDIR)/man1/rune-attest.1
+		$(DESTDIR)$(MANDIR)/man8/rune-kbs.8 $(DESTDIR)$(MANDIR)/man8/containerd-shim-rune-v2.8 \
+		$(DESTDIR)$(MANDIR)/man1/rune-image.1 $(DESTDIR)$(MANDIR)/man1/rune-attest.1
 	rm -rf $(DESTDIR)$(PALDIR)
 
 deps:
@@ -296,6 +297,7 @@ bench: all
 	tests/bench/enclave.sh $(BUILDDIR)
 	tests/bench/attest.sh $(BUILDDIR)
 	tests/bench/confidential.sh $(BUILDDIR)
+	tests/bench/shim.sh $(BUILDDIR)
 
 # The structure the build promises (docs/architecture.md), checked: no
 # component resolves a header it may not use, no relative include reaches
