@@ -47,6 +47,10 @@ test_ctr_run_exec_kill_pause_metrics() {
 	CTR task exec --exec-id e3 t2 /no/such/binary 2>"$T/e3" || rc=$?
 	[ "$rc" != 0 ] || fail "exec of a missing binary succeeded"
 	assert_contains "$(script -qec "ctr -a $T/ctrd/containerd.sock task exec -t --exec-id e4 t2 tty" /dev/null)" "/dev/pts/"
+	# the task's own terminal, sized through ResizePty
+	out=$(script -qec "stty cols 123 rows 45; ctr -a $T/ctrd/containerd.sock run --rm -t $RT localhost/busybox:latest tt sh -c 'tty; stty size'" /dev/null)
+	assert_contains "$out" "/dev/pts/0"
+	assert_contains "$out" "45 123"
 	# a running exec shows in ps with its exec id
 	CTR task exec -d --exec-id long t2 sleep 30
 	for _ in $(seq 50); do CTR task ps t2 | grep -q long && break; sleep 0.1; done
@@ -116,6 +120,12 @@ test_ctr_enclave_container() {
 	CTR run -d $RT $env localhost/busybox:latest e2 sleep 100 2>/dev/null
 	wait_status e2 RUNNING
 	assert_eq "exec in the enclave" "$(CTR task exec --exec-id x e2 sh -c 'echo exec in the enclave' 2>/dev/null)"
+	assert_contains "$(CTR task ps e2)" "$(CTR task ls | awk '$1 == "e2" {print $2}')"
+	CTR task pause e2
+	assert_eq PAUSED "$(task_status e2)"
+	CTR task resume e2
+	assert_eq RUNNING "$(task_status e2)"
+	assert_contains "$(CTR task metrics e2)" "pids.current"
 	CTR task kill -s KILL e2
 	wait_status e2 STOPPED
 	CTR task delete e2 >/dev/null
