@@ -89,6 +89,23 @@ int rune_recv_msg(int sock, void *buf, size_t cap, size_t *len, int fds[RUNE_MSG
 	return 0;
 }
 
+int rune_recv_one_fd(int sock, int *fd, const char *what, rune_error_t *err)
+{
+	char buf[4096];
+	int fds[RUNE_MSG_MAX_FDS];
+	size_t len = 0, nfds = 0;
+
+	if (rune_recv_msg(sock, buf, sizeof(buf), &len, fds, &nfds, what, err) < 0)
+		return -1;
+	if (nfds != 1) {
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return rune_error(err, EPROTO, "receive %s: %zu descriptors in the message, want 1", what, nfds);
+	}
+	*fd = fds[0];
+	return 0;
+}
+
 int rune_peek_msg_size(int sock, size_t *size, const char *what, rune_error_t *err)
 {
 	ssize_t n;

@@ -23,6 +23,9 @@ int rune_send_msg(int sock, const void *buf, size_t len, const int *fds, size_t 
 int rune_recv_msg(int sock, void *buf, size_t cap, size_t *len, int fds[RUNE_MSG_MAX_FDS], size_t *nfds,
                   const char *what, rune_error_t *err);
 
+/* Receive one message that must carry exactly one descriptor (a terminal's
+ * master over a console socket); its bytes are ignored. */
+int rune_recv_one_fd(int sock, int *fd, const char *what, rune_error_t *err);
 /* The size of the next message on a SOCK_SEQPACKET socket, without taking it. */
 int rune_peek_msg_size(int sock, size_t *size, const char *what, rune_error_t *err);
 

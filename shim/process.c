@@ -200,19 +200,8 @@ int shim_console_listen(const char *path, int *fd, rune_error_t *err)
 int shim_console_receive(int listen_fd, int *master, rune_error_t *err)
 {
 	cleanup_close int c = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	char buf[4096];
-	int fds[RUNE_MSG_MAX_FDS];
-	size_t len = 0, nfds = 0;
 
 	if (c < 0)
 		return rune_error(err, errno, "console socket: rune sent no terminal");
-	if (rune_recv_msg(c, buf, sizeof(buf), &len, fds, &nfds, "console socket", err) < 0)
-		return -1;
-	if (nfds != 1) {
-		for (size_t i = 0; i < nfds; i++)
-			close(fds[i]);
-		return rune_error(err, EPROTO, "console socket: expected one terminal fd, got %zu", nfds);
-	}
-	*master = fds[0];
-	return 0;
+	return rune_recv_one_fd(c, master, "the terminal over the console socket", err);
 }

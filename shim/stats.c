@@ -98,6 +98,14 @@ static void read_keyed(const char *dir, const char *file, void *msg, const struc
 	}
 }
 
+static int pack(const ProtobufCMessage *m, uint8_t **value, size_t *len)
+{
+	*len = protobuf_c_message_get_packed_size(m);
+	*value = xmalloc(*len + 1);
+	protobuf_c_message_pack(m, *value);
+	return 0;
+}
+
 #define F2(type, field)                                                                                                \
 	{                                                                                                              \
 #field, offsetof(type, field)                                                                          \
@@ -158,10 +166,7 @@ static int stats_v2(const char *dir, uint8_t **value, size_t *len)
 	m.cpu = &cpu;
 	m.memory = &mem;
 	m.memory_events = &ev;
-	*len = protobuf_c_message_get_packed_size(&m.base);
-	*value = xmalloc(*len + 1);
-	protobuf_c_message_pack(&m.base, *value);
-	return 0;
+	return pack(&m.base, value, len);
 }
 
 typedef Io__Containerd__Cgroups__V1__MemoryStat Mem1;
@@ -252,10 +257,7 @@ static int stats_v1(pid_t pid, uint8_t **value, size_t *len)
 		mem.kernel = &mk;
 		m.memory = &mem;
 	}
-	*len = protobuf_c_message_get_packed_size(&m.base);
-	*value = xmalloc(*len + 1);
-	protobuf_c_message_pack(&m.base, *value);
-	return 0;
+	return pack(&m.base, value, len);
 }
 
 int shim_stats(pid_t pid, char **type_url, uint8_t **value, size_t *len, rune_error_t *err)

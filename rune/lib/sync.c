@@ -162,16 +162,5 @@ int librune_console_send_master(int sock, int master, rune_error_t *err)
 
 int librune_console_recv_master(int sock, int *master, rune_error_t *err)
 {
-	char name[4096];
-	int fds[RUNE_MSG_MAX_FDS];
-	size_t len, nfds;
-	if (rune_recv_msg(sock, name, sizeof(name), &len, fds, &nfds, "the terminal", err) < 0)
-		return -1;
-	if (nfds != 1) {
-		for (size_t i = 0; i < nfds; i++)
-			close(fds[i]);
-		return rune_error(err, EPROTO, "receive the terminal: %zu descriptors in the message, want 1", nfds);
-	}
-	*master = fds[0];
-	return 0;
+	return rune_recv_one_fd(sock, master, "the terminal", err);
 }
