@@ -7,7 +7,11 @@ RT="--runtime io.containerd.rune.v2"
 PROBE() { /usr/bin/python3 "$TOP/tests/helpers/ttrpc-probe.py" "$@"; }
 SHIM="$BUILD_DIR/bin/containerd-shim-rune-v2"
 
-cleanup_extra() { containerd_cleanup; }
+cleanup_extra() {
+	containerd_cleanup
+	[ ! -f "$T/restore" ] || sh "$T/restore"
+	ip link del runetest0 2>/dev/null || true
+}
 
 # task_status ID: the STATUS column of `ctr task ls`.
 task_status() { CTR task ls | awk -v id="$1" '$1 == id {print $3}'; }
@@ -282,6 +286,8 @@ test_cri_pod_two_containers_one_shim() {
 }
 
 test_cri_pod_network_through_cni() {
+	# the bridge plugin (isGateway) turns on the host's forwarding: put it back
+	echo "echo $(cat /proc/sys/net/ipv4/ip_forward) >/proc/sys/net/ipv4/ip_forward" >"$T/restore"
 	mkdir -p "$T/ctrd"
 	cat >"$T/ctrd/cni.conflist" <<C
 {"cniVersion": "1.0.0", "name": "rune-test-$$", "plugins": [
@@ -305,5 +311,4 @@ C
 	CRI rm "$c1"
 	CRI stopp "$POD"
 	CRI rmp "$POD"
-	ip link del runetest0 2>/dev/null || true
 }
