@@ -24,6 +24,8 @@ wait_status() {
 
 # no_task_left ID: nothing of the task in rune, the mount table or the cgroups.
 no_task_left() {
+	# (containerd runs the shim's `delete` after it stops listing the task)
+	for _ in $(seq 100); do "$RUNE" --root /run/containerd/rune/default list -q | grep -qx "$1" || break; sleep 0.1; done
 	assert_eq "" "$("$RUNE" --root /run/containerd/rune/default list -q | grep -x "$1" || true)" "rune list"
 	# (containerd unmounts the snapshot after the task is gone: a moment later)
 	for _ in $(seq 50); do grep -q "/$1/" /proc/self/mountinfo || break; sleep 0.1; done
@@ -52,7 +54,13 @@ test_ctr_run_exec_kill_pause_metrics() {
 	[ "$rc" != 0 ] || fail "exec of a missing binary succeeded"
 	assert_contains "$(script -qec "ctr -a $T/ctrd/containerd.sock task exec -t --exec-id e4 t2 tty" /dev/null)" "/dev/pts/"
 	# the task's own terminal, sized through ResizePty
-	out=$(script -qec "stty cols 123 rows 45; ctr -a $T/ctrd/containerd.sock run --rm -t $RT localhost/busybox:latest tt sh -c 'tty; stty size'" /dev/null)
+	# (ctr resizes after Start, as with containerd's runc shim: wait for it)
+	cat >"$T/size.sh" <<'S'
+tty
+for i in $(seq 100); do s=$(stty size 2>/dev/null); [ -n "$s" ] && [ "$s" != "0 0" ] && break; sleep 0.05; done
+echo "$s"
+S
+	out=$(script -qec "stty cols 123 rows 45; ctr -a $T/ctrd/containerd.sock run --rm -t $RT localhost/busybox:latest tt sh -c '$(cat "$T/size.sh")'" /dev/null)
 	assert_contains "$out" "/dev/pts/0"
 	assert_contains "$out" "45 123"
 	# a running exec shows in ps with its exec id
