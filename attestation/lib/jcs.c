@@ -248,7 +248,9 @@ int attest_jcs(const json_t *v, char **out, size_t *len, rune_error_t *err)
 int attest_jcs_text(const char *json, size_t n, char **out, size_t *len, rune_error_t *err)
 {
 	json_error_t je;
-	json_t *v = json_loadb(json, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+	/* I-JSON numbers are doubles, integers of any length too (7e20 prints as 700000000000000000000) */
+	json_t *v = json_loadb(
+	    json, n, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_DECODE_INT_AS_REAL, &je);
 	if (v == NULL)
 		return rune_error(err, 0, "RFC 8785 canonical form: not I-JSON: %s at line %d column %d", je.text,
 		                  je.line, je.column);

@@ -249,7 +249,7 @@ static int auth(struct attest_ctx *c, const char *tee, char **nonce, const EVP_M
 	int rc = request(c, "auth", "POST", "auth", body, &h, err);
 	if (rc < 0)
 		return rc;
-	cleanup_free char *hb = h.body;
+	cleanup_free char *hb __attribute__((unused)) = h.body; /* frees the body on every return */
 	if (h.status != 200) {
 		kbs_refused(c, "auth", "POST", "auth", &h, err);
 		return AUTH_REFUSED;
@@ -312,7 +312,7 @@ static int handshake_once(struct attest_ctx *c, const struct evidence_provider *
 	rc = request(c, "attest", "POST", "attest", body, &h, err);
 	if (rc < 0)
 		return rc;
-	cleanup_free char *hb = h.body;
+	cleanup_free char *hb __attribute__((unused)) = h.body; /* frees the body on every return */
 	if (h.status != 200)
 		return kbs_refused(c, "attest", "POST", "attest", &h, err);
 	json_t *v = parse_answer("attest", &h, err);
@@ -429,7 +429,7 @@ static int fetch(struct attest_ctx *c, const char *path, size_t max, unsigned ch
 	*status = 0;
 	if (request(c, "resource", "GET", path, NULL, &h, err) < 0)
 		return -1;
-	cleanup_free char *hb = h.body;
+	cleanup_free char *hb __attribute__((unused)) = h.body; /* frees the body on every return */
 	*status = h.status;
 	if (h.status != 200)
 		return kbs_refused(c, "resource", "GET", path, &h, err);

@@ -70,11 +70,10 @@ static bool is(const char *a, const char *b)
 	return a && strcmp(a, b) == 0;
 }
 
-int image_manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m,
-                         rune_error_t *err)
+static int manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m,
+                          rune_error_t *err)
 {
 	int64_t schema = 0;
-	memset(m, 0, sizeof(*m));
 	if (rune_json_parse(body, where, &m->tree, err) < 0)
 		return -1;
 	if (!YAJL_IS_OBJECT(m->tree))
@@ -114,6 +113,18 @@ int image_manifest_parse(const char *body, const char *content_type, const char 
 	free(w);
 	w = xasprintf("%s: layers", where);
 	return parse_list(rune_json_get(m->tree, "layers"), w, &m->layers, &m->n_layers, err);
+}
+
+/* On failure nothing is left to release (the fuzz target found the tree of a
+ * non-object document leaking). */
+int image_manifest_parse(const char *body, const char *content_type, const char *where, struct manifest *m,
+                         rune_error_t *err)
+{
+	memset(m, 0, sizeof(*m));
+	if (manifest_parse(body, content_type, where, m, err) == 0)
+		return 0;
+	image_manifest_release(m);
+	return -1;
 }
 
 void image_manifest_release(struct manifest *m)
@@ -246,9 +257,8 @@ int image_layer_compression(const struct descriptor *d, enum compression *c, boo
 	return 0;
 }
 
-int image_config_parse(const char *body, const char *where, struct image_config *c, rune_error_t *err)
+static int config_parse(const char *body, const char *where, struct image_config *c, rune_error_t *err)
 {
-	memset(c, 0, sizeof(*c));
 	if (rune_json_parse(body, where, &c->tree, err) < 0)
 		return -1;
 	if (!YAJL_IS_OBJECT(c->tree))
@@ -281,6 +291,15 @@ int image_config_parse(const char *body, const char *where, struct image_config 
 			return -1;
 	}
 	return 0;
+}
+
+int image_config_parse(const char *body, const char *where, struct image_config *c, rune_error_t *err)
+{
+	memset(c, 0, sizeof(*c));
+	if (config_parse(body, where, c, err) == 0)
+		return 0;
+	image_config_release(c);
+	return -1;
 }
 
 void image_config_release(struct image_config *c)

@@ -319,7 +319,6 @@ static int parse_signed_by(struct parse *p, yajl_val v, const char *where, struc
 static int parse_ca(struct parse *p, yajl_val path, yajl_val data, const char *where, const char *base,
                     struct trust_blob **out, bool required)
 {
-	cleanup_free char *wp = xasprintf("%s.%sPath", where, base);
 	if (path && data) {
 		cleanup_free char *msg = xasprintf("%sPath and %sData cannot be used together", base, base);
 		return fail(p, where, "%s", msg);

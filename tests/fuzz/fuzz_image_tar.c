@@ -1,0 +1,69 @@
+/* A layer's tar stream, unpacked into a scratch root: whatever the stream
+ * says, nothing may land beside the root (absolute names, "..", writes
+ * through symlinks, hardlinks out). Both modes: flat (whiteouts delete) and
+ * overlay (whiteouts recorded). */
+#include <dirent.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "fuzz.h"
+#include "stream.h"
+#include "unpack.h"
+
+struct mem_reader {
+	struct reader r;
+	const uint8_t *data;
+	size_t len, off;
+};
+
+static int mem_read(struct reader *r, void *buf, size_t cap, size_t *got, rune_error_t *err)
+{
+	struct mem_reader *m = (struct mem_reader *) r;
+	(void) err;
+	*got = m->len - m->off < cap ? m->len - m->off : cap;
+	memcpy(buf, m->data + m->off, *got);
+	m->off += *got;
+	return 0;
+}
+
+static void mem_free(struct reader *r)
+{
+	(void) r;
+}
+
+static char scratch[64];
+
+/* The scratch directory holds "root" and nothing else. */
+static void check_nothing_outside(void)
+{
+	DIR *d = opendir(scratch);
+	struct dirent *e;
+	FUZZ_ASSERT(d != NULL);
+	while ((e = readdir(d)) != NULL)
+		FUZZ_ASSERT(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "root") == 0);
+	closedir(d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char root[96];
+	rune_error_t err = NULL;
+
+	if (scratch[0] == '\0') {
+		snprintf(scratch, sizeof(scratch), "/tmp/rune-fuzz-tar.%d", (int) getpid());
+		mkdir(scratch, 0700);
+	}
+	snprintf(root, sizeof(root), "%s/root", scratch);
+	mkdir(root, 0755);
+	if (size < 1)
+		return 0;
+	struct mem_reader m = { .r = { .read = mem_read, .free = mem_free }, .data = data + 1, .len = size - 1 };
+	if (image_unpack_layer(&m.r, root, data[0] & 1 ? UNPACK_OVERLAY : UNPACK_FLAT, NULL, "fuzz", &err) < 0)
+		rune_error_release(&err);
+	check_nothing_outside();
+	if (rune_remove_tree(root, &err) < 0)
+		rune_error_release(&err);
+	return 0;
+}
