@@ -23,7 +23,7 @@ ifeq ($(FUZZ),1)
   BUILDDIR := build-fuzz
   CC := clang
   CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
-  CPPFLAGS_ALL := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS_ALL))
+  CPPFLAGS_ALL := $(filter-out -D_FORTIFY_SOURCE=2,$(CPPFLAGS_ALL)) -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
   LDFLAGS_ALL += -fsanitize=address,undefined
   SANITIZE_LDFLAGS := -fsanitize=address,undefined
   # clang reads -Wformat=2 as also refusing the error object's vprintf wrappers
@@ -133,6 +133,7 @@ $(BUILDDIR)/bin/containerd-shim-rune-v2: $(SHIM_OBJ) $(SHIM_GEN_OBJ) $(BUILDDIR)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILDDIR)/fuzz/%)
 FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 10
 $(BUILDDIR)/fuzz/fuzz_rune_%: FUZZ_INC := $(LIBRUNE_INC)
 $(BUILDDIR)/fuzz/fuzz_rune_%: FUZZ_LIBS = $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
 $(BUILDDIR)/fuzz/fuzz_image_%: FUZZ_INC := $(IMAGE_INC)
@@ -150,6 +151,11 @@ $(BUILDDIR)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILDDIR)/libcommon.a $(B
 	$(CC) $(CPPFLAGS_ALL) $(FUZZ_INC) -Itests/fuzz $(CFLAGS) $(WARN) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBS)
 fuzz-targets: $(FUZZ_BIN)
 
+# Every target for FUZZ_SECONDS (default 60) each; findings are kept and named.
+fuzz:
+	$(MAKE) FUZZ=1 fuzz-targets
+	tests/fuzz/run.sh build-fuzz $(FUZZ_SECONDS)
+
 # Enclave runtimes (PALs): shared objects exporting only the pal_* ABI.
 LIBDIR ?= $(PREFIX)/lib
 PALDIR ?= $(LIBDIR)/rune
@@ -160,7 +166,7 @@ SIM_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(filter-out pal/sim/sim_image.c,$
 PALS := $(BUILDDIR)/pal/liberpal-skeleton-v1.so $(BUILDDIR)/pal/liberpal-skeleton-v2.so \
 	$(BUILDDIR)/pal/liberpal-skeleton-v3.so $(BUILDDIR)/pal/liberpal-sim.so $(BUILDDIR)/pal/liberpal-sim-agent.so
 
-.PHONY: all install uninstall deps check check-asan test unit integration demo bench \
+.PHONY: all install uninstall deps check check-asan test unit integration demo bench fuzz fuzz-targets \
 	format format-check clean check-structure runc-suite
 
 all: $(BINARIES) $(PALS) $(UNIT_BIN) $(TEST_HELPERS)
@@ -313,7 +319,8 @@ check: deps
 	$(MAKE) all
 	$(MAKE) format-check
 	$(MAKE) $(SIGSTORE_JS)
-	tests/run.sh $(BUILDDIR)
+	$(MAKE) FUZZ=1 fuzz-targets
+	FUZZ_BUILD=build-fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS) tests/run.sh $(BUILDDIR)
 
 check-asan: deps
 	$(MAKE) SANITIZE=1 all
@@ -387,4 +394,4 @@ format-check:
 	echo "clang-format: clean"
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

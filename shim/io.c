@@ -243,6 +243,7 @@ static int fifo_out(struct shim_io *io, int which, const char *path, rune_error_
 int shim_io_open(struct shim_server *s, struct shim_io *io, const char *task_id, const char *in, const char *out,
                  const char *errp, bool terminal, rune_error_t *err)
 {
+	SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err);
 	io->child[0] = io->child[1] = io->child[2] = -1;
 	io->copy_src[0] = io->copy_src[1] = io->copy_src[2] = -1;
 	io->console = -1;

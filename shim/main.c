@@ -86,27 +86,18 @@ static int parse_args(int argc, char **argv, struct shim_cfg *cfg, const char **
 	return 0;
 }
 
-/* The pod's key, as containerd's runc shim groups: its group annotation, the
- * CRI sandbox id, else the task itself. */
+/* The pod's key for the task whose config.json is in the working directory. */
 static char *group_key(const struct shim_cfg *cfg)
 {
-	yajl_val config = NULL;
+	cleanup_free char *text = NULL;
+	size_t len;
 	rune_error_t err = NULL;
-	char *key = NULL;
-	static const char *const keys[] = { "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id" };
 
-	if (rune_json_parse_file("config.json", 16 << 20, &config, &err) < 0) {
+	if (rune_read_file("config.json", 16 << 20, &text, &len, &err) < 0) {
 		rune_error_release(&err);
 		return xstrdup(cfg->id);
 	}
-	yajl_val ann = rune_json_get(config, "annotations");
-	for (size_t i = 0; i < ARRAY_SIZE(keys) && !key; i++) {
-		yajl_val v = rune_json_get(ann, keys[i]);
-		if (YAJL_IS_STRING(v) && YAJL_GET_STRING(v)[0])
-			key = xstrdup(YAJL_GET_STRING(v));
-	}
-	yajl_tree_free(config);
-	return key ? key : xstrdup(cfg->id);
+	return shim_group_key(text, cfg->id);
 }
 
 /* unix:///run/containerd/s/<sha256 of address/namespace/key>, as containerd's shims name it. */

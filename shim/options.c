@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "containerd/types/mount.pb-c.h"
 #include "google/protobuf/any.pb-c.h"
+#include "json.h"
 #include "log.h"
 #include "options.pb-c.h"
 #include "runtimeoptions.pb-c.h"
@@ -98,6 +99,7 @@ void shim_options_free(struct shim_options *o)
  * the binary and root the task was created with here. */
 int shim_options_save(const char *bundle, const struct shim_options *o, rune_error_t *err)
 {
+	SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err);
 	cleanup_free char *path = xasprintf("%s/" OPTIONS_FILE, bundle);
 	cleanup_free char *text = xasprintf("binary=%s\nroot=%s\nsystemd_cgroup=%d\n", o->binary ? o->binary : "",
 	                                    o->root ? o->root : "", o->systemd_cgroup);
@@ -179,6 +181,7 @@ static int mount_one(const char *target, const Containerd__Types__Mount *m, rune
 
 int shim_mount_rootfs(const char *bundle, struct Containerd__Types__Mount **mounts, size_t n, rune_error_t *err)
 {
+	SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err);
 	cleanup_free char *target = xasprintf("%s/rootfs", bundle);
 
 	if (n > 0 && rune_mkdir_p(target, 0711, err) < 0)
@@ -197,4 +200,25 @@ void shim_unmount_rootfs(const char *bundle)
 
 	for (int i = 0; i < 32 && umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) == 0; i++)
 		;
+}
+
+char *shim_group_key(const char *config_json, const char *id)
+{
+	static const char *const keys[] = { "io.containerd.runc.v2.group", "io.kubernetes.cri.sandbox-id" };
+	yajl_val config = NULL;
+	rune_error_t err = NULL;
+	char *key = NULL;
+
+	if (rune_json_parse(config_json, "config.json", &config, &err) < 0) {
+		rune_error_release(&err);
+		return xstrdup(id);
+	}
+	yajl_val ann = rune_json_get(config, "annotations");
+	for (size_t i = 0; i < ARRAY_SIZE(keys) && !key; i++) {
+		yajl_val v = rune_json_get(ann, keys[i]);
+		if (YAJL_IS_STRING(v) && YAJL_GET_STRING(v)[0])
+			key = xstrdup(YAJL_GET_STRING(v));
+	}
+	yajl_tree_free(config);
+	return key ? key : xstrdup(id);
 }

@@ -103,6 +103,7 @@ static void exec_child(char *const argv[], const int stdio[3], int pass_fd)
 int shim_rune(struct shim_server *s, const struct shim_options *o, const char *const *args, const int stdio[3],
               int pass_fd, rune_error_t *err)
 {
+	SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err);
 	cleanup_free char *binary = rune_binary(o);
 	cleanup_free char *root = shim_rune_root(s->cfg, o);
 	cleanup_free char *log = shim_work_path(s, "log");
@@ -177,6 +178,7 @@ int shim_memfd(const char *name, const void *data, size_t len, rune_error_t *err
 
 int shim_console_listen(const char *path, int *fd, rune_error_t *err)
 {
+	SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int s;
 

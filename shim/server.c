@@ -199,40 +199,68 @@ static void drain_frames(struct shim_server *s, struct shim_conn *c)
 	c->have -= off;
 }
 
+struct shim_conn *shim_conn_open(struct shim_server *s, int fd)
+{
+	struct shim_conn *c = xcalloc(1, sizeof(*c));
+
+	c->kind = SHIM_W_CONN;
+	c->fd = fd;
+	c->next = s->conns;
+	s->conns = c;
+	return c;
+}
+
+void shim_conn_close(struct shim_server *s, struct shim_conn *c)
+{
+	close_conn(s, c);
+}
+
+int shim_conn_feed(struct shim_server *s, struct shim_conn *c, const uint8_t *data, size_t len)
+{
+	/* A frame is drained as soon as it is complete, so the buffer never holds
+	 * more than one frame's worth beyond what a skip discards. */
+	while (len > 0 && !s->exiting) {
+		size_t room = SHIM_MAX_MESSAGE + 10 - c->have, n = len < room ? len : room;
+		if (c->cap < c->have + n) {
+			size_t want = c->cap ? c->cap : 16384;
+			while (want < c->have + n)
+				want *= 2;
+			c->cap = want < SHIM_MAX_MESSAGE + 10 ? want : SHIM_MAX_MESSAGE + 10;
+			c->buf = xrealloc(c->buf, c->cap);
+		}
+		memcpy(c->buf + c->have, data, n);
+		c->have += n;
+		data += n;
+		len -= n;
+		drain_frames(s, c);
+		if (c->have == SHIM_MAX_MESSAGE + 10) /* cannot happen: a full frame drains */
+			return -1;
+	}
+	/* Keep the buffer small between bursts: the RSS is what a pod pays. */
+	if (c->have == 0 && c->cap > 65536) {
+		free(c->buf);
+		c->buf = NULL;
+		c->cap = 0;
+	}
+	return 0;
+}
+
 static void read_conn(struct shim_server *s, struct shim_conn *c)
 {
+	uint8_t buf[16384];
+
 	for (;;) {
-		if (c->cap - c->have < 4096) {
-			size_t want = c->cap ? c->cap * 2 : 16384;
-			if (want > SHIM_MAX_MESSAGE + 10 + 65536)
-				want = SHIM_MAX_MESSAGE + 10 + 65536;
-			if (want <= c->have) { /* cannot happen: frames drain as they complete */
-				close_conn(s, c);
-				return;
-			}
-			c->buf = xrealloc(c->buf, want);
-			c->cap = want;
-		}
-		ssize_t r = recv(c->fd, c->buf + c->have, c->cap - c->have, MSG_DONTWAIT);
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+		ssize_t r = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (r <= 0 || shim_conn_feed(s, c, buf, (size_t) r) < 0) {
 			close_conn(s, c);
 			return;
 		}
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		c->have += (size_t) r;
-		drain_frames(s, c);
 		if (s->exiting)
 			return;
-		/* Keep the buffer small between bursts: the RSS is what a pod pays. */
-		if (c->have == 0 && c->cap > 65536) {
-			free(c->buf);
-			c->buf = NULL;
-			c->cap = 0;
-		}
 	}
 }
 
@@ -242,17 +270,10 @@ static void accept_conns(struct shim_server *s)
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0)
 			return;
-		struct shim_conn *c = xcalloc(1, sizeof(*c));
-		c->kind = SHIM_W_CONN;
-		c->fd = fd;
+		struct shim_conn *c = shim_conn_open(s, fd);
 		struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.ptr = c };
-		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = s->conns;
-		s->conns = c;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			close_conn(s, c);
 	}
 }
 

@@ -18,11 +18,21 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <errno.h>
 #include <time.h>
 
 #include <protobuf-c/protobuf-c.h>
 
 #include "error.h"
+
+/* The fuzzing build (make FUZZ=1) reaches every decoder and handler but
+ * never the host: whatever touches it — rune, mounts, files, stdio, sockets —
+ * refuses first. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err) return rune_error(err, EPERM, "fuzzing build: no side effects")
+#else
+#define SHIM_NO_SIDE_EFFECTS_WHEN_FUZZING(err) (void) 0
+#endif
 
 /* ttrpc's limit on one message, as containerd's ttrpc enforces it. */
 #define SHIM_MAX_MESSAGE (4u << 20)
@@ -141,6 +151,12 @@ int shim_unix_connect(const char *address, int *fd, rune_error_t *err);
 
 /* --- server.c --- */
 int shim_serve(struct shim_cfg *cfg, struct shim_options *opts, int listen_fd);
+/* A client connection on fd (owned), its bytes as they arrive — every frame
+ * completed is answered on fd — and its end. Feeding fails only on a broken
+ * stream the connection cannot recover from. */
+struct shim_conn *shim_conn_open(struct shim_server *s, int fd);
+int shim_conn_feed(struct shim_server *s, struct shim_conn *c, const uint8_t *data, size_t len);
+void shim_conn_close(struct shim_server *s, struct shim_conn *c);
 struct shim_task *shim_find_task(struct shim_server *s, const char *id);
 /* Record a parked Wait for proc on connection conn / stream. */
 void shim_park_wait(struct shim_server *s, struct shim_proc *p, struct shim_conn *conn, uint32_t stream);
@@ -230,6 +246,10 @@ void shim_options_load(const char *bundle, struct shim_options *o);
 struct Containerd__Types__Mount;
 int shim_mount_rootfs(const char *bundle, struct Containerd__Types__Mount **mounts, size_t n, rune_error_t *err);
 void shim_unmount_rootfs(const char *bundle);
+/* The pod a task belongs to, as containerd's runc shim groups: the
+ * annotation io.containerd.runc.v2.group, else io.kubernetes.cri.sandbox-id,
+ * else the task's id (config_json is the bundle's config.json). */
+char *shim_group_key(const char *config_json, const char *id);
 /* rune --root for the namespace (options.root or /run/containerd/rune/<ns>). */
 char *shim_rune_root(const struct shim_cfg *cfg, const struct shim_options *o);
 

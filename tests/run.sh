@@ -34,6 +34,21 @@ for f in "$TOP"/tests/integration/*.sh; do
 	done
 done
 
+# The libFuzzer targets, briefly, when built (make check): a regression on a
+# kept input, or a quick new finding, fails the suite (tests/fuzz/README.md).
+if [ -n "${FUZZ_BUILD:-}" ]; then
+	for bin in "$TOP/$FUZZ_BUILD"/fuzz/fuzz_*; do
+		[ -x "$bin" ] || continue
+		name="fuzz/$(basename "$bin")"
+		[ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && continue
+		if out=$("$TOP/tests/fuzz/run-one.sh" "$bin" "${FUZZ_SECONDS:-10}" "$TEST_TMP/fuzz" 2>&1); then
+			pass=$((pass + 1)); echo "ok - $name (${out#*: })"
+		else
+			fail=$((fail + 1)); failed+=("$name"); echo "not ok - $name"; echo "$out" | sed 's/^/    /' | tail -10
+		fi
+	done
+fi
+
 rm -rf "$TEST_TMP" 2>/dev/null
 [ ${#failed[@]} -gt 0 ] && printf 'failed: %s\n' "${failed[*]}"
 echo "$pass passed, $fail failed"

@@ -35,5 +35,12 @@ int attest_report_data(const json_t *pubkey, const char *nonce, const char *addi
 #define ATTEST_IMAGE_BINDING "rune-image-binding"
 /* Forget the token (wiped). */
 void attest_token_release(struct attest_ctx *c);
+/* The KBS's answers to auth (the challenge: its nonce, the hash it selects,
+ * whether it offers image binding) and to attest (the token and its exp,
+ * unverified), read from the body as received; fuzzed by
+ * tests/fuzz/fuzz_attest_kbs.c. */
+int attest_kbs_challenge(const char *body, size_t len, char **nonce, const EVP_MD **md, bool *binds,
+                         rune_error_t *err);
+int attest_kbs_token(const char *body, size_t len, char **token, long *exp, rune_error_t *err);
 
 #endif

@@ -202,6 +202,27 @@ static int challenge_hash(json_t *ch, const EVP_MD **md, rune_error_t *err)
 	return rc;
 }
 
+int attest_kbs_challenge(const char *body, size_t len, char **nonce, const EVP_MD **md, bool *binds,
+                         rune_error_t *err)
+{
+	struct http h = { .body = (char *) body, .len = len };
+	json_t *ch = parse_answer("auth", &h, err);
+	if (ch == NULL)
+		return -1;
+	const char *n = json_string_value(json_object_get(ch, "nonce"));
+	if (n == NULL || strlen(n) > 1024 || challenge_hash(ch, md, err) < 0) {
+		if (n == NULL || strlen(n) > 1024)
+			rune_error(err, 0, "auth: the challenge has no nonce (or one over 1 KiB)");
+		json_decref(ch);
+		return -1;
+	}
+	*nonce = xstrdup(n);
+	*binds = json_is_object(json_object_get(ch, "extra-params"))
+	         && json_is_true(json_object_get(json_object_get(ch, "extra-params"), ATTEST_IMAGE_BINDING));
+	json_decref(ch);
+	return 0;
+}
+
 int attest_report_data(const json_t *pubkey, const char *nonce, const char *additional, const EVP_MD *md,
                        unsigned char rd[64], size_t *rd_len, rune_error_t *err)
 {
@@ -254,20 +275,8 @@ static int auth(struct attest_ctx *c, const char *tee, char **nonce, const EVP_M
 		kbs_refused(c, "auth", "POST", "auth", &h, err);
 		return AUTH_REFUSED;
 	}
-	json_t *ch = parse_answer("auth", &h, err);
-	if (ch == NULL)
+	if (attest_kbs_challenge(h.body, h.len, nonce, md, &c->kbs_binds, err) < 0)
 		return -1;
-	const char *n = json_string_value(json_object_get(ch, "nonce"));
-	if (n == NULL || strlen(n) > 1024 || challenge_hash(ch, md, err) < 0) {
-		if (n == NULL || strlen(n) > 1024)
-			rune_error(err, 0, "auth: the challenge has no nonce (or one over 1 KiB)");
-		json_decref(ch);
-		return -1;
-	}
-	*nonce = xstrdup(n);
-	c->kbs_binds = json_is_object(json_object_get(ch, "extra-params"))
-	               && json_is_true(json_object_get(json_object_get(ch, "extra-params"), ATTEST_IMAGE_BINDING));
-	json_decref(ch);
 	if (h.cookie[0] == '\0')
 		return rune_error(err, 0, "auth: the KBS set no kbs-session-id cookie");
 	memcpy(c->cookie, h.cookie, sizeof(c->cookie));
@@ -315,6 +324,19 @@ static int handshake_once(struct attest_ctx *c, const struct evidence_provider *
 	cleanup_free char *hb __attribute__((unused)) = h.body; /* frees the body on every return */
 	if (h.status != 200)
 		return kbs_refused(c, "attest", "POST", "attest", &h, err);
+	char *tok = NULL;
+	long exp = 0;
+	if (attest_kbs_token(h.body, h.len, &tok, &exp, err) < 0)
+		return -1;
+	attest_token_release(c);
+	c->token = tok;
+	c->token_exp = exp;
+	return 0;
+}
+
+int attest_kbs_token(const char *body, size_t len, char **token, long *exp, rune_error_t *err)
+{
+	struct http h = { .body = (char *) body, .len = len };
 	json_t *v = parse_answer("attest", &h, err);
 	const char *tok = json_string_value(json_object_get(v, "token"));
 	if (v && (tok == NULL || strlen(tok) > 64 * 1024)) {
@@ -323,9 +345,8 @@ static int handshake_once(struct attest_ctx *c, const struct evidence_provider *
 	}
 	if (v == NULL)
 		return -1;
-	attest_token_release(c);
-	c->token = xstrdup(tok);
-	c->token_exp = token_exp(tok);
+	*token = xstrdup(tok);
+	*exp = token_exp(tok);
 	json_decref(v);
 	return 0;
 }

@@ -19,6 +19,14 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* Where a target may put files: $TMPDIR (run-one.sh gives each run its
+ * own and removes it after), else /tmp. */
+static inline const char *fuzz_tmpdir(void)
+{
+	const char *t = getenv("TMPDIR");
+	return t && *t ? t : "/tmp";
+}
+
 /* A fatal finding: libFuzzer keeps the input that got here. */
 #define FUZZ_ASSERT(cond)                                                                                              \
 	do {                                                                                                               \

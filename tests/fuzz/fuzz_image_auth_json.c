@@ -7,9 +7,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[64];
+	static char path[512];
 	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "/tmp/rune-fuzz-auth.%d.json", (int) getpid());
+		snprintf(path, sizeof(path), "%s/rune-fuzz-auth.%d.json", fuzz_tmpdir(), (int) getpid());
 	FILE *f = fopen(path, "w");
 	FUZZ_ASSERT(f != NULL);
 	fwrite(data, 1, size, f);

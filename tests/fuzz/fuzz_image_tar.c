@@ -33,7 +33,7 @@ static void mem_free(struct reader *r)
 	(void) r;
 }
 
-static char scratch[64];
+static char scratch[512];
 
 /* The scratch directory holds "root" and nothing else. */
 static void check_nothing_outside(void)
@@ -48,11 +48,11 @@ static void check_nothing_outside(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char root[96];
+	char root[600];
 	rune_error_t err = NULL;
 
 	if (scratch[0] == '\0') {
-		snprintf(scratch, sizeof(scratch), "/tmp/rune-fuzz-tar.%d", (int) getpid());
+		snprintf(scratch, sizeof(scratch), "%s/rune-fuzz-tar.%d", fuzz_tmpdir(), (int) getpid());
 		mkdir(scratch, 0700);
 	}
 	snprintf(root, sizeof(root), "%s/root", scratch);

@@ -1,0 +1,30 @@
+#!/bin/bash
+# run-one.sh BINARY SECONDS [WORKDIR]: run one libFuzzer target for SECONDS
+# over its seed corpus (tests/fuzz/corpus/NAME, read only: new inputs go to
+# WORKDIR/NAME), then print one line: executions, coverage, corpus size.
+# A finding (crash, leak, timeout, OOM) fails it; the input is kept in
+# WORKDIR and named in the output, to be fixed and added to the seeds.
+set -u
+bin=$1 secs=$2
+name=$(basename "$bin")
+here=$(cd "$(dirname "$0")" && pwd)
+work=${3:-$(mktemp -d /tmp/rune-fuzz.XXXXXX)}
+mkdir -p "$work/$name" "$work/artifacts"
+seeds="$here/corpus/$name"
+[ -d "$seeds" ] || seeds=""
+log="$work/$name.log"
+# (ASan's leak check runs at exit too: every finding fails the run)
+mkdir -p "$work/tmp.$name"
+TMPDIR="$work/tmp.$name" "$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+	-artifact_prefix="$work/artifacts/$name-" "$work/$name" $seeds >"$log" 2>&1
+rc=$?
+rm -rf "$work/tmp.$name"
+execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
+cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+corp=$(ls "$work/$name" | wc -l)
+if [ "$rc" -ne 0 ]; then
+	echo "$name: FINDING (exit $rc) after ${execs:-?} executions: $(grep -E 'SUMMARY|ERROR' "$log" | head -2 | tr '\n' ' ')"
+	ls "$work/artifacts/$name-"* 2>/dev/null | sed 's/^/    input: /'
+	exit 1
+fi
+echo "$name: ${execs:-0} executions in ${secs}s, coverage ${cov:-0} edges, corpus $corp new + $(ls $seeds 2>/dev/null | wc -l) seeds"
