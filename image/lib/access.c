@@ -136,6 +136,9 @@ static int conf_set(struct conf *c, const char *table, const char *key, const ch
 	struct conf_registry *r = c->n ? &c->regs[c->n - 1] : NULL;
 	bool b;
 	if (strcmp(table, "registry") == 0 || strcmp(table, "registry.mirror") == 0) {
+		/* [registry] rather than [[registry]]: no entry to set (found by tests/fuzz) */
+		if (r == NULL)
+			return rune_error(err, EINVAL, "%s:%d: %s: not inside a [[registry]] entry", path, lineno, key);
 		struct conf_mirror *m =
 		    strcmp(table, "registry.mirror") == 0 && r && r->n_mirrors ? &r->mirrors[r->n_mirrors - 1] : NULL;
 		if (strcmp(key, "location") == 0 || strcmp(key, "prefix") == 0) {

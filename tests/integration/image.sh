@@ -196,6 +196,10 @@ C
 	printf '[[registry]]\nlocation = \n' >"$T/bad.conf"
 	expect_fail 1 RI --registries-conf "$T/bad.conf" pull "$primary/lib/img:1"
 	assert_contains "$ERR" "bad.conf:2"
+	# a [registry] table, not a [[registry]] entry (once a crash, found by fuzz_image_registries_conf)
+	printf '[registry]\nlocation = "x.example"\n' >"$T/table.conf"
+	expect_fail 1 RI --registries-conf "$T/table.conf" pull "$primary/lib/img:1"
+	assert_contains "$ERR" "table.conf:2: location: not inside a [[registry]] entry"
 }
 
 # hostile_case NAME SPEC WANT: a layer with SPEC must fail with WANT and leave nothing.
