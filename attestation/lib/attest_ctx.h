@@ -39,8 +39,7 @@ void attest_token_release(struct attest_ctx *c);
  * whether it offers image binding) and to attest (the token and its exp,
  * unverified), read from the body as received; fuzzed by
  * tests/fuzz/fuzz_attest_kbs.c. */
-int attest_kbs_challenge(const char *body, size_t len, char **nonce, const EVP_MD **md, bool *binds,
-                         rune_error_t *err);
+int attest_kbs_challenge(const char *body, size_t len, char **nonce, const EVP_MD **md, bool *binds, rune_error_t *err);
 int attest_kbs_token(const char *body, size_t len, char **token, long *exp, rune_error_t *err);
 
 #endif

@@ -202,8 +202,7 @@ static int challenge_hash(json_t *ch, const EVP_MD **md, rune_error_t *err)
 	return rc;
 }
 
-int attest_kbs_challenge(const char *body, size_t len, char **nonce, const EVP_MD **md, bool *binds,
-                         rune_error_t *err)
+int attest_kbs_challenge(const char *body, size_t len, char **nonce, const EVP_MD **md, bool *binds, rune_error_t *err)
 {
 	struct http h = { .body = (char *) body, .len = len };
 	json_t *ch = parse_answer("auth", &h, err);

@@ -29,8 +29,8 @@ static inline const char *fuzz_tmpdir(void)
 
 /* A fatal finding: libFuzzer keeps the input that got here. */
 #define FUZZ_ASSERT(cond)                                                                                              \
-	do {                                                                                                               \
-		if (!(cond))                                                                                                   \
-			__builtin_trap();                                                                                          \
+	do {                                                                                                           \
+		if (!(cond))                                                                                           \
+			__builtin_trap();                                                                              \
 	} while (0)
 #endif

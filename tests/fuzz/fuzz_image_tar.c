@@ -42,7 +42,8 @@ static void check_nothing_outside(void)
 	struct dirent *e;
 	FUZZ_ASSERT(d != NULL);
 	while ((e = readdir(d)) != NULL)
-		FUZZ_ASSERT(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, "root") == 0);
+		FUZZ_ASSERT(strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0
+		            || strcmp(e->d_name, "root") == 0);
 	closedir(d);
 }
 
