@@ -147,7 +147,7 @@ static int start_logger(struct shim_server *s, struct shim_io *io, const char *t
 {
 	cleanup_free char *spec = xstrdup(uri + strlen("binary://"));
 	char *query = strchr(spec, '?');
-	char **argv = NULL;
+	cleanup_strv char **argv = NULL;
 	int out[2], errp[2], ready[2];
 	pid_t pid;
 
@@ -164,8 +164,13 @@ static int start_logger(struct shim_server *s, struct shim_io *io, const char *t
 		if (eq && *eq)
 			rune_strv_append(&argv, eq);
 	}
-	if (make_pipe(out, err) < 0 || make_pipe(errp, err) < 0 || make_pipe(ready, err) < 0)
+	out[0] = out[1] = errp[0] = errp[1] = ready[0] = ready[1] = -1;
+	if (make_pipe(out, err) < 0 || make_pipe(errp, err) < 0 || make_pipe(ready, err) < 0) {
+		/* nothing half-made stays open */
+		for (int i = 0; i < 2; i++)
+			close(out[i]), close(errp[i]), close(ready[i]);
 		return -1;
+	}
 	pid = fork();
 	if (pid == 0) {
 		cleanup_free char *idenv = xasprintf("CONTAINER_ID=%s", task_id);
@@ -183,9 +188,6 @@ static int start_logger(struct shim_server *s, struct shim_io *io, const char *t
 		execve(argv[0], argv, envp);
 		_exit(127);
 	}
-	for (size_t i = 0; argv[i]; i++)
-		free(argv[i]);
-	free(argv);
 	close(out[0]);
 	close(errp[0]);
 	close(ready[1]);

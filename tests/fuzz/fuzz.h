@@ -3,6 +3,8 @@
 #define RUNE_FUZZ_H
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,18 @@ static inline const char *fuzz_tmpdir(void)
 {
 	const char *t = getenv("TMPDIR");
 	return t && *t ? t : "/tmp";
+}
+
+/* The input written to a file of this process's own (for parsers that read
+ * a path); returns the path. */
+static inline const char *fuzz_input_file(const char *name, const uint8_t *data, size_t size)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/rune-fuzz-%s.%d", fuzz_tmpdir(), name, (int) getpid());
+	FILE *f = fopen(path, "w");
+	if (f == NULL || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		abort();
+	return path;
 }
 
 /* A fatal finding: libFuzzer keeps the input that got here. */

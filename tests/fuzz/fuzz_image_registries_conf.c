@@ -9,18 +9,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[512];
 	static const char *const refs[] = {
 		"docker.io/library/busybox:1",
 		"example.com:5000/a/b@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"localhost/x",
 	};
-	if (path[0] == '\0')
-		snprintf(path, sizeof(path), "%s/rune-fuzz-registries.%d.conf", fuzz_tmpdir(), (int) getpid());
-	FILE *f = fopen(path, "w");
-	FUZZ_ASSERT(f != NULL);
-	fwrite(data, 1, size, f);
-	fclose(f);
+	const char *path = fuzz_input_file("registries.conf", data, size);
 	struct registry_access a = { .registries_conf = path, .tls_verify = -1 };
 	for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
 		struct image_ref r = { 0 };
