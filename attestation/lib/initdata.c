@@ -27,8 +27,10 @@ int attest_initdata_parse(const char *doc, size_t len, json_t **out, rune_error_
 	}
 	json_object_foreach(data, k, m) if (!json_is_string(m))
 	{
+		/* k belongs to v: named before v goes (a use after free fuzz_attest_initdata found) */
+		rune_error(err, 0, "init-data: data.\"%s\" is not a string (a document of its own)", k);
 		json_decref(v);
-		return rune_error(err, 0, "init-data: data.\"%s\" is not a string (a document of its own)", k);
+		return -1;
 	}
 	*out = v;
 	return 0;

@@ -3,7 +3,7 @@
 web server holding `skopeo copy --sign-by` output does, or misbehaves:
   --mode files    the directory (404 for what is not there)
   --mode 500      every request fails with HTTP 500
-  --mode garbage  signature-1 is random bytes (and there is no signature-2)
+  --mode garbage  signature-1 is junk that is not OpenPGP (and there is no signature-2)
   --mode huge     every signature-N is a 100 MB body, streamed
   --mode many     signature-N exists for every N (the content of signature-1)
 Prints LISTENING PORT when ready; logs request paths to --log.
@@ -11,6 +11,7 @@ Prints LISTENING PORT when ready; logs request paths to --log.
 import argparse
 import http.server
 import os
+import random
 import socketserver
 import sys
 
@@ -37,7 +38,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if ARGS.mode == "500":
             return self.send(500, b"internal error")
         if ARGS.mode == "garbage" and self.path.endswith("/signature-1"):
-            return self.send(200, os.urandom(4096))
+            # not OpenPGP: no byte has the bit every packet tag sets (random
+            # bytes sometimes make a packet stream gpg reads as "no signature")
+            return self.send(200, bytes(random.Random(7).getrandbits(7) for _ in range(4096)))
         if ARGS.mode == "huge":
             chunk = b"\x00" * (1 << 20)
             self.send_response(200)
