@@ -133,7 +133,7 @@ $(BUILDDIR)/bin/containerd-shim-rune-v2: $(SHIM_OBJ) $(SHIM_GEN_OBJ) $(BUILDDIR)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILDDIR)/fuzz/%)
 FUZZ_SECONDS ?= 60
-CHECK_FUZZ_SECONDS ?= 10
+CHECK_FUZZ_SECONDS ?= 30
 $(BUILDDIR)/fuzz/fuzz_rune_%: FUZZ_INC := $(LIBRUNE_INC)
 $(BUILDDIR)/fuzz/fuzz_rune_%: FUZZ_LIBS = $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
 $(BUILDDIR)/fuzz/fuzz_image_%: FUZZ_INC := $(IMAGE_INC)

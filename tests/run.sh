@@ -34,14 +34,15 @@ for f in "$TOP"/tests/integration/*.sh; do
 	done
 done
 
-# The libFuzzer targets, briefly, when built (make check): a regression on a
-# kept input, or a quick new finding, fails the suite (tests/fuzz/README.md).
+# The libFuzzer targets, briefly and reproducibly, when built (make check):
+# the seeds and a fixed run from a fixed seed; a regression on a kept input
+# fails the suite (tests/fuzz/README.md).
 if [ -n "${FUZZ_BUILD:-}" ]; then
 	for bin in "$TOP/$FUZZ_BUILD"/fuzz/fuzz_*; do
 		[ -x "$bin" ] || continue
 		name="fuzz/$(basename "$bin")"
 		[ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && continue
-		if out=$("$TOP/tests/fuzz/run-one.sh" "$bin" "${FUZZ_SECONDS:-10}" "$TEST_TMP/fuzz" 2>&1); then
+		if out=$(FUZZ_RUNS=${FUZZ_RUNS:-20000} "$TOP/tests/fuzz/run-one.sh" "$bin" "${FUZZ_SECONDS:-30}" "$TEST_TMP/fuzz" 2>&1); then
 			pass=$((pass + 1)); echo "ok - $name (${out#*: })"
 		else
 			fail=$((fail + 1)); failed+=("$name"); echo "not ok - $name"; echo "$out" | sed 's/^/    /' | tail -10
