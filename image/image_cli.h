@@ -23,6 +23,7 @@ int cmd_unpack(struct image_cli *c, rune_error_t *err);
 int cmd_list(struct image_cli *c, rune_error_t *err);
 int cmd_rm(struct image_cli *c, rune_error_t *err);
 int cmd_gc(struct image_cli *c, rune_error_t *err);
+int cmd_fsck(struct image_cli *c, rune_error_t *err);
 int cmd_verify(struct image_cli *c, rune_error_t *err);
 
 /* Progress lines on a terminal (stderr); set up when stderr is one and not --quiet. */

@@ -24,6 +24,7 @@ static const char USAGE[] =
     "  list                 list stored images\n"
     "  rm REF               forget an image (its blobs go at the next gc)\n"
     "  gc                   remove blobs no image uses\n"
+    "  fsck                 check every blob against its digest and every image's blobs are there\n"
     "\n"
     "options:\n"
     "  --root DIR               image store (default /var/lib/rune/images)\n"
@@ -42,6 +43,8 @@ static const char USAGE[] =
     "                           a key for encrypted layers (repeatable): private key (PEM, DER, JWK),\n"
     "                           certificate (PKCS7), GPG secret key, or provider:NAME[:PARAMS]\n"
     "  --parallel N             layers downloaded at once (default 3)\n"
+    "  --timeout SECONDS        a registry that stalls this long (no answer, under 1 KiB/s) is\n"
+    "                           retried, at most 6 times (default 30)\n"
     "  --format json            machine-readable output\n"
     "  -q, --quiet              no progress\n"
     "  --debug                  log what happens (retries, mirrors)\n";
@@ -78,6 +81,7 @@ static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *
 		{ "policy", required_argument, NULL, 'P' },
 		{ "registries.d", required_argument, NULL, 'S' },
 		{ "insecure-policy", no_argument, NULL, 'I' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "decryption-key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -126,6 +130,11 @@ static int parse_args(int argc, char **argv, struct image_cli *c, rune_error_t *
 			if (!rune_parse_ulong(optarg, &n) || n < 1 || n > 64)
 				return rune_error(err, EINVAL, "--parallel: want 1 to 64, not \"%s\"", optarg);
 			c->o.parallel = n;
+			break;
+		case 't':
+			if (!rune_parse_ulong(optarg, &n) || n < 1 || n > 3600)
+				return rune_error(err, EINVAL, "--timeout: want 1 to 3600 seconds, not \"%s\"", optarg);
+			c->o.access.timeout = n;
 			break;
 		case 'f':
 			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "text") != 0)
@@ -179,8 +188,9 @@ void cli_print_json(void *g)
 static const struct {
 	const char *name;
 	int (*fn)(struct image_cli *, rune_error_t *);
-} commands[] = { { "pull", cmd_pull }, { "inspect", cmd_inspect }, { "unpack", cmd_unpack }, { "list", cmd_list },
-	         { "ls", cmd_list },   { "rm", cmd_rm },           { "gc", cmd_gc },         { "verify", cmd_verify } };
+} commands[] = { { "pull", cmd_pull }, { "inspect", cmd_inspect }, { "unpack", cmd_unpack },
+	         { "list", cmd_list }, { "ls", cmd_list },         { "rm", cmd_rm },
+	         { "gc", cmd_gc },     { "verify", cmd_verify },   { "fsck", cmd_fsck } };
 
 static int run(struct image_cli *c, int argc, char **argv, rune_error_t *err)
 {

@@ -22,11 +22,13 @@ for t in "$TOP/$BUILD"/tests/unit/*; do
 done
 
 for f in "$TOP"/tests/integration/*.sh; do
+	# a file may ask for more than two minutes per test ("# test-timeout: N")
+	limit=$(sed -n 's/^# test-timeout: \([0-9]*\)$/\1/p' "$f" | head -1)
 	for fn in $(bash -c ". '$TOP/tests/lib/common.sh'; . '$f'; declare -F" | awk '$3 ~ /^test_/ {print $3}'); do
 		name="$(basename "$f" .sh)/${fn#test_}"
 		[ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && continue
 		start=$(date +%s%N)
-		if out=$(timeout -k 5 120 bash "$TOP/tests/lib/run-one.sh" "$f" "$fn" 2>&1); then
+		if out=$(timeout -k 5 "${limit:-120}" bash "$TOP/tests/lib/run-one.sh" "$f" "$fn" 2>&1); then
 			pass=$((pass + 1)); echo "ok - $name ($((($(date +%s%N) - start) / 1000000)) ms)"
 		else
 			fail=$((fail + 1)); failed+=("$name"); echo "not ok - $name"; echo "$out" | sed 's/^/    /' | tail -25

@@ -150,6 +150,24 @@ int image_remove(struct image_ctx *c, const char *refstr, rune_error_t *err)
 	return image_store_ref_del(c->store, name, err);
 }
 
+int image_fsck(const struct image_opts *o, struct image_fsck *r, rune_error_t *err)
+{
+	struct store *s;
+	memset(r, 0, sizeof(*r));
+	if (image_store_open(o->root ? o->root : STORE_DEFAULT_ROOT, true, &s, err) < 0)
+		return -1;
+	int rc = image_store_fsck(s, r, err);
+	image_store_close(s);
+	return rc;
+}
+
+void image_fsck_release(struct image_fsck *r)
+{
+	cleanup_strvp(&r->problems);
+	cleanup_strvp(&r->debris);
+	memset(r, 0, sizeof(*r));
+}
+
 int image_gc(const struct image_opts *o, size_t *removed, uint64_t *bytes, rune_error_t *err)
 {
 	struct store *s;

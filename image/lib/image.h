@@ -20,6 +20,10 @@ struct registry_access {
 	const char *cert_dir;        /* certificates for every registry, as skopeo's --cert-dir */
 	const char *registries_conf; /* else CONTAINERS_REGISTRIES_CONF, /etc/containers/registries.conf */
 	int tls_verify;              /* -1: as configured, 0: off (and plain HTTP allowed), 1: on */
+	/* Seconds a registry may stall (connect, answer, or send under 1 KiB/s)
+	 * before the request is abandoned and retried; 0: 30. With the retries
+	 * this bounds how long a silent or drip-feeding registry holds a pull. */
+	int timeout;
 };
 
 /* What decides whether an image may be used: containers-policy.json and
@@ -150,6 +154,19 @@ int image_list(struct image_ctx *c, yajl_gen g, rune_error_t *err);
 int image_remove(struct image_ctx *c, const char *ref, rune_error_t *err);
 /* Remove unreferenced blobs; the store must not be in use (waits for pulls). */
 int image_gc(const struct image_opts *o, size_t *removed, uint64_t *bytes, rune_error_t *err);
+/* What `rune-image fsck` found (image_fsck). */
+struct image_fsck {
+	size_t blobs, refs, unreferenced; /* unreferenced: blobs gc would remove */
+	uint64_t bytes;
+	char **problems; /* NULL-terminated: a blob whose content is not its digest, a
+	                    reference missing a blob it needs, an unreadable refs.json */
+	char **debris;   /* abandoned ingest files (gc removes them) */
+};
+/* Check the store: every blob against its digest, every reference down to
+ * its layers. Waits for pulls, as gc. 0 when it could look (r->problems says
+ * whether the store is consistent), -1 when it could not. */
+int image_fsck(const struct image_opts *o, struct image_fsck *r, rune_error_t *err);
+void image_fsck_release(struct image_fsck *r);
 /* Free a result's strings. */
 void image_result_release(struct image_result *r);
 

@@ -15,10 +15,11 @@
 #include "stream.h"
 #include "util.h"
 
-#define MAX_ATTEMPTS 6
-#define ERRBODY_MAX  4096
-#define TOKEN_MAX    (1 << 20)
-#define USER_AGENT   "rune-image/" RUNE_VERSION
+#define MAX_ATTEMPTS    6
+#define LOW_SPEED_BYTES 1024L
+#define ERRBODY_MAX     4096
+#define TOKEN_MAX       (1 << 20)
+#define USER_AGENT      "rune-image/" RUNE_VERSION
 
 struct endpoint_state {
 	struct registry_endpoint ep;
@@ -35,6 +36,7 @@ struct registry_client {
 	size_t ca_len;
 	pthread_mutex_t lock;
 	unsigned retries;
+	long timeout;             /* seconds without progress */
 	bool supports_signatures; /* /v2/ answered X-Registry-Supports-Signatures: 1 */
 };
 
@@ -59,6 +61,7 @@ int image_registry_client_new(const struct registry_access *a, const struct imag
 		return -1;
 	struct registry_client *c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
+	c->timeout = a->timeout > 0 ? a->timeout : 30;
 	c->eps = xcalloc(n, sizeof(*c->eps));
 	c->n = n;
 	for (size_t i = 0; i < n; i++)
@@ -245,10 +248,12 @@ static CURL *new_handle(struct registry_client *c, bool insecure)
 	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, insecure ? "http,https" : "https");
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	/* A stalled transfer is a dropped one: retry it. */
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, c->timeout);
+	/* A stalled transfer is a dropped one: retry it (from where it stopped).
+	 * Under 1 KiB/s counts as stalled, so a registry dripping bytes cannot
+	 * hold a pull for ever. */
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BYTES);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, c->timeout);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
@@ -476,7 +481,11 @@ static enum outcome get_from(struct registry_client *c, struct endpoint_state *e
 				backoff(c, attempt++);
 				continue;
 			}
-			rune_error(err, 0, "GET %s: %s", url, curl_easy_strerror(rc));
+			if (rc == CURLE_OPERATION_TIMEDOUT)
+				rune_error(err, 0, "GET %s: stalled: under %ld bytes/s for %ld s, %d times (--timeout)",
+				           url, LOW_SPEED_BYTES, c->timeout, attempt + 1);
+			else
+				rune_error(err, 0, "GET %s: %s", url, curl_easy_strerror(rc));
 			return es->ep.mirror ? NEXT_ENDPOINT : FAILED;
 		}
 		if (x->status == 401 && !authed && x->www_auth) {

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -355,6 +357,18 @@ int image_store_ref_get(const struct store *s, const char *name, struct store_re
 	return r;
 }
 
+/* refs.json.tmp-PID files a killed writer left (paths). */
+static void refs_tmp_files(const struct store *s, char ***out)
+{
+	cleanup_dir DIR *d = opendir(s->root);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, "refs.json.tmp-", 14) == 0) {
+			cleanup_free char *p = xasprintf("%s/%s", s->root, e->d_name);
+			rune_strv_append(out, p);
+		}
+}
+
 /* Mark what a manifest or index blob reaches (what is present of it). */
 static void mark(const struct store *s, const char *digest, char ***live, int depth)
 {
@@ -427,8 +441,147 @@ int image_store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune
 		cleanup_free char *dir = xasprintf("%s/blobs/%s", s->root, algos[i]);
 		sweep_dir(dir, algos[i], live, removed, bytes);
 	}
-	/* gc holds the store exclusively: every ingest file is abandoned. */
+	/* gc holds the store exclusively: every ingest file is abandoned, and
+	 * so is a refs.json.tmp-* (a writer killed before its rename). */
 	cleanup_free char *ingest = xasprintf("%s/ingest", s->root);
 	sweep_dir(ingest, NULL, NULL, removed, bytes);
+	cleanup_strv char **tmps = NULL;
+	refs_tmp_files(s, &tmps);
+	for (char **p = tmps; p && *p; p++)
+		if (unlink(*p) == 0)
+			(*removed)++;
+	return 0;
+}
+
+static void problem(char ***v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void problem(char ***v, const char *fmt, ...)
+{
+	va_list ap;
+	cleanup_free char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	rune_strv_append(v, s);
+}
+
+/* fsck: does the file's content hash to the digest its name says? */
+static int blob_matches(int dirfd, const char *name, const char *digest, uint64_t *size, char **why)
+{
+	cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = xasprintf("blob %s: not a readable regular file", digest);
+		return -1;
+	}
+	struct digester *d = image_digester_new(digest);
+	if (d == NULL) {
+		*why = xasprintf("blob %s: not a digest", digest);
+		return -1;
+	}
+	cleanup_free char *buf = xmalloc(1 << 16);
+	ssize_t n;
+	while ((n = read(fd, buf, 1 << 16)) > 0)
+		image_digester_update(d, buf, n);
+	cleanup_free char *got = image_digester_final(d);
+	image_digester_free(d);
+	*size = st.st_size;
+	if (n < 0)
+		*why = xasprintf("blob %s: read: %s", digest, strerror(errno));
+	else if (strcmp(got, digest) != 0)
+		*why = xasprintf("blob %s: its content is %s", digest, got);
+	return n < 0 || strcmp(got, digest) != 0 ? -1 : 0;
+}
+
+static void fsck_blobs(const struct store *s, const char *algo, struct image_fsck *out)
+{
+	cleanup_free char *dir = xasprintf("%s/blobs/%s", s->root, algo);
+	cleanup_dir DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		cleanup_free char *digest = xasprintf("%s:%s", algo, e->d_name);
+		cleanup_free char *why = NULL;
+		uint64_t size = 0;
+		out->blobs++;
+		if (blob_matches(dirfd(d), e->d_name, digest, &size, &why) < 0)
+			rune_strv_append(&out->problems, why);
+		out->bytes += size;
+	}
+}
+
+/* Every blob a reference needs is there: the manifest (each present platform
+ * manifest of an index, at least one), its config and layers at their sizes. */
+static void fsck_reach(const struct store *s, const char *name, const char *digest, int depth, struct image_fsck *out)
+{
+	cleanup_free char *body = NULL;
+	cleanup_error rune_error_t err = NULL;
+	struct manifest m;
+	if (!image_store_has(s, digest, -1)) {
+		problem(&out->problems, "image %s: manifest %s is missing", name, digest);
+		return;
+	}
+	if (depth > 4 || image_store_read_blob(s, digest, MANIFEST_MAX, &body, NULL, &err) < 0) {
+		problem(&out->problems, "image %s: %s", name, err ? err->msg : "nested too deep");
+		return;
+	}
+	if (image_manifest_parse(body, NULL, digest, &m, &err) < 0) {
+		problem(&out->problems, "image %s: %s", name, err->msg);
+		image_manifest_release(&m);
+		return;
+	}
+	size_t present = 0;
+	for (size_t i = 0; m.kind == MANIFEST_INDEX && i < m.n_manifests; i++)
+		if (image_store_has(s, m.manifests[i].digest, -1)) {
+			present++;
+			fsck_reach(s, name, m.manifests[i].digest, depth + 1, out);
+		}
+	if (m.kind == MANIFEST_INDEX && present == 0)
+		problem(&out->problems, "image %s: no manifest of index %s is stored", name, digest);
+	for (size_t i = 0; m.kind == MANIFEST_IMAGE && i < 1 + m.n_layers; i++) {
+		const struct descriptor *d = i == 0 ? &m.config : &m.layers[i - 1];
+		if (!image_store_has(s, d->digest, d->size))
+			problem(&out->problems, "image %s: %s %s (%lld bytes) of manifest %s is missing", name,
+			        i == 0 ? "config" : "layer", d->digest, (long long) d->size, digest);
+	}
+	image_manifest_release(&m);
+}
+
+int image_store_fsck(const struct store *s, struct image_fsck *out, rune_error_t *err)
+{
+	struct store_ref *refs = NULL;
+	size_t n = 0;
+	memset(out, 0, sizeof(*out));
+	fsck_blobs(s, "sha256", out);
+	fsck_blobs(s, "sha512", out);
+	if (refs_load(s, &refs, &n, err) < 0)
+		problem(&out->problems, "%s", (*err)->msg);
+	rune_error_release(err);
+	out->refs = n;
+	cleanup_strv char **live = NULL;
+	for (size_t i = 0; i < n; i++) {
+		fsck_reach(s, refs[i].name, refs[i].digest, 0, out);
+		mark(s, refs[i].digest, &live, 0);
+	}
+	refs_free(refs, n);
+	static const char *const algos[] = { "sha256", "sha512" };
+	for (size_t i = 0; i < ARRAY_SIZE(algos); i++) {
+		cleanup_free char *dir = xasprintf("%s/blobs/%s", s->root, algos[i]);
+		cleanup_dir DIR *d = opendir(dir);
+		struct dirent *e;
+		while (d && (e = readdir(d)) != NULL) {
+			cleanup_free char *digest = xasprintf("%s:%s", algos[i], e->d_name);
+			if (e->d_name[0] != '.' && !is_live(live, digest))
+				out->unreferenced++;
+		}
+	}
+	cleanup_free char *ingest = xasprintf("%s/ingest", s->root);
+	cleanup_dir DIR *d = opendir(ingest);
+	struct dirent *e;
+	while (d && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			problem(&out->debris, "%s/%s", ingest, e->d_name);
+	refs_tmp_files(s, &out->debris);
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "image.h"
 
 #define STORE_DEFAULT_ROOT "/var/lib/rune/images"
 
@@ -58,6 +59,9 @@ int image_store_ref_get(const struct store *s, const char *name, struct store_re
 int image_store_ref_del(const struct store *s, const char *name, rune_error_t *err);
 int image_store_refs(const struct store *s, struct store_ref **out, size_t *n, rune_error_t *err);
 void image_store_ref_release(struct store_ref *r);
+/* Check every blob against its digest and every reference down to its
+ * layers; needs the store exclusively (as gc). */
+int image_store_fsck(const struct store *s, struct image_fsck *out, rune_error_t *err);
 /* Remove every blob no reference reaches, and abandoned ingests. */
 int image_store_gc(const struct store *s, size_t *removed, uint64_t *bytes, rune_error_t *err);
 

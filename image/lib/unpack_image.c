@@ -7,6 +7,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,7 @@
 #include "cleanup.h"
 #include "fetch.h"
 #include "fs.h"
+#include "log.h"
 #include "resolve.h"
 #include "trust.h"
 #include "stream.h"
@@ -80,17 +83,54 @@ static int apply_layer(struct image_ctx *c, const struct resolved *r, size_t i, 
 	return rc;
 }
 
-static int check_bundle(const char *bundle, rune_error_t *err)
+#define UNPACKING_MARK ".rune-image-unpacking"
+
+/* What an unpack killed half-way left in the bundle (the mark says one
+ * was running): its staging directories, config.json's temporary file and
+ * whatever it had put in place. */
+static int remove_interrupted(int dfd, const char *bundle, rune_error_t *err)
+{
+	static const char *const ours[] = { "rootfs", "layers", "config.json", UNPACKING_MARK };
+	cleanup_dir DIR *d = fdopendir(dup(dfd));
+	struct dirent *e;
+	if (d)
+		rewinddir(d); /* the offset is shared with dfd's other readers */
+	while (d && (e = readdir(d)) != NULL)
+		if ((strncmp(e->d_name, ".unpack-", 8) == 0 || strncmp(e->d_name, "config.json.tmp-", 16) == 0)
+		    && rune_remove_tree_at(dfd, e->d_name, err) < 0)
+			return rune_error_wrap(err, "bundle %s: remove an interrupted unpack", bundle);
+	for (size_t i = 0; i < ARRAY_SIZE(ours); i++)
+		if (rune_remove_tree_at(dfd, ours[i], err) < 0)
+			return rune_error_wrap(err, "bundle %s: remove an interrupted unpack", bundle);
+	log_debug("bundle %s: removed what an interrupted unpack left", bundle);
+	return 0;
+}
+
+/* The bundle, locked for this unpack (*lock_fd) and marked as being
+ * written until the unpack completes, so that one killed half-way is
+ * recognised and cleared by the next, and never taken for a bundle. */
+static int prepare_bundle(const char *bundle, int *lock_fd, rune_error_t *err)
 {
 	static const char *const taken[] = { "rootfs", "layers", "config.json" };
 	if (rune_mkdir_p(bundle, 0755, err) < 0)
 		return rune_error_wrap(err, "bundle");
+	*lock_fd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*lock_fd < 0)
+		return rune_error(err, errno, "bundle %s", bundle);
+	if (flock(*lock_fd, LOCK_EX | LOCK_NB) < 0)
+		return rune_error(err, errno, "bundle %s: another unpack is writing it", bundle);
+	if (faccessat(*lock_fd, UNPACKING_MARK, F_OK, AT_SYMLINK_NOFOLLOW) == 0
+	    && remove_interrupted(*lock_fd, bundle, err) < 0)
+		return -1;
 	for (size_t i = 0; i < ARRAY_SIZE(taken); i++) {
-		cleanup_free char *p = xasprintf("%s/%s", bundle, taken[i]);
 		struct stat st;
-		if (lstat(p, &st) == 0)
+		if (fstatat(*lock_fd, taken[i], &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return rune_error(err, EEXIST, "bundle %s: %s already exists", bundle, taken[i]);
 	}
+	int fd = openat(*lock_fd, UNPACKING_MARK, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return rune_error(err, errno, "bundle %s: create %s", bundle, UNPACKING_MARK);
+	close(fd);
 	return 0;
 }
 
@@ -163,18 +203,15 @@ static int unpack_staged(struct image_ctx *c, struct registry_client *client, co
 	return 0;
 }
 
-int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bool layers, struct image_result *res,
-                 rune_error_t *err)
+/* Into a prepared bundle; on failure the caller clears it. */
+static int unpack_into(struct image_ctx *c, const char *refstr, const char *bundle, bool layers,
+                       struct image_result *res, rune_error_t *err)
 {
 	cleanup_registry_client struct registry_client *client = NULL;
 	cleanup_resolved struct resolved r = { 0 };
-
-	if (res)
-		memset(res, 0, sizeof(*res));
 	struct layer_secret *secrets = NULL;
 	/* Every encrypted layer's key is opened before the first byte is fetched. */
-	if (image_trust_load(c, err) < 0 || check_bundle(bundle, err) < 0
-	    || resolve_for_unpack(c, refstr, &r, &client, err) < 0 || image_layers_open(c, &r.m, &secrets, err) < 0)
+	if (resolve_for_unpack(c, refstr, &r, &client, err) < 0 || image_layers_open(c, &r.m, &secrets, err) < 0)
 		return -1;
 	cleanup_free char *abs = realpath(bundle, NULL);
 	cleanup_free char *staging = abs ? xasprintf("%s/.unpack-XXXXXX", abs) : NULL;
@@ -187,15 +224,27 @@ int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bo
 	int rc = unpack_staged(c, client, &r, secrets, staging, final, layers, res, err);
 	image_layer_secrets_free(secrets, r.m.n_layers);
 	if (rc < 0 || image_bundle_write_config(&r, abs, final, err) < 0
-	    || (client && image_resolved_record(c, &r, err) < 0)) {
+	    || (client && image_resolved_record(c, &r, err) < 0))
+		return -1;
+	image_resolved_result(&r, client, res);
+	return 0;
+}
+
+int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bool layers, struct image_result *res,
+                 rune_error_t *err)
+{
+	cleanup_close int lock_fd = -1;
+	if (res)
+		memset(res, 0, sizeof(*res));
+	if (image_trust_load(c, err) < 0 || prepare_bundle(bundle, &lock_fd, err) < 0)
+		return -1;
+	if (unpack_into(c, refstr, bundle, layers, res, err) < 0) {
 		/* Nothing that looks complete stays behind, and nothing unauthenticated. */
-		cleanup_free char *rootfs = xasprintf("%s/rootfs", abs);
-		rune_remove_tree(staging, NULL);
-		rune_remove_tree(final, NULL);
-		if (layers)
-			rmdir(rootfs);
+		remove_interrupted(lock_fd, bundle, NULL);
 		return -1;
 	}
-	image_resolved_result(&r, client, res);
+	/* Complete: config.json and the tree are in place. */
+	if (unlinkat(lock_fd, UNPACKING_MARK, 0) < 0)
+		return rune_error(err, errno, "bundle %s: remove %s", bundle, UNPACKING_MARK);
 	return 0;
 }

@@ -19,7 +19,11 @@ registry's content:
 
 Faults come from a JSON file re-read on every request:
   [{"match": "<regex on the path>", "action": "status500"|"drop"|"corrupt"|
-    "truncate"|"bigmanifest"|"redirect"|"file:PATH", "times": N}]   (times: how often; default always)
+    "truncate"|"bigmanifest"|"redirect"|"file:PATH"|"silent"|"stall"|"drip",
+    "times": N}]   (times: how often; default always)
+  silent: the request is read and never answered; stall: the headers and
+  half the body, then nothing (the connection stays open); drip: one byte of
+  the body a second. Each holds the connection for at most 10 minutes.
 """
 import argparse
 import base64
@@ -31,6 +35,7 @@ import re
 import secrets
 import socketserver
 import threading
+import time
 import urllib.parse
 
 ARGS = None
@@ -144,6 +149,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if m and ARGS.referrers:
             return self.referrers(m.group(1), m.group(2), query)
         action = pick_fault(self.path)
+        if action == "silent":
+            time.sleep(600)
+            return
         if action == "status500":
             return self.reply(500, b'{"errors":[{"code":"UNKNOWN","message":"injected"}]}')
         if action == "redirect":
@@ -175,6 +183,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body) if action != "drop" else len(body)))
         self.end_headers()
         if self.command == "HEAD":
+            return
+        if action in ("stall", "drip"):
+            self.wfile.write(body[: len(body) // 2] if action == "stall" else b"")
+            self.wfile.flush()
+            for i in range(600):
+                if action == "drip" and i < len(body):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                time.sleep(1)
             return
         if action == "drop":
             # Half the body, then the connection goes away.

@@ -1,0 +1,132 @@
+# Robustness (issue 15; docs/robustness.md): kill -9 at random points of
+# every state change, with a consistency check after each; starved and
+# read-only disks; registries and KBSes that stall. KILL_ITERATIONS sets the
+# loops' length (make check: 20; the recorded runs: 200).
+# test-timeout: 600
+. "$TOP/tests/lib/registry.sh"
+
+KILLS=${KILL_ITERATIONS:-20}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# kill_at MS CMD...: start CMD, SIGKILL it after MS milliseconds (if it still runs).
+kill_at() {
+	local ms=$1
+	shift
+	"$@" >/dev/null 2>&1 &
+	local pid=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+# tree_sum DIR: names, types, modes, owners, sizes and contents of a tree.
+tree_sum() {
+	(cd "$1" && find . -printf '%p %y %m %U:%G %s %l\n' | LC_ALL=C sort &&
+		find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -d' ' -f1
+}
+
+# big_image REF: the busybox base and two layers of incompressible data
+# (about 6 MB in all), so that a pull takes long enough to be killed at
+# many points.
+big_image() {
+	base_layout
+	for n in 1 2; do
+		python3 -c 'import json, os, sys; print(json.dumps([{"name": "data%s" % sys.argv[1], "data": os.urandom(1200000).hex()}]))' $n >"$T/spec-big.json"
+		layer_from "$(cat "$T/spec-big.json")" base
+	done
+	push base "$1"
+}
+
+# store_fsck WHAT: rune-image fsck says the store is consistent.
+store_fsck() {
+	local out
+	out=$(RI fsck 2>&1) || fail "$1: fsck: $out"
+}
+
+test_pull_and_unpack_killed_at_random_points() {
+	registry_start
+	local ref="$REG/k/big:1"
+	big_image "$ref"
+	# one clean run, to know the span to kill in and the tree to expect
+	local t0 t1 want
+	t0=$(now_ms)
+	RI --tls-verify=false unpack "$ref" "$T/clean" >/dev/null
+	t1=$(now_ms)
+	want=$(tree_sum "$T/clean/rootfs")
+	local span=$(((t1 - t0) * 3 / 2 + 20)) complete=0 cleared=0 i ms
+	RI rm "$ref" && RI gc >/dev/null
+	for i in $(seq "$KILLS"); do
+		ms=$((RANDOM % span))
+		if [ $((i % 3)) -eq 0 ]; then
+			# a pull from nothing
+			RI rm "$ref" 2>/dev/null
+			RI gc >/dev/null
+			kill_at "$ms" "$BUILD_DIR/bin/rune-image" --root "$T/store" --insecure-policy --tls-verify=false pull "$ref"
+		else
+			kill_at "$ms" "$BUILD_DIR/bin/rune-image" --root "$T/store" --insecure-policy --tls-verify=false unpack "$ref" "$T/b"
+		fi
+		store_fsck "iteration $i (killed after $ms ms)"
+		# a bundle is complete, or marked as interrupted and cleared by the next unpack
+		if [ -e "$T/b/config.json" ] && [ ! -e "$T/b/.rune-image-unpacking" ]; then
+			assert_eq "$want" "$(tree_sum "$T/b/rootfs")" "iteration $i: a bundle without the mark is the image"
+			complete=$((complete + 1))
+			rm -rf "$T/b"
+		elif [ -e "$T/b" ]; then
+			[ -z "$(ls -A "$T/b" | grep -v -e '^\.rune-image-unpacking$' -e '^\.unpack-' -e '^config\.json\.tmp-' -e '^rootfs$' -e '^config.json$')" ] ||
+				fail "iteration $i: unexpected files in the bundle: $(ls -A "$T/b")"
+			[ ! -e "$T/b/rootfs" ] && [ ! -e "$T/b/config.json" ] || [ -e "$T/b/.rune-image-unpacking" ] ||
+				fail "iteration $i: a half bundle without the mark: $(ls -A "$T/b")"
+			RI --tls-verify=false unpack "$ref" "$T/b" >/dev/null || fail "iteration $i: the next unpack"
+			assert_eq "$want" "$(tree_sum "$T/b/rootfs")" "iteration $i: the next unpack"
+			[ -z "$(ls -A "$T/b" | grep -v -e '^rootfs$' -e '^config.json$')" ] ||
+				fail "iteration $i: debris after the next unpack: $(ls -A "$T/b")"
+			cleared=$((cleared + 1))
+			rm -rf "$T/b"
+		fi
+		# what the kill left in ingest does not survive gc
+		RI gc >/dev/null
+		assert_eq "[]" "$(RI fsck --format json | jq -c .debris)" "iteration $i: debris after gc"
+	done
+	echo "$KILLS kills: $complete bundles complete, $cleared interrupted ones cleared by the next unpack" >&2
+	# and the store serves a last unpack
+	RI --tls-verify=false unpack "$ref" "$T/last" >/dev/null
+	assert_eq "$want" "$(tree_sum "$T/last/rootfs")" "the last unpack"
+}
+
+test_fsck_names_what_is_wrong() {
+	registry_start
+	base_layout
+	push base "$REG/f/one:1"
+	RI --tls-verify=false pull "$REG/f/one:1" >/dev/null
+	out=$(RI fsck)
+	assert_contains "$out" "consistent"
+	m=$(RI list --format json | jq -r '.[0].digest')
+	layer=$(RI inspect "$REG/f/one:1" | jq -r '.manifest.layers[0].digest')
+	# a changed byte in a blob
+	f="$T/store/blobs/sha256/${layer#sha256:}"
+	cp "$f" "$T/saved"
+	printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+	expect_fail 1 RI fsck
+	assert_contains "$ERR" "blob $layer: its content is sha256:"
+	assert_contains "$ERR" "has 1 problem"
+	# a missing layer
+	rm "$f"
+	expect_fail 1 RI fsck
+	assert_contains "$ERR" "image $REG/f/one:1: layer $layer"
+	assert_contains "$ERR" "of manifest $m is missing"
+	cp "$T/saved" "$f"
+	# abandoned ingest files are debris, not problems; gc removes them
+	echo partial >"$T/store/ingest/abc.XXXXXX"
+	echo "{" >"$T/store/refs.json.tmp-12345"
+	out=$(RI fsck --format json)
+	assert_eq '[]' "$(jq -c .problems <<<"$out")" "problems"
+	assert_eq 2 "$(jq '.debris | length' <<<"$out")" "debris"
+	RI gc >/dev/null
+	assert_eq 0 "$(RI fsck --format json | jq '.debris | length')" "debris after gc"
+	# an unreadable refs.json
+	echo '{"refs": 1' >"$T/store/refs.json"
+	expect_fail 1 RI fsck
+	assert_contains "$ERR" "refs.json"
+}
