@@ -42,8 +42,8 @@ int cmd_fsck(struct image_cli *c, rune_error_t *err)
 		if (!c->quiet)
 			printf("%zu blobs (%llu bytes), %zu references: %s; %zu unreferenced blobs and %zu abandoned "
 			       "ingest files (gc removes them)\n",
-			       r.blobs, (unsigned long long) r.bytes, r.refs, n_problems ? "INCONSISTENT" : "consistent",
-			       r.unreferenced, n_debris);
+			       r.blobs, (unsigned long long) r.bytes, r.refs,
+			       n_problems ? "INCONSISTENT" : "consistent", r.unreferenced, n_debris);
 	}
 	image_fsck_release(&r);
 	if (n_problems)

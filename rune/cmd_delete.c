@@ -11,17 +11,6 @@
 #include "log.h"
 #include "util.h"
 
-/* A directory left by a create that was killed mid-way has no state.json; with
- * --force it goes, unless a create still holds its lock. */
-static void remove_leftover(const char *root, const char *id)
-{
-	cleanup_free char *dir = xasprintf("%s/%s", root, id);
-	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return;
-	librune_container_remove_state(root, id, NULL);
-}
-
 int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
 	static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { NULL, 0, NULL, 0 } };
@@ -41,7 +30,7 @@ int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 		if (force && librune_container_validate_id(id, NULL) == 0
 		    && strcmp((*err)->msg, "container does not exist") == 0) {
 			rune_error_release(err);
-			remove_leftover(cli->root, id);
+			librune_container_remove_leftover(cli->root, id);
 			return 0;
 		}
 		return -1;

@@ -177,7 +177,7 @@ static int cpuset_inherit(const char *mountpoint, const char *dir, rune_error_t 
 	return 0;
 }
 
-int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err)
+int librune_cgroup_plan(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err)
 {
 	struct rune_cgroup *cg = xcalloc(1, sizeof(*cg));
 	cleanup_free char *def = xasprintf("/%s", id);
@@ -196,14 +196,21 @@ int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_
 		cleanup_free char *base = path[0] == '/' ? xstrdup("") : cgroup_of(0, h);
 		h->dir = xasprintf("%s%s%s%s", h->mountpoint, base, path[0] == '/' ? "" : "/", path);
 		h->created = access(h->dir, F_OK) != 0;
+	}
+	*out = cg;
+	return 0;
+}
+
+int librune_cgroup_make(struct rune_cgroup *cg, rune_error_t *err)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		struct cgroup_hier *h = &cg->h[i];
 		if (rune_mkdir_p(h->dir, 0755, err) < 0
 		    || (has_controller(h->controllers, "cpuset") && cpuset_inherit(h->mountpoint, h->dir, err) < 0)) {
 			librune_cgroup_undo_create(cg);
-			librune_cgroup_free(cg);
 			return rune_error_wrap(err, "create cgroup");
 		}
 	}
-	*out = cg;
 	return 0;
 }
 
@@ -502,8 +509,15 @@ void librune_cgroup_stats(const struct rune_cgroup *cg, yajl_gen g)
 
 void librune_cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g)
 {
+	librune_cgroup_to_json_filtered(cg, false, g);
+}
+
+void librune_cgroup_to_json_filtered(const struct rune_cgroup *cg, bool only_created, yajl_gen g)
+{
 	yajl_gen_array_open(g);
 	for (size_t i = 0; cg && i < cg->n; i++) {
+		if (only_created && !cg->h[i].created)
+			continue;
 		yajl_gen_map_open(g);
 		rune_json_gen_kv_str(g, "mountpoint", cg->h[i].mountpoint);
 		rune_json_gen_kv_str(g, "controllers", cg->h[i].controllers);

@@ -30,8 +30,10 @@ enum cgroup_mode { CGROUP_V1, CGROUP_HYBRID, CGROUP_V2 };
 
 /* What kind of host this is, from the filesystem at /sys/fs/cgroup. */
 enum cgroup_mode librune_cgroup_host_mode(void);
-/* Create the container's cgroup from cgroupsPath (or /<id> when empty). */
-int librune_cgroup_create(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
+/* The container's cgroup from cgroupsPath (or /<id> when empty): plan
+ * (its directories, and which do not exist yet), then make them. */
+int librune_cgroup_plan(const char *cgroups_path, const char *id, struct rune_cgroup **out, rune_error_t *err);
+int librune_cgroup_make(struct rune_cgroup *cg, rune_error_t *err);
 /* The hierarchies this host has mounted, with no directory chosen (what
  * controllers there are). */
 int librune_cgroup_hierarchies(struct rune_cgroup **out, rune_error_t *err);
@@ -73,6 +75,8 @@ long long librune_cgroup_oom_kills(const struct rune_cgroup *cg);
 void librune_cgroup_stats(const struct rune_cgroup *cg, yajl_gen g);
 /* Serialise to / restore from the state file. */
 void librune_cgroup_to_json(const struct rune_cgroup *cg, yajl_gen g);
+/* The same, only the hierarchies this create makes (only_created). */
+void librune_cgroup_to_json_filtered(const struct rune_cgroup *cg, bool only_created, yajl_gen g);
 int librune_cgroup_from_json(yajl_val v, struct rune_cgroup **out, rune_error_t *err);
 /* Free. */
 void librune_cgroup_free(struct rune_cgroup *cg);

@@ -464,6 +464,51 @@ int librune_container_remove_state(const char *root, const char *id, rune_error_
 	return rune_remove_tree_at(rootfd, id, err);
 }
 
+#define CGROUP_RECORD "cgroup.creating"
+
+int librune_container_record_cgroup(const struct rune_container *c, rune_error_t *err)
+{
+	cleanup_free char *path = xasprintf("%s/" CGROUP_RECORD, c->dir);
+	yajl_gen g = rune_json_gen_new(false, NULL);
+	const unsigned char *buf;
+	size_t len;
+	librune_cgroup_to_json_filtered(c->cgroup, true, g);
+	yajl_gen_get_buf(g, &buf, &len);
+	/* No fsync: the state root is a tmpfs, and a kill -9 loses no write. */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int r = fd < 0 || rune_write_all(fd, buf, len) < 0 ? rune_error(err, errno, "write %s", path) : 0;
+	if (fd >= 0)
+		close(fd);
+	yajl_gen_free(g);
+	return r;
+}
+
+void librune_container_remove_leftover(const char *root, const char *id)
+{
+	cleanup_free char *dir = xasprintf("%s/%s", root, id);
+	cleanup_free char *record = xasprintf("%s/" CGROUP_RECORD, dir);
+	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return;
+	yajl_val tree = NULL;
+	struct rune_cgroup *cg = NULL;
+	if (rune_json_parse_file(record, 1 << 20, &tree, NULL) == 0 && librune_cgroup_from_json(tree, &cg, NULL) == 0) {
+		/* An init the killed create left waiting, in its cgroup. */
+		cleanup_free pid_t *pids = NULL;
+		size_t n = 0;
+		if (librune_cgroup_is_frozen(cg))
+			librune_cgroup_freeze(cg, false, NULL);
+		if (librune_cgroup_pids(cg, &pids, &n, NULL) == 0)
+			for (size_t i = 0; i < n; i++)
+				kill(pids[i], SIGKILL);
+		librune_cgroup_destroy(cg, NULL);
+		log_debug("delete %s: removed the cgroup an interrupted create made", id);
+	}
+	librune_cgroup_free(cg);
+	yajl_tree_free(tree);
+	librune_container_remove_state(root, id, NULL);
+}
+
 int librune_container_start(struct rune_container *c, rune_error_t *err)
 {
 	enum rune_status s = librune_container_status(c);

@@ -78,6 +78,13 @@ int librune_container_list_ids(const char *root, char ***ids, rune_error_t *err)
 int librune_container_kill(struct rune_container *c, int sig, bool all, rune_error_t *err);
 /* Remove root/id and everything in it, state.json first. */
 int librune_container_remove_state(const char *root, const char *id, rune_error_t *err);
+/* create: record the cgroup directories it is about to make, in the state
+ * directory, before it makes them. */
+int librune_container_record_cgroup(const struct rune_container *c, rune_error_t *err);
+/* What a create killed before it saved the state left (a state directory
+ * without state.json): the processes in the cgroups it recorded, those
+ * cgroups, the directory. Nothing while a create still holds its lock. */
+void librune_container_remove_leftover(const char *root, const char *id);
 /* The exit code an enclave workload ended with, or -1 if unknown. */
 int librune_container_enclave_exit_code(const struct rune_container *c);
 /* `exec` into an enclave container: a new process in the same enclave. */

@@ -160,7 +160,10 @@ static int make_cgroup(const struct create_opts *o, struct rune_container *c, ru
 {
 	if (o->systemd_cgroup)
 		return 0;
-	if (librune_cgroup_create(c->config->cgroups_path, c->id, &c->cgroup, err) < 0)
+	/* What this create makes is recorded before it is made: if rune is
+	 * killed before the state exists, `delete --force` removes it. */
+	if (librune_cgroup_plan(c->config->cgroups_path, c->id, &c->cgroup, err) < 0
+	    || librune_container_record_cgroup(c, err) < 0 || librune_cgroup_make(c->cgroup, err) < 0)
 		return -1;
 	if (librune_cgroup_is_frozen(c->cgroup))
 		return rune_error(err, EBUSY,

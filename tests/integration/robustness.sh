@@ -130,3 +130,78 @@ test_fsck_names_what_is_wrong() {
 	expect_fail 1 RI fsck
 	assert_contains "$ERR" "refs.json"
 }
+
+# --- the container lifecycle under kill -9 ---------------------------------
+
+# leaks ID BUNDLE: what a deleted container left: its state, a cgroup, a
+# process of its own (the marker command), a mount of its bundle.
+leaks() {
+	local id=$1 b=$2 out=""
+	[ ! -e "$ROOT/$id" ] || out+=" state $ROOT/$id;"
+	for cg in /sys/fs/cgroup/*/rune-kill/"$id" /sys/fs/cgroup/rune-kill/"$id"; do
+		[ ! -d "$cg" ] || out+=" cgroup $cg;"
+	done
+	local p
+	# the marker command, or a rune (or an init it cloned) on this root
+	p=$(pgrep -f -- "sleep 98765|--root $ROOT " | tr '\n' ' ')
+	[ -z "$p" ] || out+=" processes $p;"
+	! grep -q " $b" /proc/self/mountinfo || out+=" mounts $(grep -c " $b" /proc/self/mountinfo);"
+	echo "$out"
+}
+
+# after_kill ID BUNDLE WHAT: the state is consistent, the next commands on
+# the id work, and deleting it leaves nothing.
+after_kill() {
+	local id=$1 b=$2 what=$3 st=absent
+	r list >/dev/null 2>"$T/list.err" || fail "$what: rune list: $(cat "$T/list.err")"
+	if r list -q | grep -qx "$id"; then
+		st=$(r state "$id" 2>&1) || fail "$what: listed, but rune state fails: $st"
+		st=$(jq -r .status <<<"$st")
+		case $st in created | running | stopped | paused) ;; *) fail "$what: status '$st'" ;; esac
+		if [ "$st" = running ]; then
+			r exec "$id" true || fail "$what: exec into the running container"
+		fi
+	fi
+	SEEN+=" $st"
+	r delete -f "$id" >/dev/null 2>"$T/del.err" || fail "$what: delete -f: $(cat "$T/del.err")"
+	local l
+	for _ in $(seq 50); do
+		l=$(leaks "$id" "$b")
+		[ -n "$l" ] || break
+		sleep 0.1
+	done
+	[ -z "$l" ] || fail "$what: left after delete -f:$l"
+	# the id is free again
+	r run -d -b "$b" "$id" >/dev/null 2>"$T/run.err" </dev/null || fail "$what: run after: $(cat "$T/run.err")"
+	assert_eq running "$(status_of "$id")" "$what: the next run"
+}
+
+test_lifecycle_killed_at_random_points() {
+	local b="$T/bundle" id=k i ms op
+	SEEN=""
+	make_bundle "$b" sleep 98765
+	jq_edit "$b" '.linux.cgroupsPath = "/rune-kill/k" | .linux.resources.pids = {"limit": 64}'
+	r run -d -b "$b" "$id" >/dev/null </dev/null
+	for i in $(seq "$KILLS"); do
+		ms=$((RANDOM % 60))
+		op=$(((i - 1) % 4))
+		case $op in
+		0) # create, from nothing
+			r delete -f "$id" >/dev/null
+			kill_at "$ms" "$RUNE" --root "$ROOT" create -b "$b" "$id" ;;
+		1) # start a created container
+			r delete -f "$id" >/dev/null
+			r create -b "$b" "$id" </dev/null >/dev/null
+			kill_at "$ms" "$RUNE" --root "$ROOT" start "$id" ;;
+		2) # exec into a running one
+			kill_at "$ms" "$RUNE" --root "$ROOT" exec "$id" sh -c 'sleep 98765' ;;
+		3) # delete a running one
+			kill_at "$ms" "$RUNE" --root "$ROOT" delete -f "$id" ;;
+		esac
+		after_kill "$id" "$b" "iteration $i (op $op killed after $ms ms)"
+	done
+	r delete -f "$id"
+	l=$(leaks "$id" "$b")
+	[ -z "$l" ] || fail "at the end:$l"
+	echo "$KILLS kills; found after them:$(tr ' ' '\n' <<<"$SEEN" | sort | uniq -c | awk 'NF == 2 {printf " %s %s", $1, $2}')" >&2
+}
