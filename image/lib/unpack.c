@@ -344,8 +344,10 @@ static int write_entry(struct unpacker *u, struct archive *a, struct archive *w,
 		const void *buf;
 		size_t size;
 		la_int64_t off;
+		/* A failed write (ENOSPC, EIO) is only ARCHIVE_WARN to libarchive:
+		 * anything but OK is a lost byte. */
 		while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(w, buf, size, off) < ARCHIVE_WARN)
+			if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
 				return rune_error(err, archive_errno(w), "%s: entry \"%s\": %s", u->what, path,
 				                  archive_error_string(w));
 		if (r != ARCHIVE_EOF)

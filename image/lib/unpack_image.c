@@ -241,7 +241,7 @@ int image_unpack(struct image_ctx *c, const char *refstr, const char *bundle, bo
 	if (unpack_into(c, refstr, bundle, layers, res, err) < 0) {
 		/* Nothing that looks complete stays behind, and nothing unauthenticated. */
 		remove_interrupted(lock_fd, bundle, NULL);
-		return -1;
+		return rune_error_wrap(err, "unpack into %s", bundle);
 	}
 	/* Complete: config.json and the tree are in place. */
 	if (unlinkat(lock_fd, UNPACKING_MARK, 0) < 0)

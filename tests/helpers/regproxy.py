@@ -19,11 +19,11 @@ registry's content:
 
 Faults come from a JSON file re-read on every request:
   [{"match": "<regex on the path>", "action": "status500"|"drop"|"corrupt"|
-    "truncate"|"bigmanifest"|"redirect"|"file:PATH"|"silent"|"stall"|"drip",
+    "truncate"|"bigmanifest"|"redirect"|"file:PATH"|"silent"|"stall"|"drip"|"slow",
     "times": N}]   (times: how often; default always)
   silent: the request is read and never answered; stall: the headers and
   half the body, then nothing (the connection stays open); drip: one byte of
-  the body a second. Each holds the connection for at most 10 minutes.
+  the body a second; slow: 64 KiB every 50 ms. Each holds the connection for at most 10 minutes.
 """
 import argparse
 import base64
@@ -192,6 +192,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(body[i : i + 1])
                     self.wfile.flush()
                 time.sleep(1)
+            return
+        if action == "slow":
+            for i in range(0, len(body), 65536):
+                self.wfile.write(body[i : i + 65536])
+                self.wfile.flush()
+                time.sleep(0.05)
             return
         if action == "drop":
             # Half the body, then the connection goes away.

@@ -205,3 +205,89 @@ test_lifecycle_killed_at_random_points() {
 	[ -z "$l" ] || fail "at the end:$l"
 	echo "$KILLS kills; found after them:$(tr ' ' '\n' <<<"$SEEN" | sort | uniq -c | awk 'NF == 2 {printf " %s %s", $1, $2}')" >&2
 }
+
+# --- starved and failing disks -----------------------------------------------
+
+# small_fs DIR SIZE: a tmpfs of SIZE at DIR (cleanup_all unmounts it).
+small_fs() {
+	mkdir -p "$1"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$1"
+}
+
+test_store_bundle_and_state_on_a_full_disk() {
+	registry_start
+	local ref="$REG/d/big:1"
+	big_image "$ref"
+	# the store: no space mid-layer
+	small_fs "$T/small" 2m
+	RIS() { "$BUILD_DIR/bin/rune-image" --root "$T/small/store" --insecure-policy --tls-verify=false "$@"; }
+	expect_fail 1 RIS pull "$ref"
+	assert_contains "$ERR" "no space left on device"
+	assert_contains "$ERR" "$T/small/store/ingest/"
+	out=$(RIS fsck --format json) || fail "fsck after ENOSPC: $out"
+	assert_eq '[] []' "$(jq -c .problems <<<"$out") $(jq -c .debris <<<"$out")" "problems and debris after ENOSPC"
+	assert_eq 0 "$(jq .references <<<"$out")" "references after ENOSPC"
+	mount -o remount,size=64m "$T/small"
+	RIS pull "$ref" >/dev/null || fail "the pull with space"
+	RIS fsck >/dev/null
+	# a bundle: no space mid-unpack leaves nothing that looks like one
+	small_fs "$T/bdisk" 3m
+	expect_fail 1 RIS unpack "$ref" "$T/bdisk/b"
+	assert_contains "$ERR" "no space left on device"
+	# (libarchive reports a failed write as a mere warning: this once kept a truncated file)
+	assert_contains "$ERR" "unpack into $T/bdisk/b: layer sha256:"
+	assert_contains "$ERR" ': entry "data'
+	assert_eq "" "$(ls -A "$T/bdisk/b")" "the bundle after ENOSPC"
+	mount -o remount,size=64m "$T/bdisk"
+	RIS unpack "$ref" "$T/bdisk/b" >/dev/null || fail "the unpack with space"
+	[ -e "$T/bdisk/b/config.json" ] && [ ! -e "$T/bdisk/b/.rune-image-unpacking" ] || fail "bundle after the unpack with space"
+	# the state root: no space for the state of a new container
+	small_fs "$T/state" 64k
+	dd if=/dev/zero of="$T/state/fill" bs=4k 2>/dev/null || true
+	make_bundle "$T/bundle" sleep 98765
+	jq_edit "$T/bundle" '.linux.cgroupsPath = "/rune-kill/full"'
+	local RR="$RUNE --root $T/state/rune"
+	expect_fail 1 $RR run -d -b "$T/bundle" full
+	assert_contains "$ERR" "no space left on device"
+	assert_contains "$ERR" "$T/state/rune/full"
+	assert_eq "" "$($RR list -q)" "containers after ENOSPC"
+	l=$(ROOT="$T/state/rune" leaks full "$T/bundle")
+	[ -z "$l" ] || fail "left after ENOSPC:$l"
+	rm "$T/state/fill"
+	$RR run -d -b "$T/bundle" full </dev/null >/dev/null || fail "run with space"
+	assert_eq running "$($RR state full | jq -r .status)"
+	$RR delete -f full
+}
+
+test_store_turning_read_only_mid_pull() {
+	registry_start
+	local ref="$REG/r/big:1"
+	big_image "$ref"
+	proxy_start "$REG"
+	echo '[{"match": "blobs/sha256", "action": "slow"}]' >"$T/faults.json"
+	# (remounting read-only is refused while a file is open for writing on
+	# the mount: the directories are made immutable instead, chattr +i)
+	small_fs "$T/disk" 64m
+	RID() { "$BUILD_DIR/bin/rune-image" --root "$T/disk/store" --insecure-policy --tls-verify=false "$@"; }
+	RID pull "$PROXY/r/big:1" >/dev/null 2>"$T/pull.err" &
+	local pid=$!
+	for _ in $(seq 100); do
+		[ -n "$(ls -A "$T/disk/store/ingest" 2>/dev/null)" ] && break
+		sleep 0.05
+	done
+	chattr +i "$T/disk/store/ingest" "$T/disk/store/blobs/sha256" "$T/disk/store"
+	local rc=0
+	wait "$pid" || rc=$?
+	echo "read-only: $(cat "$T/pull.err")" >&2
+	assert_eq 1 "$rc" "the pull on a read-only store"
+	assert_contains "$(cat "$T/pull.err")" "operation not permitted"
+	assert_contains "$(cat "$T/pull.err")" "$T/disk/store/"
+	chattr -i "$T/disk/store/ingest" "$T/disk/store/blobs/sha256" "$T/disk/store"
+	out=$(RID fsck --format json) || fail "fsck after EROFS: $out"
+	assert_eq '[]' "$(jq -c .problems <<<"$out")" "problems after EROFS"
+	RID gc >/dev/null
+	assert_eq '[]' "$(RID fsck --format json | jq -c .debris)" "debris after gc"
+	echo '[]' >"$T/faults.json"
+	RID pull "$PROXY/r/big:1" >/dev/null || fail "the pull once writable"
+	RID fsck >/dev/null
+}
