@@ -5,7 +5,8 @@ KBS would.
 
   fakekbs.py --port-file F --secret FILE [--mode MODE] [--log FILE]
 
-Modes: ok, badjson, wrongkey, huge, hang, badnonce, expire-once, deny, notoken, nosim.
+Modes: ok, badjson, wrongkey, huge, hang, badnonce, expire-once, deny, notoken, nosim,
+drip (the resource one byte a second), stall (half the resource, then nothing).
 Every request is appended to --log as "METHOD PATH".
 """
 import argparse
@@ -82,6 +83,23 @@ class H(BaseHTTPRequestHandler):
             return self.error(404, "InvalidRequestPath", self.path)
         if A.mode == "hang":
             time.sleep(3600)
+        if A.mode in ("drip", "stall"):
+            body = b'{"protected": "' + b"x" * 200 + b'"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                if A.mode == "stall":
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    time.sleep(3600)
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(1)
+            except OSError:
+                pass
+            return
         if A.mode == "huge":
             self.send_response(200)
             self.send_header("Content-Length", str(100 << 20))

@@ -3,6 +3,11 @@
 
     ttrpc-probe.py ADDRESS hostile      each bad input in turn; prints one
                                         "case: code" line per answer
+    ttrpc-probe.py ADDRESS flood SECONDS
+                                        a stream of malformed frames on one
+                                        connection and a half frame held open
+                                        on another, while a good client calls
+                                        Connect; prints the counts
     ttrpc-probe.py ADDRESS call METHOD [FIELD=VALUE...]
                                         one Task call with string fields
                                         (1=id, 2=exec_id...), prints the code
@@ -149,6 +154,62 @@ def hostile(address):
         print("%s: %s" % (name, code))
 
 
+def flood(address, seconds):
+    import threading
+    import time
+    end = time.time() + seconds
+    bad = {"sent": 0, "answers": 0, "reconnects": 0}
+    rnd = random.Random(4321)
+
+    def reader(c):
+        try:
+            while True:
+                c.response()
+                bad["answers"] += 1
+        except (EOFError, OSError, ValueError, IndexError, struct.error):
+            pass
+
+    def attacker():
+        c = Conn(address)
+        threading.Thread(target=reader, args=(c,), daemon=True).start()
+        while time.time() < end:
+            kind = rnd.randrange(6)
+            try:
+                if kind == 0:
+                    c.send_frame(b"\xff\xff\xff\xff")
+                elif kind == 1:
+                    c.send_frame(request(TASK, "Create", b"\x0a\xff\xff\xff\xff\x0f"))
+                elif kind == 2:
+                    c.send_frame(b"x", ftype=3)
+                elif kind == 3:
+                    c.send_frame(request("containerd.task.v9.Nope", "Create"))
+                elif kind == 4 and rnd.randrange(20) == 0:
+                    c.send_frame(b"\0" * (5 << 20))
+                else:
+                    body = bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 64)))
+                    c.send_frame(request(TASK, rnd.choice(["State", "Kill", "Exec", "Update"]), body))
+                bad["sent"] += 1
+            except OSError:
+                bad["reconnects"] += 1
+                c = Conn(address)
+                threading.Thread(target=reader, args=(c,), daemon=True).start()
+
+    # a half frame held open the whole time (a slow or stuck client)
+    held = Conn(address)
+    held.s.sendall(struct.pack(">IIBB", 100, 1, 1, 0) + b"abc")
+    t = threading.Thread(target=attacker, daemon=True)
+    t.start()
+    good = Conn(address)
+    calls = ok = 0
+    while time.time() < end:
+        calls += 1
+        if good.call("Connect", field_bytes(1, b"x"))[0] == 0:
+            ok += 1
+    t.join()
+    print("good: %d calls, %d ok" % (calls, ok))
+    print("bad: %d frames, %d answers, %d reconnects" % (bad["sent"], bad["answers"], bad["reconnects"]))
+
+
 def main():
     if sys.argv[1] == "any":
         value = bytes.fromhex(sys.argv[3]) if len(sys.argv) > 3 else b""
@@ -157,6 +218,8 @@ def main():
     address, cmd = sys.argv[1], sys.argv[2]
     if cmd == "hostile":
         hostile(address)
+    elif cmd == "flood":
+        flood(address, float(sys.argv[3]))
     elif cmd == "update":
         any_ = field_bytes(1, b"types.containerd.io/opencontainers/runtime-spec/1/LinuxResources") + \
             field_bytes(2, sys.argv[4].encode())

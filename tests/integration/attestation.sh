@@ -155,6 +155,13 @@ test_unreachable_and_silent_kbs() {
 	expect_fail 1 timeout 60 "$BUILD_DIR/bin/rune-attest" --url "$FAKE" --tee sample --timeout 2 get-resource --path default/key/1
 	assert_contains "$ERR" "resource: GET $FAKE/kbs/v0/resource/default/key/1"
 	assert_contains "$ERR" "timed out"
+	# one that drips its answer a byte a second, or stops half-way: the same bound
+	for mode in drip stall; do
+		fakekbs_start $mode
+		expect_fail 1 timeout 60 "$BUILD_DIR/bin/rune-attest" --url "$FAKE" --tee sample --timeout 2 get-resource --path default/key/1
+		assert_contains "$ERR" "resource: GET $FAKE/kbs/v0/resource/default/key/1"
+		assert_contains "$ERR" "timed out"
+	done
 }
 
 test_tls_with_a_pinned_ca() {

@@ -291,3 +291,36 @@ test_store_turning_read_only_mid_pull() {
 	RID pull "$PROXY/r/big:1" >/dev/null || fail "the pull once writable"
 	RID fsck >/dev/null
 }
+
+# --- slow and broken peers ---------------------------------------------------
+
+test_registry_that_is_silent_drips_or_stalls() {
+	registry_start
+	base_layout
+	push base "$REG/s/img:1"
+	proxy_start "$REG"
+	local layer start
+	layer=$(skopeo inspect --raw --tls-verify=false "docker://$REG/s/img:1" | jq -r '.layers[0].digest')
+	# never answers: each attempt ends after --timeout, six attempts in all
+	echo '[{"match": "manifests/", "action": "silent"}]' >"$T/faults.json"
+	start=$(date +%s)
+	expect_fail 1 timeout 120 "$BUILD_DIR/bin/rune-image" --root "$T/store" --insecure-policy --tls-verify=false --timeout 1 pull "$PROXY/s/img:1"
+	assert_contains "$ERR" "GET http://$PROXY/v2/s/img/manifests/1: stalled: under 1024 bytes/s for 1 s, 6 times (--timeout)"
+	[ $(($(date +%s) - start)) -lt 60 ] || fail "a silent registry held the pull $(($(date +%s) - start)) s"
+	# drips a layer a byte a second
+	echo "[{\"match\": \"blobs/$layer\", \"action\": \"drip\"}]" >"$T/faults.json"
+	expect_fail 1 timeout 120 "$BUILD_DIR/bin/rune-image" --root "$T/store" --insecure-policy --tls-verify=false --timeout 1 pull "$PROXY/s/img:1"
+	assert_contains "$ERR" "layer $layer: GET http://$PROXY/v2/s/img/blobs/$layer: stalled"
+	out=$(RI fsck --format json)
+	assert_eq '[] 0' "$(jq -c .problems <<<"$out") $(jq .references <<<"$out")" "the store after the dripping registry"
+	# stops half-way twice, then recovers: resumed where it stopped
+	echo "[{\"match\": \"blobs/$layer\", \"action\": \"stall\", \"times\": 2}]" >"$T/faults.json"
+	: >"$T/proxy.log"
+	out=$("$BUILD_DIR/bin/rune-image" --root "$T/store" --insecure-policy --tls-verify=false --timeout 1 --format json pull "$PROXY/s/img:1")
+	assert_eq 2 "$(jq .retries <<<"$out")" "retries after two stalls"
+	assert_contains "$(grep "blobs/$layer" "$T/proxy.log")" "range=bytes="
+	RI fsck >/dev/null
+	# the default bound is 30 s a stall; rune-image says what it takes
+	expect_fail 2 RI --timeout 0 list
+	assert_contains "$ERR" '--timeout: want 1 to 3600 seconds, not "0"'
+}

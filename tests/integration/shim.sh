@@ -216,6 +216,14 @@ test_shim_hostile_rpcs_and_options() {
 	done
 	pid=$(echo "$out" | awk '/^shim-pid:/ {print $2}')
 	kill -0 "$pid" || fail "the shim is gone"
+	# a stream of malformed frames and a stuck half frame while a good client is served
+	out=$(PROBE "$addr" flood 5)
+	echo "$out" >&2
+	calls=$(awk '/^good:/ {print $2}' <<<"$out")
+	assert_eq "good: $calls calls, $calls ok" "$(grep '^good:' <<<"$out")" "the good client during the flood"
+	[ "$calls" -ge 20 ] || fail "the good client was starved: $out"
+	[ "$(awk '/^bad:/ {print $4}' <<<"$out")" -ge 100 ] || fail "the malformed frames were not answered: $out"
+	kill -0 "$pid" || fail "the shim is gone after the flood"
 	# a second start of the same group finds the running shim
 	assert_eq "$addr" "$(standalone_start p1 </dev/null)" "second start"
 	assert_eq "$pid" "$(pgrep -f "containerd-shim-rune-v2 -namespace probe-$$" | head -1)"
