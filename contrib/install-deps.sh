@@ -2,7 +2,7 @@
 # Install the Debian packages rune builds and tests with. Idempotent: packages
 # already present are not fetched again.
 set -eu
-PKGS="build-essential pkg-config clang-format libyajl-dev libseccomp-dev libcap-dev libssl-dev
+PKGS="build-essential pkg-config clang-format clang libclang-rt-14-dev libtsan2 libyajl-dev libseccomp-dev libcap-dev libssl-dev
 libcurl4-openssl-dev libarchive-dev libzstd-dev zlib1g-dev libgpgme-dev libyaml-dev libjose-dev libmicrohttpd-dev libfuse3-dev fuse3 gnupg
 busybox-static runc crun hyperfine jq util-linux procps iproute2 time
 protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev

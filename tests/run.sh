@@ -6,7 +6,15 @@ BUILD=${1:-build}
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 export RUNE="$TOP/$BUILD/bin/rune" BUILD_DIR="$TOP/$BUILD" TOP
 export TEST_TMP=${TEST_TMP:-$(mktemp -d /tmp/rune-tests.XXXXXX)}
-ONLY=${ONLY:-}
+ONLY=${ONLY:-} # substrings of test names, comma-separated: run only those
+
+# only NAME: is NAME among the ONLY list (or is there none)?
+only() {
+	[ -z "$ONLY" ] && return 0
+	local o
+	for o in ${ONLY//,/ }; do [[ "$1" == *"$o"* ]] && return 0; done
+	return 1
+}
 pass=0 fail=0 failed=()
 
 [ -x "$RUNE" ] || { echo "no rune binary at $RUNE (run make first)"; echo "0 passed, 1 failed"; exit 1; }
@@ -26,7 +34,7 @@ for f in "$TOP"/tests/integration/*.sh; do
 	limit=$(sed -n 's/^# test-timeout: \([0-9]*\)$/\1/p' "$f" | head -1)
 	for fn in $(bash -c ". '$TOP/tests/lib/common.sh'; . '$f'; declare -F" | awk '$3 ~ /^test_/ {print $3}'); do
 		name="$(basename "$f" .sh)/${fn#test_}"
-		[ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && continue
+		only "$name" || continue
 		start=$(date +%s%N)
 		if out=$(timeout -k 5 "${limit:-120}" bash "$TOP/tests/lib/run-one.sh" "$f" "$fn" 2>&1); then
 			pass=$((pass + 1)); echo "ok - $name ($((($(date +%s%N) - start) / 1000000)) ms)"
@@ -43,7 +51,7 @@ if [ -n "${FUZZ_BUILD:-}" ]; then
 	for bin in "$TOP/$FUZZ_BUILD"/fuzz/fuzz_*; do
 		[ -x "$bin" ] || continue
 		name="fuzz/$(basename "$bin")"
-		[ -n "$ONLY" ] && [[ "$name" != *$ONLY* ]] && continue
+		only "$name" || continue
 		if out=$(FUZZ_RUNS=${FUZZ_RUNS:-20000} "$TOP/tests/fuzz/run-one.sh" "$bin" "${FUZZ_SECONDS:-30}" "$TEST_TMP/fuzz" 2>&1); then
 			pass=$((pass + 1)); echo "ok - $name (${out#*: })"
 		else
