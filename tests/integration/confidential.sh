@@ -157,6 +157,39 @@ $MARKER" "$(cat "$T/workload.out")"
 	no_plaintext_on_host "after the second run"
 }
 
+# kill -9 at random points of a confidential run (issue 15): the state stays
+# consistent, nothing plaintext is left, the next run works. KILL_ITERATIONS
+# as in robustness.sh.
+test_confidential_run_killed_at_random_points() {
+	sim_key_ready
+	conf_setup
+	local t0 span i ms id st seen=""
+	t0=$(now_ms)
+	r run -b "$B" c0 >/dev/null 2>"$T/run.log" || fail "clean run: $(cat "$T/run.log")"
+	span=$(($(now_ms) - t0 + 50))
+	r delete -f c0
+	for i in $(seq "${KILL_ITERATIONS:-20}"); do
+		id=k$i
+		ms=$((RANDOM % span))
+		kill_at "$ms" "$RUNE" --root "$ROOT" run -b "$B" "$id"
+		st=absent
+		if r list -q | grep -qx "$id"; then
+			st=$(r state "$id" | jq -r .status) || fail "iteration $i: listed, but rune state fails"
+		fi
+		seen+=" $st"
+		r delete -f "$id" >/dev/null 2>"$T/del.err" || fail "iteration $i (killed after $ms ms): delete -f: $(cat "$T/del.err")"
+		[ ! -e "$ROOT/$id" ] || fail "iteration $i: state left"
+		for _ in $(seq 50); do pgrep -f -- "--root $ROOT " >/dev/null || break; sleep 0.1; done
+		! pgrep -f -- "--root $ROOT " >/dev/null || fail "iteration $i: a rune process is left: $(pgrep -fa -- "--root $ROOT ")"
+		! find /sys/fs/cgroup -maxdepth 4 -name "$id" 2>/dev/null | grep -q . || fail "iteration $i: a cgroup is left"
+		hits=$(grep -rlsa "$MARKER" "$T" "$ROOT" /run/rune /var/lib/rune 2>/dev/null | grep -v -e '/workload\.' || true)
+		[ -z "$hits" ] || fail "iteration $i (killed after $ms ms): plaintext on the host: $hits"
+	done
+	echo "${KILL_ITERATIONS:-20} kills; found after them:$(tr ' ' '\n' <<<"$seen" | sort | uniq -c | awk 'NF == 2 {printf " %s %s", $1, $2}')" >&2
+	no_plaintext_on_host "after the killed runs"
+	assert_eq "$MARKER" "$(r run -b "$B" last 2>"$T/run.log")" "the run after ($(cat "$T/run.log"))"
+}
+
 test_confidential_refusals_name_their_step() {
 	sim_key_ready
 	conf_setup

@@ -3,23 +3,11 @@
 # read-only disks; registries and KBSes that stall. KILL_ITERATIONS sets the
 # loops' length (make check: 20; the recorded runs: 200).
 # test-timeout: 600
-. "$TOP/tests/lib/registry.sh"
+. "$TOP/tests/lib/containerd.sh"
+
+cleanup_extra() { containerd_cleanup; }
 
 KILLS=${KILL_ITERATIONS:-20}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# kill_at MS CMD...: start CMD, SIGKILL it after MS milliseconds (if it still runs).
-kill_at() {
-	local ms=$1
-	shift
-	"$@" >/dev/null 2>&1 &
-	local pid=$!
-	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-	kill -9 "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	return 0
-}
 
 # tree_sum DIR: names, types, modes, owners, sizes and contents of a tree.
 tree_sum() {
@@ -323,4 +311,45 @@ test_registry_that_is_silent_drips_or_stalls() {
 	# the default bound is 30 s a stall; rune-image says what it takes
 	expect_fail 2 RI --timeout 0 list
 	assert_contains "$ERR" '--timeout: want 1 to 3600 seconds, not "0"'
+}
+
+# --- the shim under kill -9 --------------------------------------------------
+
+test_shim_killed_at_random_points() {
+	image_archive
+	containerd_start
+	CTR images import "$T/busybox.tar" >/dev/null
+	local i ms id shim seen="" t0 span
+	# a clean run, to know the span to kill in
+	t0=$(now_ms)
+	CTR run -d --runtime io.containerd.rune.v2 localhost/busybox:latest s0 sleep 98765 >/dev/null
+	span=$(($(now_ms) - t0 + 50))
+	CTR task kill -s KILL s0 && CTR task delete s0 >/dev/null 2>&1 || CTR task delete -f s0 >/dev/null 2>&1 || true
+	CTR container delete s0
+	for i in $(seq "$KILLS"); do
+		id=s$i
+		ms=$((RANDOM % span))
+		CTR run -d --runtime io.containerd.rune.v2 localhost/busybox:latest "$id" sleep 98765 >/dev/null 2>&1 &
+		local cpid=$!
+		sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+		# the shim (start, or the serving one it execs) at whatever it was doing
+		shim=$(shim_pids)
+		[ -z "$shim" ] || kill -9 $shim 2>/dev/null || true
+		wait "$cpid" 2>/dev/null && seen+=" started" || seen+=" failed"
+		# containerd's cleanup: the task goes, and with it everything of it
+		for _ in $(seq 100); do [ -z "$(CTR task ls -q)" ] && break; sleep 0.1; done
+		if [ -n "$(CTR task ls -q)" ]; then
+			# the shim was killed before it served: containerd still lists the task
+			CTR task delete -f "$id" >/dev/null 2>&1 || true
+		fi
+		assert_eq "" "$(CTR task ls -q)" "iteration $i (shim killed after $ms ms): tasks"
+		no_task_left "$id"
+		for _ in $(seq 50); do pgrep -f "sleep 98765" >/dev/null || break; sleep 0.1; done
+		! pgrep -f "sleep 98765" >/dev/null || fail "iteration $i (shim killed after $ms ms): the task's process survived"
+		[ -z "$(shim_pids)" ] || fail "iteration $i: a shim is left: $(shim_pids)"
+		CTR container delete "$id" >/dev/null 2>&1 || true
+	done
+	echo "$KILLS kills of the shim; ctr run:$(tr ' ' '\n' <<<"$seen" | sort | uniq -c | awk 'NF == 2 {printf " %s %s", $1, $2}')" >&2
+	# the next task runs
+	assert_eq ok "$(CTR run --rm --runtime io.containerd.rune.v2 localhost/busybox:latest last echo ok)"
 }

@@ -13,24 +13,10 @@ cleanup_extra() {
 	ip link del runetest0 2>/dev/null || true
 }
 
-# task_status ID: the STATUS column of `ctr task ls`.
-task_status() { CTR task ls | awk -v id="$1" '$1 == id {print $3}'; }
-
 # wait_status ID STATUS
 wait_status() {
 	for _ in $(seq 100); do [ "$(task_status "$1")" = "$2" ] && return 0; sleep 0.05; done
 	fail "task $1: status $(task_status "$1"), expected $2"
-}
-
-# no_task_left ID: nothing of the task in rune, the mount table or the cgroups.
-no_task_left() {
-	# (containerd runs the shim's `delete` after it stops listing the task)
-	for _ in $(seq 100); do "$RUNE" --root /run/containerd/rune/default list -q | grep -qx "$1" || break; sleep 0.1; done
-	assert_eq "" "$("$RUNE" --root /run/containerd/rune/default list -q | grep -x "$1" || true)" "rune list"
-	# (containerd unmounts the snapshot after the task is gone: a moment later)
-	for _ in $(seq 50); do grep -q "/$1/" /proc/self/mountinfo || break; sleep 0.1; done
-	! grep -q "/$1/" /proc/self/mountinfo || fail "a mount of $1 is left: $(grep "/$1/" /proc/self/mountinfo)"
-	! find /sys/fs/cgroup -maxdepth 4 -name "$1" 2>/dev/null | grep -q . || fail "a cgroup of $1 is left"
 }
 
 test_ctr_run_exec_kill_pause_metrics() {

@@ -87,6 +87,20 @@ jq_edit() {
 	jq "$@" "$b/config.json" >"$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
 }
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# kill_at MS CMD...: start CMD, SIGKILL it after MS milliseconds (if it still runs).
+kill_at() {
+	local ms=$1
+	shift
+	"$@" >/dev/null 2>&1 &
+	local pid=$!
+	sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
 status_of() { r state "$1" | jq -r .status; }
 
 # wait_status ID STATUS: poll until the container reaches STATUS (5 s).

@@ -7,6 +7,20 @@
 CTR() { ctr -a "$T/ctrd/containerd.sock" "$@"; }
 CRI() { CRI_STUBS="$TEST_TMP/cri-stubs" /usr/bin/python3 "$TOP/tests/helpers/cri/cri.py" "$T/ctrd/containerd.sock" "$@"; }
 
+# task_status ID: the STATUS column of `ctr task ls`.
+task_status() { CTR task ls | awk -v id="$1" '$1 == id {print $3}'; }
+
+# no_task_left ID: nothing of the task in rune, the mount table or the cgroups.
+no_task_left() {
+	# (containerd runs the shim's `delete` after it stops listing the task)
+	for _ in $(seq 100); do "$RUNE" --root /run/containerd/rune/default list -q | grep -qx "$1" || break; sleep 0.1; done
+	assert_eq "" "$("$RUNE" --root /run/containerd/rune/default list -q | grep -x "$1" || true)" "rune list"
+	# (containerd unmounts the snapshot after the task is gone: a moment later)
+	for _ in $(seq 50); do grep -q " $T/ctrd/.*/$1/" /proc/self/mountinfo || break; sleep 0.1; done
+	! grep -q " $T/ctrd/.*/$1/" /proc/self/mountinfo || fail "a mount of $1 is left: $(grep " $T/ctrd/.*/$1/" /proc/self/mountinfo)"
+	! find /sys/fs/cgroup -maxdepth 4 -name "$1" 2>/dev/null | grep -q . || fail "a cgroup of $1 is left"
+}
+
 containerd_config() {
 	local cri=${1:-}
 	[ "$cri" = cri ] || echo 'disabled_plugins = ["io.containerd.grpc.v1.cri"]'
