@@ -1,9 +1,6 @@
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "cleanup.h"
 #include "rune_cli.h"
@@ -27,13 +24,17 @@ int cmd_delete(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 	if (cli_require_id(argc, argv, "delete [command options] <container-id>", &id, err) < 0)
 		return -1;
 	if (librune_container_load(cli->root, id, &c, err) < 0) {
-		if (force && librune_container_validate_id(id, NULL) == 0
-		    && strcmp((*err)->msg, "container does not exist") == 0) {
-			rune_error_release(err);
-			librune_container_remove_leftover(cli->root, id);
-			return 0;
-		}
-		return -1;
+		if (!force || librune_container_validate_id(id, NULL) < 0
+		    || strcmp((*err)->msg, "container does not exist") != 0)
+			return -1;
+		/* Perhaps a create is under way, or was killed half-way. */
+		rune_error_release(err);
+		int r = librune_container_remove_leftover(cli->root, id, err);
+		if (r <= 0)
+			return r; /* nothing left, or an error */
+		/* The create completed meanwhile: delete the container it made. */
+		if (librune_container_load(cli->root, id, &c, err) < 0)
+			return -1;
 	}
 	/* An enclave workload's status is only known to rune from what its init left. */
 	int code = c->config->enclave ? librune_container_enclave_exit_code(c) : -1;

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,9 +78,14 @@ static char *rune_log_error(const char *log_path)
 	return found;
 }
 
-static void exec_child(char *const argv[], const int stdio[3], int pass_fd)
+static void exec_child(char *const argv[], const int stdio[3], int pass_fd, pid_t shim)
 {
 	sigset_t none;
+	/* rune dies with the shim: a create left running after its shim was
+	 * killed would finish after containerd's cleanup, and leave a container
+	 * nobody manages. (Killed, it leaves what delete --force removes.) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != shim)
+		_exit(127);
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int src[4], n = pass_fd >= 0 ? 4 : 3;
 
@@ -125,11 +131,12 @@ int shim_rune(struct shim_server *s, const struct shim_options *o, const char *c
 		argv[n++] = args[i];
 	argv[n] = NULL;
 
+	pid_t shim = getpid();
 	pid = fork();
 	if (pid < 0)
 		return rune_error(err, errno, "fork for rune %s", args[0]);
 	if (pid == 0)
-		exec_child((char *const *) argv, stdio, pass_fd);
+		exec_child((char *const *) argv, stdio, pass_fd, shim);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return rune_error(err, errno, "wait for rune %s", args[0]);

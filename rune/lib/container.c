@@ -465,6 +465,8 @@ int librune_container_remove_state(const char *root, const char *id, rune_error_
 }
 
 #define CGROUP_RECORD "cgroup.creating"
+/* How long delete --force waits for a create still running. */
+#define LEFTOVER_WAIT_MS 60000
 
 int librune_container_record_cgroup(const struct rune_container *c, rune_error_t *err)
 {
@@ -483,13 +485,26 @@ int librune_container_record_cgroup(const struct rune_container *c, rune_error_t
 	return r;
 }
 
-void librune_container_remove_leftover(const char *root, const char *id)
+int librune_container_remove_leftover(const char *root, const char *id, rune_error_t *err)
 {
 	cleanup_free char *dir = xasprintf("%s/%s", root, id);
 	cleanup_free char *record = xasprintf("%s/" CGROUP_RECORD, dir);
+	cleanup_free char *state = xasprintf("%s/" STATE_FILE, dir);
 	cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return;
+	if (fd < 0)
+		return 0;
+	/* A create still running (its runner killed, say, while it goes on)
+	 * holds the lock: wait for it to end, one way or the other. */
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return rune_error(err, errno, "lock %s", dir);
+		if (waited >= LEFTOVER_WAIT_MS)
+			return rune_error(err, EBUSY, "container %s is still being created after %d s", id,
+			                  LEFTOVER_WAIT_MS / 1000);
+		usleep(50 * 1000);
+	}
+	if (access(state, F_OK) == 0)
+		return 1; /* it completed: a container now, for the caller to delete */
 	yajl_val tree = NULL;
 	struct rune_cgroup *cg = NULL;
 	if (rune_json_parse_file(record, 1 << 20, &tree, NULL) == 0 && librune_cgroup_from_json(tree, &cg, NULL) == 0) {
@@ -507,6 +522,7 @@ void librune_container_remove_leftover(const char *root, const char *id)
 	librune_cgroup_free(cg);
 	yajl_tree_free(tree);
 	librune_container_remove_state(root, id, NULL);
+	return 0;
 }
 
 int librune_container_start(struct rune_container *c, rune_error_t *err)

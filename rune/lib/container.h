@@ -83,8 +83,10 @@ int librune_container_remove_state(const char *root, const char *id, rune_error_
 int librune_container_record_cgroup(const struct rune_container *c, rune_error_t *err);
 /* What a create killed before it saved the state left (a state directory
  * without state.json): the processes in the cgroups it recorded, those
- * cgroups, the directory. Nothing while a create still holds its lock. */
-void librune_container_remove_leftover(const char *root, const char *id);
+ * cgroups, the directory. A create still running is waited for (up to a
+ * minute): 1 when it completed (a container to delete), 0 when what it
+ * left is gone (or there was nothing), -1 on error. */
+int librune_container_remove_leftover(const char *root, const char *id, rune_error_t *err);
 /* The exit code an enclave workload ended with, or -1 if unknown. */
 int librune_container_enclave_exit_code(const struct rune_container *c);
 /* `exec` into an enclave container: a new process in the same enclave. */

@@ -353,3 +353,23 @@ test_shim_killed_at_random_points() {
 	# the next task runs
 	assert_eq ok "$(CTR run --rm --runtime io.containerd.rune.v2 localhost/busybox:latest last echo ok)"
 }
+
+test_delete_force_during_a_create() {
+	local b="$T/bundle"
+	make_bundle "$b" sleep 98765
+	# a create that takes a second (a hook), deleted meanwhile: delete --force
+	# waits for it and removes what it made, and nothing is left behind
+	jq_edit "$b" '.linux.cgroupsPath = "/rune-kill/slow" | .hooks.createRuntime = [{"path": "/bin/sleep", "args": ["sleep", "1"]}]'
+	r create -b "$b" slow </dev/null >/dev/null 2>"$T/create.err" &
+	local cpid=$!
+	for _ in $(seq 100); do [ -e "$ROOT/slow" ] && break; sleep 0.01; done
+	[ -e "$ROOT/slow" ] || fail "the create did not begin"
+	r delete -f slow || fail "delete --force during the create"
+	wait "$cpid" || true
+	assert_eq "" "$(r list -q)" "containers after the delete"
+	l=$(leaks slow "$b")
+	[ -z "$l" ] || fail "left after delete --force during the create:$l"
+	r run -d -b "$b" slow </dev/null >/dev/null
+	assert_eq running "$(status_of slow)"
+	r delete -f slow
+}
