@@ -149,7 +149,8 @@ static int listen_on(const char *path, int *out, rune_error_t *err)
 }
 
 /* The server, exec'd by `start` as `… serve` with the listening socket on
- * fd 3 and the runtime options (a serialized Any, maybe empty) on fd 4: a new
+ * fd 3, the runtime options (a serialized Any, maybe empty) on fd 4, and on
+ * fd 5 a pipe `start` writes to once containerd has the address: a new
  * session, containerd's pipes replaced by /dev/null, its log to the bundle's
  * log FIFO (non-blocking: a containerd that stopped reading must not stop the
  * shim). */
@@ -168,6 +169,21 @@ static int do_serve(struct shim_cfg *cfg)
 		fprintf(stderr, "containerd-shim-rune-v2 serve: %s\n", err ? err->msg : "no listening socket on fd 3");
 		return 1;
 	}
+	/* `start` says on fd 5 that containerd has the address. If it died
+	 * first, nobody will ever call: no server lingers for nothing. */
+	char told = 0;
+	ssize_t n;
+	while ((n = read(5, &told, 1)) < 0 && errno == EINTR)
+		;
+	close(5);
+	if (n != 1) {
+		struct sockaddr_un sa;
+		socklen_t sl = sizeof(sa);
+		if (getsockname(listen_fd, (struct sockaddr *) &sa, &sl) == 0 && sa.sun_path[0])
+			unlink(sa.sun_path);
+		shim_options_free(&opts);
+		return 0;
+	}
 	close(3);
 	close(4);
 	setsid();
@@ -184,7 +200,7 @@ static int do_serve(struct shim_cfg *cfg)
 	return ret;
 }
 
-static void exec_server(const struct shim_cfg *cfg, int listen_fd, const char *input, size_t len)
+static void exec_server(const struct shim_cfg *cfg, int listen_fd, int told_fd, const char *input, size_t len)
 {
 	rune_error_t err = NULL;
 	int opts_fd = shim_memfd("runtime-options", input ? input : "", len, &err);
@@ -201,9 +217,10 @@ static void exec_server(const struct shim_cfg *cfg, int listen_fd, const char *i
 		               cfg->debug ? "serve" : NULL,
 		               NULL };
 
-	/* Out of the way first: either may already sit on 3 or 4. */
+	/* Out of the way first: any may already sit on 3, 4 or 5. */
 	int l = fcntl(listen_fd, F_DUPFD_CLOEXEC, 10), o = opts_fd < 0 ? -1 : fcntl(opts_fd, F_DUPFD_CLOEXEC, 10);
-	if (l < 0 || o < 0 || dup2(l, 3) < 0 || dup2(o, 4) < 0)
+	int t = fcntl(told_fd, F_DUPFD_CLOEXEC, 10);
+	if (l < 0 || o < 0 || t < 0 || dup2(l, 3) < 0 || dup2(o, 4) < 0 || dup2(t, 5) < 0)
 		_exit(1);
 	execv("/proc/self/exe", (char *const *) argv);
 	_exit(1);
@@ -214,7 +231,7 @@ static int do_start(struct shim_cfg *cfg, rune_error_t *err)
 	struct shim_options opts = { 0 };
 	cleanup_free char *input = NULL, *key = NULL, *path = NULL, *address = NULL;
 	size_t len = 0;
-	int listen_fd = -1;
+	int listen_fd = -1, told[2] = { -1, -1 };
 	pid_t pid;
 
 	if (!isatty(0) && rune_read_fd_all(0, "runtime options (stdin)", 1 << 20, &input, &len, err) < 0)
@@ -229,18 +246,29 @@ static int do_start(struct shim_cfg *cfg, rune_error_t *err)
 	if (!socket_answers(path)) {
 		if (listen_on(path, &listen_fd, err) < 0)
 			return -1;
+		if (pipe2(told, O_CLOEXEC) < 0) {
+			close(listen_fd);
+			return rune_error(err, errno, "pipe");
+		}
 		pid = fork();
 		if (pid < 0)
 			return rune_error(err, errno, "fork the shim server");
 		if (pid == 0)
-			exec_server(cfg, listen_fd, input, len);
+			exec_server(cfg, listen_fd, told[0], input, len);
 		close(listen_fd);
+		close(told[0]);
 	}
 	/* containerd 1.6 reads it back to reconnect after a restart. */
 	if (rune_write_file_atomic("address", address, strlen(address), 0644, err) < 0)
 		return -1;
 	fputs(address, stdout);
-	return fflush(stdout) == 0 ? 0 : rune_error(err, errno, "write the address");
+	if (fflush(stdout) != 0)
+		return rune_error(err, errno, "write the address");
+	/* Now containerd will call: the server may serve (a closed pipe, were
+	 * start killed before this, tells it to go). */
+	if (told[1] >= 0 && (rune_write_all(told[1], "1", 1) < 0 || close(told[1]) < 0))
+		return rune_error(err, errno, "tell the shim server");
+	return 0;
 }
 
 /* After the shim is gone (or for a task it never finished): kill and delete
