@@ -1,28 +1,40 @@
 #!/bin/bash
 # `rune run` of /bin/true against runc and crun, side by side in one hyperfine
-# run; with a 40-rule seccomp filter for rune and runc; RUNE_BASELINE=path adds
-# another rune binary (e.g. one built before a change) to the same run. crun 1.8 refuses hybrid cgroups, so it runs in a private mount namespace
-# with /sys/fs/cgroup/unified unmounted (see shared/reference/test-environment.md).
+# run, wall clock and CPU (user + system, the runtime and what it starts);
+# with a 40-rule seccomp filter too; `create`+`start` and `exec` as well.
+# RUNE_BASELINE=path adds another rune binary (one built before a change).
+#
+# Fair: crun 1.8 refuses this host's hybrid cgroups, so the whole benchmark
+# runs in one private mount namespace with /sys/fs/cgroup/unified unmounted
+# there — no runtime pays a per-run wrapper.
 set -eu
 BUILD=${1:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RUNE="$TOP/$BUILD/bin/rune"
 RUNS=${RUNS:-100}
+if [ -z "${RUNE_BENCH_NS:-}" ]; then
+	exec env RUNE_BENCH_NS=1 unshare -m --propagation private sh -c \
+		'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"' "$0" "$@"
+fi
 B=$(mktemp -d /tmp/rune-bench.XXXXXX)
-trap 'rm -rf "$B"' EXIT
+cleanup() {
+	for r in "$RUNE" runc crun; do
+		local n
+		n=$(basename "$r")
+		for id in $("$r" --root "$B/$n-state" list -q 2>/dev/null); do "$r" --root "$B/$n-state" delete -f "$id" >/dev/null 2>&1; done
+	done
+	rm -rf "$B"
+}
+trap cleanup EXIT
 mkdir -p "$B/bundle/rootfs"/{bin,etc,dev,proc,sys,tmp}
 cp /bin/busybox "$B/bundle/rootfs/bin/busybox"
 ln -s busybox "$B/bundle/rootfs/bin/true"
+ln -s busybox "$B/bundle/rootfs/bin/sleep"
 (cd "$B/bundle" && "$RUNE" spec)
 jq '.process.terminal = false | .process.args = ["/bin/true"]' "$B/bundle/config.json" >"$B/c" && mv "$B/c" "$B/bundle/config.json"
-cat >"$B/crun.sh" <<S
-#!/bin/sh
-exec unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root $B/crun-state run -b $B/bundle bench-crun'
-S
-chmod +x "$B/crun.sh"
 cd "$B"
 # The same bundle with a seccomp filter of 40 rules (what Docker-style
-# profiles cost at start), for rune and runc.
+# profiles cost at start).
 mkdir -p "$B/seccomp"
 jq --arg root "$B/bundle/rootfs" '.root.path = $root | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"action": "SCMP_ACT_ERRNO", "names":
 	["acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module", "finit_module",
@@ -31,15 +43,56 @@ jq --arg root "$B/bundle/rootfs" '.root.path = $root | .linux.seccomp = {"defaul
 	"perf_event_open", "personality", "pivot_root", "process_vm_readv", "process_vm_writev", "ptrace", "query_module",
 	"quotactl", "reboot", "request_key", "set_mempolicy", "setns", "settimeofday", "swapoff", "swapon", "sysfs"]}]}' \
 	"$B/bundle/config.json" >"$B/seccomp/config.json"
+# A long-running container per runtime for `exec`.
+mkdir -p "$B/long"
+jq --arg root "$B/bundle/rootfs" '.root.path = $root | .process.args = ["/bin/sleep", "100000"]' \
+	"$B/bundle/config.json" >"$B/long/config.json"
+for r in "$RUNE" runc crun; do
+	n=$(basename "$r")
+	"$r" --root "$B/$n-state" run -d -b "$B/long" "long-$n" </dev/null >/dev/null
+done
+
+# table JSON: hyperfine's results with CPU (user + system) beside the wall clock.
+table() {
+	jq -r '"| command | wall mean [ms] | wall min [ms] | CPU user+sys mean [ms] | wall vs first | CPU vs first |",
+		"|:---|---:|---:|---:|---:|---:|",
+		(.results[0] as $f | .results[] |
+		"| `\(.command)` | \(.mean * 1000 | . * 100 | round / 100) ± \(.stddev * 1000 | . * 100 | round / 100) | \(.min * 1000 | . * 100 | round / 100) | \((.user + .system) * 1000 | . * 100 | round / 100) | \(.mean / $f.mean | . * 100 | round / 100) | \((.user + .system) / ($f.user + $f.system) | . * 100 | round / 100) |")' "$1"
+}
+
 EXTRA=()
 if [ -n "${RUNE_BASELINE:-}" ]; then
-	EXTRA=(-n "rune (baseline $RUNE_BASELINE)" "$RUNE_BASELINE --root $B/base-state run -b $B/bundle bench-base")
+	EXTRA=(-n "rune (baseline)" "$RUNE_BASELINE --root $B/base-state run -b $B/bundle bench-base")
 fi
-hyperfine -N --warmup 5 --runs "$RUNS" --export-markdown "$B/result.md" \
+echo "## run /bin/true"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/run.json" \
 	-n rune "$RUNE --root $B/rune-state run -b $B/bundle bench-rune" \
 	"${EXTRA[@]}" \
-	-n "rune + seccomp" "$RUNE --root $B/rune-state run -b $B/seccomp bench-rune-sc" \
-	-n runc "runc --root $B/runc-state run -b $B/bundle bench-runc" \
-	-n "runc + seccomp" "runc --root $B/runc-state run -b $B/seccomp bench-runc-sc" \
-	-n crun "$B/crun.sh"
-cat "$B/result.md"
+	-n crun "crun --root $B/crun-state run -b $B/bundle bench-crun" \
+	-n runc "runc --root $B/runc-state run -b $B/bundle bench-runc" >/dev/null
+table "$B/run.json"
+echo
+echo "## run /bin/true with a 40-rule seccomp filter"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/seccomp.json" \
+	-n rune "$RUNE --root $B/rune-state run -b $B/seccomp bench-rune-sc" \
+	-n crun "crun --root $B/crun-state run -b $B/seccomp bench-crun-sc" \
+	-n runc "runc --root $B/runc-state run -b $B/seccomp bench-runc-sc" >/dev/null
+table "$B/seccomp.json"
+echo
+echo "## create + start + delete of /bin/true"
+for r in "$RUNE" runc crun; do
+	n=$(basename "$r")
+	printf '#!/bin/sh\n%s --root %s create -b %s cs-%s </dev/null && %s --root %s start cs-%s && %s --root %s delete -f cs-%s\n' \
+		"$r" "$B/$n-state" "$B/bundle" "$n" "$r" "$B/$n-state" "$n" "$r" "$B/$n-state" "$n" >"$B/cs-$n.sh"
+	chmod +x "$B/cs-$n.sh"
+done
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/cs.json" \
+	-n rune "$B/cs-rune.sh" -n crun "$B/cs-crun.sh" -n runc "$B/cs-runc.sh" >/dev/null
+table "$B/cs.json"
+echo
+echo "## exec /bin/true into a running container"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/exec.json" \
+	-n rune "$RUNE --root $B/rune-state exec long-rune /bin/true" \
+	-n crun "crun --root $B/crun-state exec long-crun /bin/true" \
+	-n runc "runc --root $B/runc-state exec long-runc /bin/true" >/dev/null
+table "$B/exec.json"
