@@ -47,6 +47,10 @@ COMMON_SRC := $(wildcard common/*.c)
 LIBRUNE_SRC := $(wildcard rune/lib/*.c) pal/loader.c
 RUNE_SRC := $(wildcard rune/*.c)
 RUNE_LIBS := -lyajl -lcap -lseccomp
+# rune itself links them statically: every container start pays the dynamic
+# loader for each shared library, twice (rune re-execs from its sealed copy).
+# (Not a static executable: rune dlopens enclave runtimes.)
+RUNE_BIN_LIBS := -l:libyajl_s.a -l:libcap.a -l:libseccomp.a
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILDDIR)/%.o)
 LIBRUNE_OBJ := $(LIBRUNE_SRC:%.c=$(BUILDDIR)/%.o)
@@ -247,7 +251,7 @@ $(BUILDDIR)/bin/rune-kbs: $(KBS_OBJ) $(BUILDDIR)/libruneattest.a $(BUILDDIR)/lib
 
 $(BUILDDIR)/bin/rune: $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS_ALL) -o $@ $(RUNE_OBJ) $(BUILDDIR)/librune.a $(BUILDDIR)/libcommon.a $(RUNE_BIN_LIBS)
 
 # Unit tests see the component they test, and link only its libraries.
 $(BUILDDIR)/tests/unit/test_config $(BUILDDIR)/tests/unit/test_enclave: TEST_INC := -Icommon -Irune/lib -Ipal -Itests/unit

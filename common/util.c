@@ -1,6 +1,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -150,13 +151,13 @@ int rune_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int rune_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err)
+static int write_file_renamed(const char *path, const void *data, size_t len, mode_t mode, bool sync, rune_error_t *err)
 {
 	cleanup_free char *tmp = xasprintf("%s.tmp-%d", path, (int) getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0)
 		return rune_error(err, errno, "create %s", tmp);
-	if (rune_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (rune_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);
@@ -171,19 +172,36 @@ int rune_write_file_atomic(const char *path, const void *data, size_t len, mode_
 	return 0;
 }
 
+int rune_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err)
+{
+	return write_file_renamed(path, data, len, mode, true, err);
+}
+
+int rune_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err)
+{
+	return write_file_renamed(path, data, len, mode, false, err);
+}
+
 int rune_mkdir_p(const char *path, mode_t mode, rune_error_t *err)
 {
-	cleanup_free char *p = xstrdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST)
-			return rune_error(err, errno, "mkdir %s", p);
-		*s = '/';
+	/* The parent usually exists: one mkdir, not one failing per component. */
+	if (mkdir(path, mode) == 0 || errno == EEXIST)
+		return 0;
+	if (errno != ENOENT)
+		return rune_error(err, errno, "mkdir %s", path);
+	cleanup_free char *parent = xstrdup(path);
+	char *slash = strrchr(parent, '/');
+	while (slash && slash > parent && slash[1] == '\0') { /* "a/b/": the parent of a/b */
+		*slash = '\0';
+		slash = strrchr(parent, '/');
 	}
-	if (mkdir(p, mode) < 0 && errno != EEXIST)
-		return rune_error(err, errno, "mkdir %s", p);
+	if (slash == NULL || slash == parent)
+		return rune_error(err, ENOENT, "mkdir %s", path);
+	*slash = '\0';
+	if (rune_mkdir_p(parent, mode, err) < 0)
+		return -1;
+	if (mkdir(path, mode) < 0 && errno != EEXIST)
+		return rune_error(err, errno, "mkdir %s", path);
 	return 0;
 }
 

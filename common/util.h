@@ -34,8 +34,12 @@ int rune_read_file(const char *path, size_t max_bytes, char **out, size_t *len, 
 int rune_read_fd_all(int fd, const char *what, size_t max_bytes, char **out, size_t *len, rune_error_t *err);
 /* Write all bytes, retrying on EINTR and short writes; returns 0 or -1 with errno. */
 int rune_write_all(int fd, const void *buf, size_t len);
-/* Write a file through a temporary and rename(2), so readers never see half of it. */
+/* Write a file through a temporary and rename(2), so readers never see half
+ * of it; synced first, so a crash of the machine never leaves it empty. */
 int rune_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err);
+/* The same without the fsync: for what does not outlive the boot (rune's
+ * state root is a tmpfs), where the rename alone is what readers need. */
+int rune_write_file_replace(const char *path, const void *data, size_t len, mode_t mode, rune_error_t *err);
 /* Create a directory and its parents; existing directories are fine. */
 int rune_mkdir_p(const char *path, mode_t mode, rune_error_t *err);
 

@@ -246,7 +246,7 @@ int librune_container_save(struct rune_container *c, rune_error_t *err)
 	yajl_gen_map_close(g);
 	yajl_gen_get_buf(g, &buf, &len);
 	cleanup_free char *path = xasprintf("%s/" STATE_FILE, c->dir);
-	int r = rune_write_file_atomic(path, buf, len, 0600, err);
+	int r = rune_write_file_replace(path, buf, len, 0600, err);
 	yajl_gen_free(g);
 	return r;
 }

@@ -150,7 +150,7 @@ static int copy_config(struct rune_container *c, rune_error_t *err)
 	cleanup_free char *dst = xasprintf("%s/config.json", c->dir);
 	if (rune_read_file(src, CONFIG_MAX_BYTES, &text, &len, err) < 0)
 		return -1;
-	return rune_write_file_atomic(dst, text, len, 0600, err);
+	return rune_write_file_replace(dst, text, len, 0600, err);
 }
 
 /* With --systemd-cgroup, systemd makes the cgroup once the init exists. A

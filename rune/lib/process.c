@@ -60,34 +60,15 @@ int librune_process_find_executable(const struct rune_process *p, char **path, r
 	return rune_error(err, 0, "exec: \"%s\": executable file not found in $PATH", name);
 }
 
-uint64_t librune_process_bounding_set(void)
-{
-	uint64_t set = 0;
-	for (int c = 0; c <= 63; c++) {
-		int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
-		if (r < 0)
-			break;
-		if (r)
-			set |= 1ULL << c;
-	}
-	return set;
-}
-
-static int first_cap(uint64_t mask)
-{
-	for (int c = 0; c < 64; c++)
-		if (mask & (1ULL << c))
-			return c;
-	return -1;
-}
-
 static int apply_caps_bounding(const struct rune_caps *caps, rune_error_t *err)
 {
-	uint64_t have = librune_process_bounding_set();
+	/* Asked only about the capabilities the process wants (not read from a
+	 * procfs the container may have mounted over). */
 	uint64_t wanted = caps->bounding | caps->permitted | caps->effective | caps->inheritable | caps->ambient;
-	uint64_t missing = wanted & ~have;
-	if (missing) {
-		char *name = cap_to_name(first_cap(missing)); /* libcap memory: cap_free */
+	for (int c = 0; c <= 63; c++) {
+		if (!(wanted & (1ULL << c)) || prctl(PR_CAPBSET_READ, c, 0, 0, 0) > 0)
+			continue;
+		char *name = cap_to_name(c); /* libcap memory: cap_free */
 		for (char *q = name; q && *q; q++)
 			*q = (*q >= 'a' && *q <= 'z') ? *q - 32 : *q;
 		rune_error(err, EPERM,
@@ -96,11 +77,16 @@ static int apply_caps_bounding(const struct rune_caps *caps, rune_error_t *err)
 		cap_free(name);
 		return -1;
 	}
+	/* One call per capability left out (there is no call for several),
+	 * up to the kernel's last: EINVAL past it. */
 	for (int c = 0; c <= 63; c++) {
 		if (caps->bounding & (1ULL << c))
 			continue;
-		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0 && errno != EINVAL)
+		if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;
 			return rune_error(err, errno, "drop capability %d from the bounding set", c);
+		}
 	}
 	return 0;
 }

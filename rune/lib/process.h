@@ -41,7 +41,5 @@ int librune_console_setup(int console_sock, const struct rune_process *p, bool b
 void librune_process_prepare_fds(int preserve_fds);
 /* Reset signals, close fds from 3+preserve_fds on, execve. Returns only on failure. */
 int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err);
-/* The bounding set of this process as a bitmask. */
-uint64_t librune_process_bounding_set(void);
 
 #endif
