@@ -60,39 +60,34 @@ table() {
 		"| `\(.command)` | \(.mean * 1000 | . * 100 | round / 100) ± \(.stddev * 1000 | . * 100 | round / 100) | \(.min * 1000 | . * 100 | round / 100) | \((.user + .system) * 1000 | . * 100 | round / 100) | \(.mean / $f.mean | . * 100 | round / 100) | \((.user + .system) / ($f.user + $f.system) | . * 100 | round / 100) |")' "$1"
 }
 
-EXTRA=()
-if [ -n "${RUNE_BASELINE:-}" ]; then
-	EXTRA=(-n "rune (baseline)" "$RUNE_BASELINE --root $B/base-state run -b $B/bundle bench-base")
-fi
-echo "## run /bin/true"
-hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/run.json" \
-	-n rune "$RUNE --root $B/rune-state run -b $B/bundle bench-rune" \
-	"${EXTRA[@]}" \
-	-n crun "crun --root $B/crun-state run -b $B/bundle bench-crun" \
-	-n runc "runc --root $B/runc-state run -b $B/bundle bench-runc" >/dev/null
-table "$B/run.json"
-echo
-echo "## run /bin/true with a 40-rule seccomp filter"
-hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/seccomp.json" \
-	-n rune "$RUNE --root $B/rune-state run -b $B/seccomp bench-rune-sc" \
-	-n crun "crun --root $B/crun-state run -b $B/seccomp bench-crun-sc" \
-	-n runc "runc --root $B/runc-state run -b $B/seccomp bench-runc-sc" >/dev/null
-table "$B/seccomp.json"
-echo
-echo "## create + start + delete of /bin/true"
+# compare TITLE NAME ARGS...: one hyperfine run of the three runtimes (and the
+# baseline, for `run`); each runtime's command is "RUNTIME --root STATE ARGS",
+# with %n in ARGS replaced by the runtime's name.
+compare() {
+	local title=$1 name=$2 cmds=() r n
+	shift 2
+	for r in "$RUNE" ${RUNE_BASELINE:+"$RUNE_BASELINE"} crun runc; do
+		n=$(basename "$r")
+		[ "$r" = "${RUNE_BASELINE:-}" ] && n="rune (baseline)"
+		cmds+=(-n "$n" "$r --root $B/${n%% *}-$([ "$r" = "${RUNE_BASELINE:-}" ] && echo base || echo state) ${*//%n/${n%% *}}")
+	done
+	echo "## $title"
+	hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/$name.json" "${cmds[@]}" >/dev/null
+	table "$B/$name.json"
+	echo
+}
+
+compare "run /bin/true" run run -b "$B/bundle" bench-%n
+compare "run /bin/true with a 40-rule seccomp filter" seccomp run -b "$B/seccomp" bench-sc-%n
 for r in "$RUNE" runc crun; do
 	n=$(basename "$r")
 	printf '#!/bin/sh\n%s --root %s create -b %s cs-%s </dev/null && %s --root %s start cs-%s && %s --root %s delete -f cs-%s\n' \
 		"$r" "$B/$n-state" "$B/bundle" "$n" "$r" "$B/$n-state" "$n" "$r" "$B/$n-state" "$n" >"$B/cs-$n.sh"
 	chmod +x "$B/cs-$n.sh"
 done
+echo "## create + start + delete of /bin/true"
 hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/cs.json" \
 	-n rune "$B/cs-rune.sh" -n crun "$B/cs-crun.sh" -n runc "$B/cs-runc.sh" >/dev/null
 table "$B/cs.json"
 echo
-echo "## exec /bin/true into a running container"
-hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/exec.json" \
-	-n rune "$RUNE --root $B/rune-state exec long-rune /bin/true" \
-	-n crun "crun --root $B/crun-state exec long-crun /bin/true" \
-	-n runc "runc --root $B/runc-state exec long-runc /bin/true" >/dev/null
-table "$B/exec.json"
+RUNE_BASELINE='' compare "exec /bin/true into a running container" exec exec long-%n /bin/true
