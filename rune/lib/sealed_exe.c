@@ -56,7 +56,9 @@ static int exec_through_overlay(char **argv)
 		return -1;
 	self[n] = '\0';
 	char *slash = strrchr(self, '/');
-	if (slash == NULL || slash == self || (mkdir(EMPTY_LAYER, 0700) < 0 && errno != EEXIST))
+	/* (made by the first start; looked at, not re-made, by the others) */
+	if (slash == NULL || slash == self
+	    || (access(EMPTY_LAYER, F_OK) < 0 && mkdir(EMPTY_LAYER, 0700) < 0 && errno != EEXIST))
 		return -1;
 	*slash = '\0';
 	cleanup_close int fs = syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);

@@ -74,6 +74,82 @@ measure() {
 	cat "$B/t" >>"$B/$name"
 }
 
+# PULL_CURVE_DAT=DIR (tests/bench/curves.sh): pull + unpack time and peak RSS
+# against image size (one layer, 10 MB -> 2 GB unpacked) and layer count
+# (1 -> 64 layers of 256 MB in all), rune-image beside skopeo + umoci; rows
+# "X rune_s rune_MB peer_s peer_MB" into DIR/pull-size.dat, DIR/pull-layers.dat.
+# The layers are slices of this machine's shared libraries (real binaries,
+# about 2.5:1 under gzip -6), built once into $CURVE_CACHE.
+if [ -n "${PULL_CURVE_DAT:-}" ]; then
+	CC_DIR=${CURVE_CACHE:-/var/tmp/rune-bench-curves}
+	mkdir -p "$CC_DIR"
+	corpus="$CC_DIR/corpus"
+	if [ ! -e "$corpus" ]; then
+		find /usr/lib/x86_64-linux-gnu -maxdepth 1 -type f -name '*.so*' -size +100k -print0 | sort -z |
+			xargs -0 cat 2>/dev/null | head -c $((256 << 20)) >"$corpus.new"
+		mv "$corpus.new" "$corpus"
+	fi
+	cmb=$(($(stat -c %s "$corpus") >> 20))
+	# layout NAME LAYERS MB_PER_LAYER: an OCI layout of that many gzip layers
+	layout() {
+		local dir="$CC_DIR/$1" l f diffs="" layers="" tarf dg df sz
+		[ -e "$dir/index.json" ] && return
+		rm -rf "$dir.new"
+		mkdir -p "$dir.new/blobs/sha256"
+		for l in $(seq "$2"); do
+			rm -rf "$B/ld" && mkdir -p "$B/ld/l$l"
+			for f in $(seq $((($3 + 3) / 4))); do
+				dd if="$corpus" of="$B/ld/l$l/f$f" bs=1M count=4 skip=$(((f * 4 + l * 7) % (cmb - 4))) status=none
+			done
+			tarf="$B/layer.tar"
+			tar -C "$B/ld" --sort=name --mtime=@0 --owner=0 --group=0 -cf "$tarf" "l$l"
+			df=$(sha256sum <"$tarf" | cut -d' ' -f1)
+			gzip -6 -n -c "$tarf" >"$B/layer.gz"
+			dg=$(sha256sum <"$B/layer.gz" | cut -d' ' -f1)
+			sz=$(stat -c %s "$B/layer.gz")
+			mv "$B/layer.gz" "$dir.new/blobs/sha256/$dg"
+			diffs="$diffs\"sha256:$df\","
+			layers="$layers{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$dg\",\"size\":$sz},"
+		done
+		rm -rf "$B/ld" "$B/layer.tar"
+		printf '{"architecture":"amd64","os":"linux","config":{"Cmd":["/bin/sh"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' \
+			"${diffs%,}" >"$B/cfg"
+		dg=$(sha256sum <"$B/cfg" | cut -d' ' -f1)
+		printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[%s]}' \
+			"$dg" "$(stat -c %s "$B/cfg")" "${layers%,}" >"$B/man"
+		mv "$B/cfg" "$dir.new/blobs/sha256/$dg"
+		dg=$(sha256sum <"$B/man" | cut -d' ' -f1)
+		printf '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":%s,"annotations":{"org.opencontainers.image.ref.name":"img"}}]}' \
+			"$dg" "$(stat -c %s "$B/man")" >"$dir.new/index.json"
+		mv "$B/man" "$dir.new/blobs/sha256/$dg"
+		echo '{"imageLayoutVersion":"1.0.0"}' >"$dir.new/oci-layout"
+		mv "$dir.new" "$dir"
+	}
+	# point FILE X NAME: push the layout, one pull + unpack by each tool
+	point() {
+		local ref="127.0.0.1:$port/curve/$3:1"
+		skopeo copy -q --dest-tls-verify=false "oci:$CC_DIR/$3:img" "docker://$ref"
+		rm -rf "$B/ri" "$B/bundle" "$B/oci" "$B/ubundle" "$B/c-ri" "$B/c-peer"
+		measure c-ri "$RI" --root "$B/ri" --insecure-policy --tls-verify=false -q unpack "$ref" "$B/bundle"
+		rm -rf "$B/ri" "$B/bundle"
+		measure c-peer sh -c "skopeo copy -q --src-tls-verify=false docker://$ref oci:$B/oci:img && umoci unpack --image $B/oci:img $B/ubundle"
+		rm -rf "$B/oci" "$B/ubundle"
+		echo "$2 $(awk '{printf "%s %.1f", $1, $2 / 1024}' "$B/c-ri") $(awk '{printf "%s %.1f", $1, $2 / 1024}' "$B/c-peer")" >>"$1"
+		tail -1 "$1" >&2
+	}
+	echo "# image MB unpacked (one layer); rune-image s, MB peak RSS; skopeo+umoci s, MB" >"$PULL_CURVE_DAT/pull-size.dat"
+	for mb in ${SIZE_POINTS:-10 100 500 2000}; do
+		layout "size-$mb" 1 "$mb"
+		point "$PULL_CURVE_DAT/pull-size.dat" "$mb" "size-$mb"
+	done
+	echo "# layers (256 MB in all); rune-image s, MB peak RSS; skopeo+umoci s, MB" >"$PULL_CURVE_DAT/pull-layers.dat"
+	for n in ${LAYER_POINTS:-1 4 16 64}; do
+		layout "layers-$n" "$n" $((256 / n))
+		point "$PULL_CURVE_DAT/pull-layers.dat" "$n" "layers-$n"
+	done
+	exit 0
+fi
+
 ctrd_start() {
 	mkdir -p "$B/ctrd"
 	cat >"$B/ctrd/config.toml" <<C
@@ -105,6 +181,8 @@ ctrd_stop() {
 for i in $(seq "$RUNS"); do
 	rm -rf "$B/ri" "$B/bundle"
 	measure rune-image "$RI" --root "$B/ri" --insecure-policy --tls-verify=false -q unpack "$REF" "$B/bundle"
+	rm -rf "$B/ri" "$B/bundle"
+	measure rune-image-zlib env RUNE_IMAGE_INFLATE=zlib "$RI" --root "$B/ri" --insecure-policy --tls-verify=false -q unpack "$REF" "$B/bundle"
 	rm -rf "$B/oci" "$B/ubundle"
 	measure skopeo+umoci sh -c "skopeo copy -q --src-tls-verify=false docker://$REF oci:$B/oci:img && umoci unpack --image $B/oci:img $B/ubundle"
 	ctrd_start
@@ -168,7 +246,8 @@ summary() {
 echo
 echo "| tool | mean [s] | min [s] | max [s] | peak RSS [MB] |"
 echo "|:---|---:|---:|---:|---:|"
-summary rune-image
+summary rune-image " (gzip through ISA-L)"
+summary rune-image-zlib " (RUNE_IMAGE_INFLATE=zlib)"
 summary skopeo+umoci
 daemon=$(sort -n "$B/containerd-daemon" | tail -1)
 summary containerd " (ctr) + $((daemon / 1024)) (containerd daemon)"

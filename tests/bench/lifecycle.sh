@@ -77,6 +77,43 @@ compare() {
 	echo
 }
 
+# RUN_CURVE_DAT=DIR (tests/bench/curves.sh): `run` against the number of
+# mounts (5 -> 200: the spec's first ones, then tmpfs mounts) and of seccomp
+# rules (0 -> 400: argument-matching ERRNO rules over the 40 syscalls above),
+# each point one hyperfine run of the three runtimes; "N rune crun runc" in
+# ms (mean wall) into DIR/run-mounts.dat and DIR/run-seccomp.dat.
+if [ -n "${RUN_CURVE_DAT:-}" ]; then
+	curve_point() { # NAME N CONFIG: one line of the curve
+		mkdir -p "$B/$1-$2"
+		cp "$3" "$B/$1-$2/config.json"
+		hyperfine -N --warmup 3 --runs "${CURVE_RUNS:-30}" --export-json "$B/$1-$2.json" \
+			-n rune "$RUNE --root $B/rune-state run -b $B/$1-$2 c-$1-$2" \
+			-n crun "crun --root $B/crun-state run -b $B/$1-$2 c-$1-$2" \
+			-n runc "runc --root $B/runc-state run -b $B/$1-$2 c-$1-$2" >/dev/null
+		jq -r --arg n "$2" '[$n] + [.results[] | .mean * 1000 | . * 100 | round / 100 | tostring] | join(" ")' "$B/$1-$2.json" \
+			>>"$RUN_CURVE_DAT/run-$1.dat"
+	}
+	echo "# mounts, run /bin/true mean wall ms: rune crun runc" >"$RUN_CURVE_DAT/run-mounts.dat"
+	for n in ${MOUNT_POINTS:-5 10 25 50 100 200}; do
+		jq --arg root "$B/bundle/rootfs" --argjson n "$n" '.root.path = $root |
+			.mounts = (.mounts[0:([$n, (.mounts | length)] | min)] + [range(0; $n - (.mounts | length)) |
+			{"destination": "/m/\(.)", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "size=64k"]}])' \
+			"$B/bundle/config.json" >"$B/mounts.json"
+		curve_point mounts "$n" "$B/mounts.json"
+	done
+	echo "# seccomp rules, run /bin/true mean wall ms: rune crun runc" >"$RUN_CURVE_DAT/run-seccomp.dat"
+	for n in ${SECCOMP_POINTS:-0 25 50 100 200 400}; do
+		jq --arg root "$B/bundle/rootfs" --argjson n "$n" '.root.path = $root |
+			(.linux.seccomp.syscalls[0].names) as $names |
+			.linux.seccomp.syscalls = [range(0; $n) | {"names": [$names[. % ($names | length)]], "action": "SCMP_ACT_ERRNO",
+			"args": [{"index": 0, "value": (1000 + .), "op": "SCMP_CMP_EQ"}]}]' \
+			"$B/seccomp/config.json" >"$B/rules.json"
+		curve_point seccomp "$n" "$B/rules.json"
+	done
+	cat "$RUN_CURVE_DAT/run-mounts.dat" "$RUN_CURVE_DAT/run-seccomp.dat"
+	exit 0
+fi
+
 compare "run /bin/true" run run -b "$B/bundle" bench-%n
 compare "run /bin/true with a 40-rule seccomp filter" seccomp run -b "$B/seccomp" bench-sc-%n
 for r in "$RUNE" runc crun; do

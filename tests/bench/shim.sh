@@ -22,6 +22,20 @@ trap 'containerd_cleanup; kill $(cat "$T/pids" 2>/dev/null) 2>/dev/null; sleep 0
 
 containerd_start cri
 cri_images >/dev/null
+# SHIM_CURVE_DAT=FILE (tests/bench/curves.sh): one pod per handler grown to
+# 50 containers; the shims' RSS at each count, as "containers rune_kB runc_kB".
+if [ -n "${SHIM_CURVE_DAT:-}" ]; then
+	counts=${SHIM_CURVE_COUNTS:-1,2,5,10,20,30,40,50}
+	for h in rune runc; do
+		CRI podgrowth "$h" "$counts" localhost/busybox:latest "$T/logs" "containerd-shim-$h-v2" >"$T/grow-$h.json"
+	done
+	echo "# containers per pod, shim RSS kB (rune), shim RSS kB (runc), shim processes (rune, runc)" >"$SHIM_CURVE_DAT"
+	jq -r -s '.[0].points as $a | .[1].points as $b | range($a | length) as $i |
+		"\($a[$i].containers) \($a[$i].rss_kb) \($b[$i].rss_kb) \($a[$i].shims) \($b[$i].shims)"' \
+		"$T/grow-rune.json" "$T/grow-runc.json" >>"$SHIM_CURVE_DAT"
+	cat "$SHIM_CURVE_DAT"
+	exit 0
+fi
 for r in $(seq "$ROUNDS"); do
 	CRI podbench rune "$N" localhost/busybox:latest "$T/logs" containerd-shim-rune-v2 >>"$T/rune.json"
 	CRI podbench runc "$N" localhost/busybox:latest "$T/logs" containerd-shim-runc-v2 >>"$T/runc.json"

@@ -17,6 +17,10 @@ answers as JSON.
                                                     StartContainer; with all N running,
                                                     RSS and PSS of each process named
                                                     SHIM serving this containerd
+    cri.py SOCK podgrowth HANDLER COUNTS IMAGE LOGDIR SHIM
+                                                 -> JSON: one pod, containers added one by
+                                                    one; at each count of the comma-separated
+                                                    COUNTS, RSS and PSS of the SHIM processes
 """
 import json
 import os
@@ -87,6 +91,32 @@ def podbench(rt, pb, sock, handler, n, image, logdir, shim):
     return {"handler": handler, "start_ms": times, "shims": mem}
 
 
+def podgrowth(rt, pb, sock, handler, counts, image, logdir, shim):
+    counts = sorted(int(c) for c in counts.split(","))
+    name = "grow-%s" % handler
+    cfg = pb.PodSandboxConfig(
+        metadata=pb.PodSandboxMetadata(name=name, uid=name, namespace="bench"), log_directory=logdir,
+        linux=pb.LinuxPodSandboxConfig(security_context=pb.LinuxSandboxSecurityContext(
+            namespace_options=pb.NamespaceOption(network=pb.NODE))))
+    pod = rt.RunPodSandbox(pb.RunPodSandboxRequest(config=cfg, runtime_handler=handler), timeout=60).pod_sandbox_id
+    points = []
+    try:
+        for i in range(1, counts[-1] + 1):
+            cc = pb.ContainerConfig(metadata=pb.ContainerMetadata(name="c%d" % i), image=pb.ImageSpec(image=image),
+                                    command=["sleep", "100000"], log_path="%s-c%d.log" % (name, i))
+            cid = rt.CreateContainer(pb.CreateContainerRequest(pod_sandbox_id=pod, config=cc, sandbox_config=cfg),
+                                     timeout=60).container_id
+            rt.StartContainer(pb.StartContainerRequest(container_id=cid), timeout=60)
+            if i in counts:
+                mem = memory_of(shim, sock)
+                points.append({"containers": i, "shims": len(mem), "rss_kb": sum(m[0] for m in mem),
+                               "pss_kb": sum(m[1] for m in mem)})
+    finally:
+        rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=pod), timeout=120)
+        rt.RemovePodSandbox(pb.RemovePodSandboxRequest(pod_sandbox_id=pod), timeout=120)
+    return {"handler": handler, "points": points}
+
+
 def main():
     import grpc
     from google.protobuf import json_format
@@ -129,6 +159,8 @@ def main():
             return r.exit_code
         elif cmd == "podbench":
             print(json.dumps(podbench(rt, pb, sock, *args)))
+        elif cmd == "podgrowth":
+            print(json.dumps(podgrowth(rt, pb, sock, *args)))
         elif cmd == "stopp":
             rt.StopPodSandbox(pb.StopPodSandboxRequest(pod_sandbox_id=args[0]), timeout=60)
         elif cmd == "rmp":
