@@ -76,13 +76,17 @@ static int check_config(const struct create_opts *o, const struct rune_config *c
 	return 0;
 }
 
-static int load_bundle(const struct create_opts *o, struct rune_container *c, rune_error_t *err)
+/* The bundle's config.json, read once: *text is what was parsed and what
+ * copy_config keeps (a second read could see another file). */
+static int load_bundle(const struct create_opts *o, struct rune_container *c, char **text, size_t *len,
+                       rune_error_t *err)
 {
 	cleanup_free char *abs = realpath(o->bundle && o->bundle[0] ? o->bundle : ".", NULL);
 	if (abs == NULL)
 		return rune_error(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
 	cleanup_free char *cfgpath = xasprintf("%s/config.json", abs);
-	if (librune_config_load(cfgpath, &c->config, err) < 0)
+	if (rune_read_file(cfgpath, CONFIG_MAX_BYTES, text, len, err) < 0
+	    || librune_config_parse(*text, cfgpath, &c->config, err) < 0)
 		return -1;
 	cleanup_free char *root = c->config->root_path[0] == '/' ? xstrdup(c->config->root_path)
 	                                                         : xasprintf("%s/%s", abs, c->config->root_path);
@@ -142,14 +146,9 @@ static int make_state_dir(const struct create_opts *o, struct rune_container *c,
 }
 
 /* The copy of config.json every later command reads. */
-static int copy_config(struct rune_container *c, rune_error_t *err)
+static int copy_config(struct rune_container *c, const char *text, size_t len, rune_error_t *err)
 {
-	cleanup_free char *text = NULL;
-	size_t len;
-	cleanup_free char *src = xasprintf("%s/config.json", c->bundle);
 	cleanup_free char *dst = xasprintf("%s/config.json", c->dir);
-	if (rune_read_file(src, CONFIG_MAX_BYTES, &text, &len, err) < 0)
-		return -1;
 	return rune_write_file_replace(dst, text, len, 0600, err);
 }
 
@@ -451,13 +450,16 @@ int librune_container_create(struct create_opts *o, struct rune_container **out,
 	cleanup_container struct rune_container *c = NULL;
 	/* Relative to the caller's cwd, which the chdir below leaves. */
 	cleanup_free char *pid_file = o->pid_file ? rune_absolute_path(o->pid_file) : NULL;
+	cleanup_free char *config_text = NULL;
+	size_t config_len = 0;
 
 	o->console_master_out = -1;
 	if (librune_container_new(o->root, o->id, &c, err) < 0)
 		return -1;
 	/* Nothing exists yet: a refusal here leaves nothing behind. */
-	if (load_bundle(o, c, err) < 0 || check_config(o, c->config, err) < 0
-	    || librune_enclave_add_host_devices(c->config, err) < 0)
+	if (load_bundle(o, c, &config_text, &config_len, err) < 0 || check_config(o, c->config, err) < 0
+	    || librune_enclave_add_host_devices(c->config, err) < 0
+	    || librune_seccomp_prepare(c->config->seccomp_filter, o->root, err) < 0)
 		return -1;
 	pass_listen_fds(o, c->config);
 	reserve_preserved_fds(o->preserve_fds);
@@ -469,7 +471,7 @@ int librune_container_create(struct create_opts *o, struct rune_container **out,
 		rune_error(err, errno, "chdir %s", c->bundle);
 		goto fail;
 	}
-	if (copy_config(c, err) < 0 || make_cgroup(o, c, err) < 0 || start_init(o, c, err) < 0
+	if (copy_config(c, config_text, config_len, err) < 0 || make_cgroup(o, c, err) < 0 || start_init(o, c, err) < 0
 	    || librune_container_save(c, err) < 0)
 		goto fail;
 	if (pid_file && librune_write_pid_file(pid_file, c->pid, err) < 0)

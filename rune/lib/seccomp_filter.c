@@ -1,9 +1,12 @@
 #include "seccomp_filter.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,6 +40,8 @@ struct rune_seccomp {
 	size_t n_rules;
 	bool notify;
 	char *listener_path, *listener_metadata;
+	struct sock_filter *prog; /* compiled by librune_seccomp_prepare; NULL: not yet */
+	size_t prog_len;
 };
 
 const char *const librune_seccomp_action_names[] = {
@@ -257,6 +262,7 @@ void librune_seccomp_free(struct rune_seccomp *s)
 	free(s->arches);
 	free(s->listener_path);
 	free(s->listener_metadata);
+	free(s->prog);
 	free(s);
 }
 
@@ -482,21 +488,41 @@ static int export_program(scmp_filter_ctx ctx, struct sock_filter **prog, size_t
 	return 0;
 }
 
-/* Load stub + program with the profile's flags; a listener's fd into *notify_fd. */
-static int load_with_enosys_stub(const struct rune_seccomp *s, scmp_filter_ctx ctx, const struct bpf_prog *stub,
-                                 int *notify_fd, rune_error_t *err)
+/* The whole program the kernel gets: the ENOSYS stub (when wanted) in front
+ * of libseccomp's. */
+static int compile_program(const struct rune_seccomp *s, struct sock_filter **out, size_t *out_len, rune_error_t *err)
 {
+	struct enosys_arch arches[8];
+	struct bpf_prog stub = { .n = 0 };
+	size_t n_arches = wants_enosys_stub(s) ? enosys_arches(s, arches, ARRAY_SIZE(arches)) : 0;
+	if (n_arches && build_enosys_stub(arches, n_arches, &stub, err) < 0)
+		return -1;
+	scmp_filter_ctx ctx = seccomp_init(s->default_action);
+	if (ctx == NULL)
+		return rune_error(err, EINVAL, "linux.seccomp: cannot create a filter");
 	cleanup_free struct sock_filter *filter = NULL;
 	size_t n = 0;
-	if (export_program(ctx, &filter, &n, err) < 0)
+	int r = build(s, ctx, err);
+	if (r == 0)
+		r = export_program(ctx, &filter, &n, err);
+	seccomp_release(ctx);
+	if (r < 0)
 		return -1;
-	if (n + stub->n > BPF_MAXINSNS)
+	if (n + stub.n > BPF_MAXINSNS)
 		return rune_error(err, E2BIG, "linux.seccomp: %zu instructions, more than the kernel takes",
-		                  n + stub->n);
-	cleanup_free struct sock_filter *all = xcalloc(n + stub->n, sizeof(*all));
-	memcpy(all, stub->insn, stub->n * sizeof(*all));
-	memcpy(all + stub->n, filter, n * sizeof(*all));
-	struct sock_fprog prog = { .len = (unsigned short) (n + stub->n), .filter = all };
+		                  n + stub.n);
+	*out = xcalloc(n + stub.n, sizeof(**out));
+	memcpy(*out, stub.insn, stub.n * sizeof(**out));
+	memcpy(*out + stub.n, filter, n * sizeof(**out));
+	*out_len = n + stub.n;
+	return 0;
+}
+
+/* Load a compiled program with the profile's flags; a listener's fd into *notify_fd. */
+static int load_program(const struct rune_seccomp *s, const struct sock_filter *insn, size_t n, int *notify_fd,
+                        rune_error_t *err)
+{
+	struct sock_fprog prog = { .len = (unsigned short) n, .filter = (struct sock_filter *) insn };
 	unsigned long flags = (s->flag_tsync ? SECCOMP_FILTER_FLAG_TSYNC : 0)
 	                      | (s->flag_log ? SECCOMP_FILTER_FLAG_LOG : 0)
 	                      | (s->flag_spec_allow ? SECCOMP_FILTER_FLAG_SPEC_ALLOW : 0)
@@ -511,29 +537,120 @@ static int load_with_enosys_stub(const struct rune_seccomp *s, scmp_filter_ctx c
 
 int librune_seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_error_t *err)
 {
-	struct enosys_arch arches[8];
-	struct bpf_prog stub;
-	size_t n_arches = wants_enosys_stub(s) ? enosys_arches(s, arches, ARRAY_SIZE(arches)) : 0;
-
 	*notify_fd = -1;
-	if (n_arches && build_enosys_stub(arches, n_arches, &stub, err) < 0)
+	if (s->prog)
+		return load_program(s, s->prog, s->prog_len, notify_fd, err);
+	cleanup_free struct sock_filter *insn = NULL;
+	size_t n = 0;
+	if (compile_program(s, &insn, &n, err) < 0)
 		return -1;
-	scmp_filter_ctx ctx = seccomp_init(s->default_action);
-	if (ctx == NULL)
-		return rune_error(err, EINVAL, "linux.seccomp: cannot create a filter");
-	int r = build(s, ctx, err);
-	if (r == 0 && n_arches) {
-		r = load_with_enosys_stub(s, ctx, &stub, notify_fd, err);
-	} else if (r == 0) {
-		int rc = seccomp_load(ctx);
-		if (rc < 0)
-			r = rune_error(err, -rc, "linux.seccomp: load the filter");
-		if (r == 0 && s->notify) {
-			*notify_fd = seccomp_notify_fd(ctx);
-			if (*notify_fd < 0)
-				r = rune_error(err, -*notify_fd, "linux.seccomp: get the notification fd");
-		}
+	return load_program(s, insn, n, notify_fd, err);
+}
+
+/* The compiled-program cache.
+ *
+ * libseccomp builds a program in time that grows with the rules (about 30 us
+ * a rule here: 13 ms for a 400-rule profile), and every container start and
+ * exec paid it again for the same profile. The program is kept under the
+ * state root, named by a hash of everything it is made from — the profile as
+ * parsed, libseccomp's version and API level, the native architecture — and
+ * the file holds that whole description too, compared byte for byte before
+ * the program is used: a hash collision, a profile changed, libseccomp
+ * upgraded, a truncated or foreign file all mean a fresh compile. The
+ * directory is the state root's (root's, 0700): whoever can write there can
+ * replace rune's state anyway. */
+#define CACHE_DIR   ".seccomp-bpf"
+#define CACHE_MAGIC "rune-seccomp-bpf 1\n"
+#define CACHE_MAX   256 /* programs kept; past that a new one is compiled each time */
+
+/* Everything the compiled program depends on, as text. */
+static char *cache_key(const struct rune_seccomp *s)
+{
+	char *key = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&key, &len);
+	if (f == NULL)
+		rune_oom();
+	const struct scmp_version *v = seccomp_version();
+	fprintf(f, "libseccomp %u.%u.%u api %u native %u default %u arches", v->major, v->minor, v->micro,
+	        seccomp_api_get(), seccomp_arch_native(), s->default_action);
+	for (size_t i = 0; i < s->n_arches; i++)
+		fprintf(f, " %u", s->arches[i]);
+	fprintf(f, "\nrules %zu\n", s->n_rules);
+	for (size_t i = 0; i < s->n_rules; i++) {
+		const struct sc_rule *r = &s->rules[i];
+		fprintf(f, "%u", r->action);
+		for (char **n = r->names; *n; n++)
+			fprintf(f, " %s", *n); /* names are syscall names: no spaces, checked by libseccomp */
+		for (size_t a = 0; a < r->n_args; a++)
+			fprintf(f, " (%u %d %" PRIu64 " %" PRIu64 ")", r->args[a].index, (int) r->args[a].op,
+			        r->args[a].value, r->args[a].value_two);
+		fputc('\n', f);
 	}
-	seccomp_release(ctx);
-	return r;
+	if (fclose(f) != 0)
+		rune_oom();
+	return key;
+}
+
+/* FNV-1a, 64 bits: a file name, not a proof (the key is compared whole). */
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char) *s) * 0x100000001b3ull;
+	return h;
+}
+
+/* The program cached at path for key; 0 and *prog, or -1 (none usable). */
+static int cache_read(const char *path, const char *key, struct sock_filter **prog, size_t *n)
+{
+	cleanup_free char *data = NULL;
+	size_t len = 0, klen = strlen(key), head = strlen(CACHE_MAGIC);
+	if (rune_read_file(path, head + klen + 1 + BPF_MAXINSNS * sizeof(struct sock_filter), &data, &len, NULL) < 0)
+		return -1;
+	if (len <= head + klen + 1 || memcmp(data, CACHE_MAGIC, head) != 0 || memcmp(data + head, key, klen) != 0
+	    || data[head + klen] != '\0')
+		return -1;
+	size_t body = len - head - klen - 1;
+	if (body % sizeof(struct sock_filter) != 0 || body / sizeof(struct sock_filter) > BPF_MAXINSNS)
+		return -1;
+	*n = body / sizeof(struct sock_filter);
+	*prog = xmalloc(body);
+	memcpy(*prog, data + head + klen + 1, body);
+	return 0;
+}
+
+/* Keep the program for the next start; failures only cost that. */
+static void cache_write(const char *dir, const char *path, const char *key, const struct sock_filter *prog, size_t n)
+{
+	cleanup_error rune_error_t err = NULL;
+	cleanup_dir DIR *d = NULL;
+	size_t count = 0, head = strlen(CACHE_MAGIC), klen = strlen(key), body = n * sizeof(*prog);
+	if (rune_mkdir_p(dir, 0700, &err) < 0 || (d = opendir(dir)) == NULL)
+		return;
+	for (struct dirent *e; (e = readdir(d)) != NULL && count < CACHE_MAX;)
+		count += e->d_name[0] != '.';
+	if (count >= CACHE_MAX)
+		return;
+	cleanup_free char *data = xmalloc(head + klen + 1 + body);
+	memcpy(data, CACHE_MAGIC, head);
+	memcpy(data + head, key, klen + 1);
+	memcpy(data + head + klen + 1, prog, body);
+	if (rune_write_file_replace(path, data, head + klen + 1 + body, 0600, &err) < 0)
+		log_debug("linux.seccomp: not cached: %s", err->msg);
+}
+
+int librune_seccomp_prepare(struct rune_seccomp *s, const char *state_root, rune_error_t *err)
+{
+	if (s == NULL || s->prog)
+		return 0;
+	cleanup_free char *key = cache_key(s);
+	cleanup_free char *dir = xasprintf("%s/" CACHE_DIR, state_root);
+	cleanup_free char *path = xasprintf("%s/%016" PRIx64, dir, name_hash(key));
+	if (cache_read(path, key, &s->prog, &s->prog_len) == 0)
+		return 0;
+	if (compile_program(s, &s->prog, &s->prog_len, err) < 0)
+		return -1;
+	cache_write(dir, path, key, s->prog, s->prog_len);
+	return 0;
 }

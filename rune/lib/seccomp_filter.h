@@ -17,7 +17,11 @@ void librune_seccomp_free(struct rune_seccomp *s);
 /* listenerPath and listenerMetadata (may be NULL). */
 const char *librune_seccomp_listener_path(const struct rune_seccomp *s);
 const char *librune_seccomp_listener_metadata(const struct rune_seccomp *s);
-/* Build and load the filter in the calling process; the notify fd in *notify_fd (or -1). */
+/* Compile s's program ahead of the container process (which inherits it), from
+ * the cache under state_root when a start made the same one before. */
+int librune_seccomp_prepare(struct rune_seccomp *s, const char *state_root, rune_error_t *err);
+/* Load the filter in the calling process (compiled now unless prepared); the
+ * notify fd in *notify_fd (or -1). */
 int librune_seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_error_t *err);
 /* In a container process: load s; a listener fd is handed to rune over sync_fd
  * (the process cannot reach host paths any more). */

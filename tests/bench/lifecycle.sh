@@ -12,10 +12,8 @@ BUILD=${1:-build}
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 RUNE="$TOP/$BUILD/bin/rune"
 RUNS=${RUNS:-100}
-if [ -z "${RUNE_BENCH_NS:-}" ]; then
-	exec env RUNE_BENCH_NS=1 unshare -m --propagation private sh -c \
-		'umount /sys/fs/cgroup/unified 2>/dev/null; exec "$0" "$@"' "$0" "$@"
-fi
+. "$TOP/tests/bench/lib.sh"
+bench_private_ns "$0" "$@"
 B=$(mktemp -d /tmp/rune-bench.XXXXXX)
 cleanup() {
 	for r in "$RUNE" runc crun; do
@@ -51,14 +49,6 @@ for r in "$RUNE" runc crun; do
 	n=$(basename "$r")
 	"$r" --root "$B/$n-state" run -d -b "$B/long" "long-$n" </dev/null >/dev/null
 done
-
-# table JSON: hyperfine's results with CPU (user + system) beside the wall clock.
-table() {
-	jq -r '"| command | wall mean [ms] | wall min [ms] | CPU user+sys mean [ms] | wall vs first | CPU vs first |",
-		"|:---|---:|---:|---:|---:|---:|",
-		(.results[0] as $f | .results[] |
-		"| `\(.command)` | \(.mean * 1000 | . * 100 | round / 100) ± \(.stddev * 1000 | . * 100 | round / 100) | \(.min * 1000 | . * 100 | round / 100) | \((.user + .system) * 1000 | . * 100 | round / 100) | \(.mean / $f.mean | . * 100 | round / 100) | \((.user + .system) / ($f.user + $f.system) | . * 100 | round / 100) |")' "$1"
-}
 
 # compare TITLE NAME ARGS...: one hyperfine run of the three runtimes (and the
 # baseline, for `run`); each runtime's command is "RUNTIME --root STATE ARGS",

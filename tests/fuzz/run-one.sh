@@ -22,9 +22,12 @@ TMPDIR="$work/tmp.$name" # FUZZ_RUNS (make check): a fixed number of executions 
 # clock's, so a campaign at nice 19 beside other work, or paused with
 # SIGSTOP, still gets its full share; it is interrupted (SIGINT: libFuzzer
 # prints its final stats and exits 72) once it has used that much.
-limit=$secs started=$SECONDS
-[ -n "${FUZZ_CPU:-}" ] && limit=$((secs * 100))
-"$bin" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS" -seed=1} -max_total_time="$limit" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+limit=$secs started=$SECONDS timeout=10
+# (and a unit is judged hung after 30 minutes of wall time, not 10 s: a
+# paused or starved campaign would report its pauses as hangs — a timeout
+# it reports is re-run alone before it counts)
+[ -n "${FUZZ_CPU:-}" ] && limit=$((secs * 100)) timeout=1800
+"$bin" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS" -seed=1} -max_total_time="$limit" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 	-artifact_prefix="$work/artifacts/$name-" "$work/$name" $seeds >"$log" 2>&1 &
 pid=$!
 if [ -n "${FUZZ_CPU:-}" ]; then

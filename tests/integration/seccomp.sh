@@ -26,6 +26,48 @@ test_seccomp_errno_rules_block_and_plain_does_not() {
 	assert_contains "$out" "Seccomp:	0"
 }
 
+# splice_cache FILE_KEY FILE_PROG OUT: FILE_KEY's header and key with
+# FILE_PROG's program (the cache file is "magic line, key, NUL, program").
+splice_cache() {
+	/usr/bin/python3 -c 'import sys
+k = open(sys.argv[1], "rb").read(); p = open(sys.argv[2], "rb").read()
+open(sys.argv[3], "wb").write(k[:k.index(b"\0") + 1] + p[p.index(b"\0") + 1:])' "$@"
+}
+
+test_seccomp_program_cached_and_checked() {
+	local enosys='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}'
+	local eacces='{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'
+	sc_bundle "$T/a" "$enosys" sh -c 'mkdir /tmp/d 2>&1; true'
+	sc_bundle "$T/b" "$eacces" sh -c 'mkdir /tmp/d 2>&1; true'
+	assert_contains "$(r run -b "$T/a" a1)" "Function not implemented"
+	local fa fb
+	fa=$(ls "$ROOT/.seccomp-bpf")
+	assert_eq 1 "$(echo "$fa" | wc -l)" "one program cached"
+	assert_contains "$(r run -b "$T/b" b1)" "Permission denied"
+	fb=$(ls "$ROOT/.seccomp-bpf" | grep -v "^$fa$")
+	[ -n "$fb" ] || fail "another profile, another program"
+	# a start with a cached program loads it, not a fresh compile: a's key
+	# with b's program gives b's errno
+	splice_cache "$ROOT/.seccomp-bpf/$fa" "$ROOT/.seccomp-bpf/$fb" "$T/spliced"
+	cp "$T/spliced" "$ROOT/.seccomp-bpf/$fa"
+	assert_contains "$(r run -b "$T/a" a2)" "Permission denied"
+	# ... and only under the exact key: one byte of it changed, or the file
+	# cut short, is compiled afresh (and the file put right)
+	sed -i '0,/mkdirat/s//mkdiraX/' "$ROOT/.seccomp-bpf/$fa"
+	assert_contains "$(r run -b "$T/a" a3)" "Function not implemented"
+	cmp -s "$ROOT/.seccomp-bpf/$fa" "$T/spliced" && fail "the cache file was not rewritten"
+	truncate -s -3 "$ROOT/.seccomp-bpf/$fa"
+	assert_contains "$(r run -b "$T/a" a4)" "Function not implemented"
+	# exec uses it too
+	sc_bundle "$T/c" "$enosys" sleep 30
+	r run -d -b "$T/c" c1
+	assert_contains "$(r exec c1 sh -c 'mkdir /tmp/x 2>&1; true')" "Function not implemented"
+	r delete -f c1
+	assert_eq "" "$(ls "$ROOT")" "rune list's view of the root"
+}
+
 test_seccomp_kill_and_argument_filters() {
 	sc_bundle "$T/b" '{"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
 		"flags": ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"], "syscalls": [
