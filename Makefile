@@ -185,7 +185,7 @@ SIM_OBJ := $(patsubst %.c,$(BUILDDIR)/pic/%.o,$(filter-out pal/sim/sim_image.c,$
 PALS := $(BUILDDIR)/pal/liberpal-skeleton-v1.so $(BUILDDIR)/pal/liberpal-skeleton-v2.so \
 	$(BUILDDIR)/pal/liberpal-skeleton-v3.so $(BUILDDIR)/pal/liberpal-sim.so $(BUILDDIR)/pal/liberpal-sim-agent.so
 
-.PHONY: all install uninstall deps check check-asan check-tsan test unit integration demo bench fuzz fuzz-targets \
+.PHONY: all install uninstall deps check check-asan check-tsan test unit integration demo bench bench-curves fuzz fuzz-targets \
 	format format-check clean check-structure runc-suite
 
 all: $(BINARIES) $(PALS) $(UNIT_BIN) $(TEST_HELPERS)
@@ -373,9 +373,15 @@ demo: deps
 bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
 	tests/bench/enclave.sh $(BUILDDIR)
+	tests/bench/image.sh $(BUILDDIR)
 	tests/bench/attest.sh $(BUILDDIR)
 	tests/bench/confidential.sh $(BUILDDIR)
 	tests/bench/shim.sh $(BUILDDIR)
+
+# How costs grow: the curves in docs/benchmarks.md, redrawn into docs/img/
+# (builds images up to 2 GB once, in /var/tmp/rune-bench-curves).
+bench-curves: all
+	tests/bench/curves.sh $(BUILDDIR)
 
 # The structure the build promises (docs/architecture.md), checked: no
 # component resolves a header it may not use, no relative include reaches

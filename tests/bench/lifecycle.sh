@@ -105,6 +105,14 @@ if [ -n "${RUN_CURVE_DAT:-}" ]; then
 fi
 
 compare "run /bin/true" run run -b "$B/bundle" bench-%n
+# The kernel's floor under it (tests/bench/floor.c), beside rune and crun.
+cc -O2 -o "$B/floor" "$TOP/tests/bench/floor.c"
+echo "## run /bin/true against the kernel's floor (tests/bench/floor.c)"
+hyperfine -N --warmup 5 --runs "$RUNS" --export-json "$B/floor.json" -n floor "$B/floor $B/bundle/rootfs" \
+	-n rune "$RUNE --root $B/rune-state run -b $B/bundle floor-rune" \
+	-n crun "crun --root $B/crun-state run -b $B/bundle floor-crun" >/dev/null
+table "$B/floor.json"
+echo
 compare "run /bin/true with a 40-rule seccomp filter" seccomp run -b "$B/seccomp" bench-sc-%n
 for r in "$RUNE" runc crun; do
 	n=$(basename "$r")

@@ -365,6 +365,24 @@ kp_conf() {
 	printf '%s\n' "$@" | jq -R . | jq -s --arg n "$name" '{"key-providers": {($n): {"cmd": {"path": .[0], "args": .[1:]}}}}'
 }
 
+test_sim_enclave_with_a_broken_key_says_so() {
+	attester_bundle "$T/b" /bin/rune-attest evidence
+	r run -b "$T/b" ok1 >/dev/null 2>&1 || true # (makes the key on a fresh machine)
+	local key=/var/lib/rune/sim/sim-key.pem
+	[ -s "$key" ] || fail "no simulation key"
+	cp -p "$key" "$T/key.bak"
+	printf -- '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n' >"$key"
+	rc=0
+	r run -b "$T/b" bad1 >"$T/out" 2>"$T/pal.log" || rc=$?
+	cp -p "$T/key.bak" "$key" # put back before anything can fail
+	[ "$rc" != 0 ] || fail "evidence with a broken key: $(cat "$T/out")"
+	# the key is parsed at the first quote, and the error says which file
+	assert_contains "$(cat "$T/pal.log")" "$key is not a PEM private key"
+	rc=0
+	r run -b "$T/b" ok2 >"$T/out" 2>"$T/pal.log" || rc=$?
+	[ "$rc" = 0 ] || fail "evidence with the key restored: $(cat "$T/pal.log")"
+}
+
 test_kbs_held_image_keys_annotation_packet() {
 	registry_start
 	base_layout
