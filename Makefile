@@ -164,7 +164,7 @@ $(BUILDDIR)/fuzz/fuzz_common_%: FUZZ_LIBS = $(BUILDDIR)/libcommon.a -ljose -ljan
 $(BUILDDIR)/fuzz/fuzz_shim_%: FUZZ_INC := $(SHIM_INC)
 $(BUILDDIR)/fuzz/fuzz_shim_%: FUZZ_LIBS = $(filter-out $(BUILDDIR)/shim/main.o,$(SHIM_OBJ)) $(SHIM_GEN_OBJ) \
 	$(BUILDDIR)/libcommon.a $(SHIM_LIBS)
-$(BUILDDIR)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(BUILDDIR)/libcommon.a $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a \
+$(BUILDDIR)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h tests/fuzz/fuzz_reader.h $(BUILDDIR)/libcommon.a $(BUILDDIR)/librune.a $(BUILDDIR)/libruneimage.a \
 	$(BUILDDIR)/libruneattest.a $(SHIM_OBJ) $(SHIM_GEN_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(FUZZ_INC) -Itests/fuzz $(CFLAGS) $(WARN) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_LIBS)

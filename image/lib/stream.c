@@ -245,17 +245,24 @@ static int refill(struct decomp_reader *d, rune_error_t *err)
 	return 0;
 }
 
+/* Input for the next step of a gzip stream: -1 on an error (a stream cut
+ * inside a member is one), 1 once it ended cleanly, 0 to go on. */
+static int gzip_input(struct decomp_reader *d, rune_error_t *err)
+{
+	if (refill(d, err) < 0)
+		return -1;
+	if (d->in_pos == d->in_len && d->src_eof)
+		return d->stream_end ? 1 : rune_error(err, EBADMSG, "%s: gzip stream truncated", d->what);
+	return 0;
+}
+
 static int gzip_read(struct decomp_reader *d, void *buf, size_t cap, size_t *got, rune_error_t *err)
 {
 	*got = 0;
 	while (*got == 0) {
-		if (refill(d, err) < 0)
-			return -1;
-		if (d->in_pos == d->in_len && d->src_eof) {
-			if (!d->stream_end)
-				return rune_error(err, EBADMSG, "%s: gzip stream truncated", d->what);
-			return 0;
-		}
+		int in = gzip_input(d, err);
+		if (in != 0)
+			return in < 0 ? -1 : 0;
 		if (d->stream_end) {
 			/* Another gzip member follows (concatenated gzip is valid). */
 			inflateReset(&d->z);
@@ -374,13 +381,9 @@ static int igzip_read(struct decomp_reader *d, void *buf, size_t cap, size_t *go
 	if (cap > UINT32_MAX)
 		cap = UINT32_MAX;
 	while (*got == 0) {
-		if (refill(d, err) < 0)
-			return -1;
-		if (d->in_pos == d->in_len && d->src_eof) {
-			if (!d->stream_end)
-				return rune_error(err, EBADMSG, "%s: gzip stream truncated", d->what);
-			return 0;
-		}
+		int in = gzip_input(d, err);
+		if (in != 0)
+			return in < 0 ? -1 : 0;
 		if (d->stream_end) {
 			/* Another gzip member follows (concatenated gzip is valid). */
 			memset(&d->gzh, 0, sizeof(d->gzh));

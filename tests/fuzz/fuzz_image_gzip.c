@@ -8,39 +8,15 @@
 #include <stdlib.h>
 
 #include "fuzz.h"
+#include "fuzz_reader.h"
 #include "stream.h"
 
 #define OUT_CAP (8u << 20) /* an inflated stream longer than this is not compared */
 
-struct mem_reader {
-	struct reader r;
-	const uint8_t *data;
-	size_t len, off;
-};
-
-static int mem_read(struct reader *r, void *buf, size_t cap, size_t *got, rune_error_t *err)
-{
-	struct mem_reader *m = (struct mem_reader *) r;
-	(void) err;
-	/* odd slices: members and trailers straddle the reads */
-	size_t slice = 1 + (m->off * 7919) % 4099;
-	*got = m->len - m->off < cap ? m->len - m->off : cap;
-	if (*got > slice)
-		*got = slice;
-	memcpy(buf, m->data + m->off, *got);
-	m->off += *got;
-	return 0;
-}
-
-static void mem_free(struct reader *r)
-{
-	(void) r;
-}
-
 /* Inflate data with one inflater; 0 and the output, or -1 (refused). */
 static int inflate_with(const char *inflater, const uint8_t *data, size_t size, uint8_t *out, size_t *out_len)
 {
-	struct mem_reader m = { .r = { mem_read, mem_free }, .data = data, .len = size };
+	struct fuzz_reader m = fuzz_reader(data, size, true);
 	setenv("RUNE_IMAGE_INFLATE", inflater, 1);
 	struct reader *r = image_reader_decompress(&m.r, COMPRESSION_GZIP, "layer");
 	rune_error_t err = NULL;

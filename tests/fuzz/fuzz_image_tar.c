@@ -9,29 +9,9 @@
 
 #include "fs.h"
 #include "fuzz.h"
+#include "fuzz_reader.h"
 #include "stream.h"
 #include "unpack.h"
-
-struct mem_reader {
-	struct reader r;
-	const uint8_t *data;
-	size_t len, off;
-};
-
-static int mem_read(struct reader *r, void *buf, size_t cap, size_t *got, rune_error_t *err)
-{
-	struct mem_reader *m = (struct mem_reader *) r;
-	(void) err;
-	*got = m->len - m->off < cap ? m->len - m->off : cap;
-	memcpy(buf, m->data + m->off, *got);
-	m->off += *got;
-	return 0;
-}
-
-static void mem_free(struct reader *r)
-{
-	(void) r;
-}
 
 static char scratch[512];
 
@@ -60,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mkdir(root, 0755);
 	if (size < 1)
 		return 0;
-	struct mem_reader m = { .r = { .read = mem_read, .free = mem_free }, .data = data + 1, .len = size - 1 };
+	struct fuzz_reader m = fuzz_reader(data + 1, size - 1, false);
 	if (image_unpack_layer(&m.r, root, data[0] & 1 ? UNPACK_OVERLAY : UNPACK_FLAT, NULL, "fuzz", &err) < 0)
 		rune_error_release(&err);
 	check_nothing_outside();
