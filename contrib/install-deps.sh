@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config clang-format clang libclang-rt-14-dev libtsan2 libyajl-dev libseccomp-dev libcap-dev libssl-dev
 libcurl4-openssl-dev libarchive-dev libzstd-dev zlib1g-dev libisal-dev libgpgme-dev libyaml-dev libjose-dev libmicrohttpd-dev libfuse3-dev fuse3 gnupg
-busybox-static runc crun hyperfine gnuplot-nox jq util-linux procps iproute2 time
+busybox-static runc crun hyperfine gnuplot-nox jq util-linux procps iproute2 time strace
 protobuf-c-compiler libprotobuf-c-dev libprotobuf-dev
 docker-registry skopeo umoci containerd podman python3-grpcio python3-grpc-tools containernetworking-plugins systemd libsystemd0 apache2-utils zstd libcap2-bin python3 python3-cryptography python3-jwcrypto openssl curl"
 # `make runc-suite` (runc's own bats suite) needs these too; `make check` does not.

@@ -28,6 +28,9 @@ struct endpoint_state {
 	bool basic;      /* the registry asked for Basic auth */
 };
 
+/* Handles kept between requests (one per fetch worker and the caller). */
+#define IDLE_HANDLES 4
+
 struct registry_client {
 	struct endpoint_state *eps;
 	size_t n;
@@ -38,6 +41,8 @@ struct registry_client {
 	unsigned retries;
 	long timeout;             /* seconds without progress */
 	bool supports_signatures; /* /v2/ answered X-Registry-Supports-Signatures: 1 */
+	CURL *idle[IDLE_HANDLES]; /* finished handles, kept for their open connections */
+	size_t n_idle;
 };
 
 static void curl_init_once(void)
@@ -84,6 +89,8 @@ void image_registry_client_free(struct registry_client *c)
 {
 	if (c == NULL)
 		return;
+	for (size_t i = 0; i < c->n_idle; i++) /* (before the TLS material they point to) */
+		curl_easy_cleanup(c->idle[i]);
 	for (size_t i = 0; i < c->n; i++) {
 		free(c->eps[i].ep.host);
 		free(c->eps[i].ep.repository);
@@ -238,10 +245,20 @@ static size_t on_body(char *buf, size_t size, size_t nitems, void *data)
 	return n;
 }
 
+/* A handle set up for c: a fresh one, or one a finished request left, reset
+ * to nothing but its connection cache — so the blobs of a pull reuse their
+ * connections (a TLS handshake each, otherwise). libcurl reuses a connection
+ * only for the same host and the same TLS settings. */
 static CURL *new_handle(struct registry_client *c, bool insecure)
 {
-	CURL *h = curl_easy_init();
-	if (h == NULL)
+	CURL *h = NULL;
+	pthread_mutex_lock(&c->lock);
+	if (c->n_idle > 0)
+		h = c->idle[--c->n_idle];
+	pthread_mutex_unlock(&c->lock);
+	if (h)
+		curl_easy_reset(h);
+	else if ((h = curl_easy_init()) == NULL)
 		rune_oom();
 	curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
@@ -269,6 +286,19 @@ static CURL *new_handle(struct registry_client *c, bool insecure)
 		curl_easy_setopt(h, CURLOPT_SSLKEY, c->key);
 	}
 	return h;
+}
+
+/* A request is over: keep its handle for the next one, or close it. */
+static void release_handle(struct registry_client *c, CURL *h)
+{
+	pthread_mutex_lock(&c->lock);
+	if (c->n_idle < IDLE_HANDLES) {
+		c->idle[c->n_idle++] = h;
+		h = NULL;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (h)
+		curl_easy_cleanup(h);
 }
 
 static bool transient_curl(CURLcode rc)
@@ -362,7 +392,7 @@ static int fetch_token(struct registry_client *c, struct endpoint_state *es, con
 		curl_easy_setopt(h, CURLOPT_PASSWORD, c->pass);
 	}
 	CURLcode rc = curl_easy_perform(h);
-	curl_easy_cleanup(h);
+	release_handle(c, h);
 	int r = 0;
 	yajl_val tree = NULL;
 	char *token = NULL;
@@ -533,7 +563,7 @@ static int get(struct registry_client *c, const struct request *rq, struct xfer 
 	for (size_t i = 0; i < c->n; i++) {
 		CURL *h = new_handle(c, c->eps[i].ep.insecure);
 		enum outcome o = get_from(c, &c->eps[i], h, rq, x, err);
-		curl_easy_cleanup(h);
+		release_handle(c, h);
 		if (o == DONE)
 			return 0;
 		if (o == FAILED)
@@ -657,7 +687,7 @@ int image_registry_get_small_blob(struct registry_client *c, const char *digest,
 
 int image_http_get(const char *url, size_t max, char **body, size_t *len, long *status, rune_error_t *err)
 {
-	struct registry_client none = { 0 };
+	struct registry_client none = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct xfer x = { .mem_max = max };
 	image_registry_global_init();
 	CURL *h = new_handle(&none, false);

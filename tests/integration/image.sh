@@ -30,6 +30,24 @@ test_pull_unpack_and_run_with_rune() {
 	assert_eq "docker.io/library/busybox:latest" "$(RI inspect busybox 2>&1 | grep -o 'docker.io/library/busybox:latest' | head -1)"
 }
 
+test_blobs_reuse_their_connections() {
+	registry_start
+	base_layout
+	for i in $(seq 12); do
+		layer_from '[{"name": "f'"$i"'", "data": "layer '"$i"'"}]' base
+	done
+	push base "$REG/many/layers:1"
+	# every connect(2) to the registry during the pull and unpack of 14 blobs
+	# (a config and 13 layers) besides the manifest and the ping: a handle a
+	# request finished with serves the next, its connection kept open
+	strace -f -qq -e trace=connect -o "$T/connects" "$BUILD_DIR/bin/rune-image" --root "$T/store" \
+		--insecure-policy --tls-verify=false -q unpack "$REG/many/layers:1" "$T/b" ||
+		fail "unpack of the 13-layer image failed"
+	n=$(grep -c "sin_port=htons(${REG##*:})" "$T/connects")
+	[ "$n" -ge 1 ] && [ "$n" -le 5 ] || fail "$n connections to the registry for 16 requests: $(cat "$T/connects")"
+	assert_eq "layer 12" "$(cat "$T/b/rootfs/f12")"
+}
+
 test_layers_whiteouts_opaque_links_devices_xattrs() {
 	registry_start
 	base_layout
