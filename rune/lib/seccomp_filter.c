@@ -557,8 +557,8 @@ int librune_seccomp_install(const struct rune_seccomp *s, int *notify_fd, rune_e
  * the file holds that whole description too, compared byte for byte before
  * the program is used: a hash collision, a profile changed, libseccomp
  * upgraded, a truncated or foreign file all mean a fresh compile. The
- * directory is the state root's (root's, 0700): whoever can write there can
- * replace rune's state anyway. */
+ * directory (0700) is in the state root: whoever can write there can replace
+ * rune's state anyway. */
 #define CACHE_DIR   ".seccomp-bpf"
 #define CACHE_MAGIC "rune-seccomp-bpf 1\n"
 #define CACHE_MAX   256 /* programs kept; past that a new one is compiled each time */
@@ -580,8 +580,11 @@ static char *cache_key(const struct rune_seccomp *s)
 	for (size_t i = 0; i < s->n_rules; i++) {
 		const struct sc_rule *r = &s->rules[i];
 		fprintf(f, "%u", r->action);
+		/* Each name with its length: names the kernel does not know are
+		 * kept (and skipped by build), so "mkdir x" must not read as
+		 * "mkdir" and "x" — or a profile could reuse a weaker program. */
 		for (char **n = r->names; *n; n++)
-			fprintf(f, " %s", *n); /* names are syscall names: no spaces, checked by libseccomp */
+			fprintf(f, " %zu:%s", strlen(*n), *n);
 		for (size_t a = 0; a < r->n_args; a++)
 			fprintf(f, " (%u %d %" PRIu64 " %" PRIu64 ")", r->args[a].index, (int) r->args[a].op,
 			        r->args[a].value, r->args[a].value_two);

@@ -60,6 +60,14 @@ test_seccomp_program_cached_and_checked() {
 	cmp -s "$ROOT/.seccomp-bpf/$fa" "$T/spliced" && fail "the cache file was not rewritten"
 	truncate -s -3 "$ROOT/.seccomp-bpf/$fa"
 	assert_contains "$(r run -b "$T/a" a4)" "Function not implemented"
+	# names are kept apart in the key: a profile naming the unknown
+	# syscall "mkdir mkdirat" (which blocks nothing) must not hand its
+	# program to one naming mkdir and mkdirat
+	sc_bundle "$T/d" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdir mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38}]}' sh -c 'mkdir /tmp/d 2>&1; true'
+	rm "$ROOT/.seccomp-bpf/$fa"
+	assert_not_contains "$(r run -b "$T/d" d1)" "Function not implemented"
+	assert_contains "$(r run -b "$T/a" a5)" "Function not implemented"
 	# exec uses it too
 	sc_bundle "$T/c" "$enosys" sleep 30
 	r run -d -b "$T/c" c1
