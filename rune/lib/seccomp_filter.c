@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -624,12 +625,15 @@ static int cache_read(const char *path, const char *key, struct sock_filter **pr
 }
 
 /* Keep the program for the next start; failures only cost that. */
-static void cache_write(const char *dir, const char *path, const char *key, const struct sock_filter *prog, size_t n)
+static void cache_write(const char *state_root, const char *dir, const char *path, const char *key,
+                        const struct sock_filter *prog, size_t n)
 {
 	cleanup_error rune_error_t err = NULL;
 	cleanup_dir DIR *d = NULL;
 	size_t count = 0, head = strlen(CACHE_MAGIC), klen = strlen(key), body = n * sizeof(*prog);
-	if (rune_mkdir_p(dir, 0700, &err) < 0 || (d = opendir(dir)) == NULL)
+	/* (the first create may come here before it makes the root: 0711, as it would) */
+	if (rune_mkdir_p(state_root, 0711, &err) < 0 || (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	    || (d = opendir(dir)) == NULL)
 		return;
 	for (struct dirent *e; (e = readdir(d)) != NULL && count < CACHE_MAX;)
 		count += e->d_name[0] != '.';
@@ -654,6 +658,6 @@ int librune_seccomp_prepare(struct rune_seccomp *s, const char *state_root, rune
 		return 0;
 	if (compile_program(s, &s->prog, &s->prog_len, err) < 0)
 		return -1;
-	cache_write(dir, path, key, s->prog, s->prog_len);
+	cache_write(state_root, dir, path, key, s->prog, s->prog_len);
 	return 0;
 }

@@ -68,6 +68,10 @@ test_seccomp_program_cached_and_checked() {
 	rm "$ROOT/.seccomp-bpf/$fa"
 	assert_not_contains "$(r run -b "$T/d" d1)" "Function not implemented"
 	assert_contains "$(r run -b "$T/a" a5)" "Function not implemented"
+	# a first create under a root that does not exist yet makes it as
+	# without a filter (0711), the cache inside it 0700
+	"$RUNE" --root "$T/fresh/root" run -b "$T/a" f1 >/dev/null
+	assert_eq "711 700" "$(stat -c %a "$T/fresh/root") $(stat -c %a "$T/fresh/root/.seccomp-bpf")" "modes"
 	# exec uses it too
 	sc_bundle "$T/c" "$enosys" sleep 30
 	r run -d -b "$T/c" c1
