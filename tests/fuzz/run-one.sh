@@ -15,31 +15,35 @@ seeds="$here/corpus/$name"
 log="$work/$name.log"
 # (ASan's leak check runs at exit too: every finding fails the run)
 mkdir -p "$work/tmp.$name"
-TMPDIR="$work/tmp.$name" # FUZZ_RUNS (make check): a fixed number of executions from a fixed seed, so
+export TMPDIR="$work/tmp.$name"
+# FUZZ_RUNS (make check): a fixed number of executions from a fixed seed, so
 # the suite replays the same inputs every time — kept findings regress it,
 # new ones are the campaigns' to find (docs/robustness.md).
-# FUZZ_CPU=1 (campaigns): SECONDS is the target's CPU time, not the wall
-# clock's, so a campaign at nice 19 beside other work, or paused with
-# SIGSTOP, still gets its full share; it is interrupted (SIGINT: libFuzzer
-# prints its final stats and exits 72) once it has used that much.
+# FUZZ_CPU=1 (campaigns, tests/fuzz/campaign.sh): SECONDS is the target's
+# CPU time, not the wall clock's, so a campaign at nice 19 beside other work
+# still gets its full share; it is interrupted (SIGINT: libFuzzer prints its
+# final stats and exits 72) once it has used that much, or earlier by the
+# campaign's stop. The CPU time it used, its executions and coverage are
+# written to WORKDIR/NAME.chunk for the campaign's ledger.
 limit=$secs started=$SECONDS timeout=10
-# (and a unit is judged hung after 30 minutes of wall time, not 10 s: a
-# paused or starved campaign would report its pauses as hangs — a timeout
-# it reports is re-run alone before it counts)
-[ -n "${FUZZ_CPU:-}" ] && limit=$((secs * 100)) timeout=1800
+# (a unit is judged hung after 60 s there, not 10 s: nice 19 beside a busy
+# build can starve a 10 ms unit for seconds — the campaign re-runs a
+# reported hang alone before it counts)
+[ -n "${FUZZ_CPU:-}" ] && limit=$((secs * 100)) timeout=60
 "$bin" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS" -seed=1} -max_total_time="$limit" -timeout="$timeout" -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
 	-artifact_prefix="$work/artifacts/$name-" "$work/$name" $seeds >"$log" 2>&1 &
 pid=$!
 if [ -n "${FUZZ_CPU:-}" ]; then
-	tck=$(getconf CLK_TCK)
+	tck=$(getconf CLK_TCK) used=0
 	while kill -0 "$pid" 2>/dev/null; do
 		# utime + stime, fields 14 and 15 after the parenthesised name
-		used=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk -v t="$tck" '{print int(($12 + $13) / t)}')
-		if [ "${used:-0}" -ge "$secs" ]; then
+		now=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk -v t="$tck" '{print int(($12 + $13) / t)}')
+		[ -n "$now" ] && used=$now
+		if [ "$used" -ge "$secs" ]; then
 			kill -INT "$pid"
 			break
 		fi
-		sleep 5
+		sleep 1
 	done
 fi
 wait "$pid"
@@ -49,11 +53,13 @@ rm -rf "$work/tmp.$name"
 execs=$(awk '/stat::number_of_executed_units/ {print $2}' "$log")
 cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
 corp=$(ls "$work/$name" | wc -l)
+# (the last sample, at most 1 s before the end: a chunk is under-counted)
+[ -n "${FUZZ_CPU:-}" ] && echo "${used} ${execs:-0} ${cov:-0} $rc" >"$work/$name.chunk"
 if [ "$rc" -ne 0 ]; then
 	echo "$name: FINDING (exit $rc) after ${execs:-?} executions: $(grep -E 'SUMMARY|ERROR' "$log" | head -2 | tr '\n' ' ')"
 	ls "$work/artifacts/$name-"* 2>/dev/null | sed 's/^/    input: /'
 	exit 1
 fi
 span="at most ${secs}s"
-[ -n "${FUZZ_CPU:-}" ] && span="$secs CPU seconds ($((SECONDS - started)) s of wall time)"
+[ -n "${FUZZ_CPU:-}" ] && span="$used CPU seconds ($((SECONDS - started)) s of wall time)"
 echo "$name: ${execs:-0} executions${FUZZ_RUNS:+ (seed 1)} in $span, coverage ${cov:-0} edges, corpus $corp new + $(ls $seeds 2>/dev/null | wc -l) seeds"
