@@ -53,7 +53,7 @@ RUNE_LIBS := -lyajl -lcap -lseccomp
 RUNE_BIN_LIBS := -l:libyajl_s.a -l:libcap.a -l:libseccomp.a
 
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILDDIR)/%.o)
-LIBRUNE_OBJ := $(LIBRUNE_SRC:%.c=$(BUILDDIR)/%.o)
+LIBRUNE_OBJ := $(LIBRUNE_SRC:%.c=$(BUILDDIR)/%.o) $(BUILDDIR)/rune/lib/dmz_blob.o
 RUNE_OBJ := $(RUNE_SRC:%.c=$(BUILDDIR)/%.o)
 
 # Component boundaries: each compiles with only the headers it may use
@@ -235,6 +235,18 @@ $(BUILDDIR)/%.o: %.c
 # Archives are written afresh, so a removed source leaves nothing behind in them.
 $(BUILDDIR)/libcommon.a: $(COMMON_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^
+
+# rune-exec (rune/lib/dmz.h): freestanding — no libc, start files or
+# sanitizer —, a static PIE without relocations, carried inside librune.
+DMZ_CFLAGS := -std=gnu11 -Os -ffreestanding -fno-builtin -fno-stack-protector -fno-asynchronous-unwind-tables \
+	-fPIE -static-pie -nostdlib -Wl,-z,noexecstack,-z,relro,-z,now -Wl,--build-id=none -s
+$(BUILDDIR)/rune/dmz/rune-exec: rune/dmz/rune-exec.c rune/lib/dmz.h
+	@mkdir -p $(dir $@)
+	$(CC) $(DMZ_CFLAGS) -Irune/lib $(WARN) -o $@ $<
+
+$(BUILDDIR)/rune/lib/dmz_blob.o: rune/lib/dmz_blob.S $(BUILDDIR)/rune/dmz/rune-exec
+	@mkdir -p $(dir $@)
+	$(CC) -c -DRUNE_DMZ_ELF='"$(BUILDDIR)/rune/dmz/rune-exec"' -o $@ $<
 
 $(BUILDDIR)/librune.a: $(LIBRUNE_OBJ)
 	rm -f $@ && $(AR) rcs $@ $^

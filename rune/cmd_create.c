@@ -62,12 +62,11 @@ int cli_parse_create_flags(int argc, char **argv, struct create_opts *o, bool ru
 
 int cmd_create(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
-	struct create_opts o = { .root = cli->root, .systemd_cgroup = cli->systemd_cgroup };
+	struct create_opts o = { .root = cli->root, .systemd_cgroup = cli->systemd_cgroup, .argv = cli->argv };
 	cleanup_container struct rune_container *c = NULL;
 
 	if (cli_parse_create_flags(argc, argv, &o, false, NULL, NULL, err) < 0
-	    || cli_require_id(argc, argv, "create [command options] <container-id>", &o.id, err) < 0
-	    || cli_run_sealed(cli, err) < 0)
+	    || cli_require_id(argc, argv, "create [command options] <container-id>", &o.id, err) < 0)
 		return -1;
 	return librune_container_create(&o, &c, err);
 }

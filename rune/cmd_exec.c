@@ -7,6 +7,7 @@
 #include "oci_config.h"
 #include "container.h"
 #include "json.h"
+#include "sealed_exe.h"
 #include "util.h"
 
 #define EXEC_FAILED 255 /* runc's code for "the runtime failed", distinct from the process's */
@@ -200,11 +201,13 @@ int cmd_exec(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 
 	int r = parse_exec_flags(argc, argv, &f, &o, err);
 	if (r == 0)
-		r = cli_run_sealed(cli, err);
-	if (r == 0)
 		r = librune_container_load(cli->root, argv[optind], &c, err);
 	if (r == 0)
 		r = build_process(c, &f, argc - optind - 1, argv + optind + 1, &proc, err);
+	/* (an enclave's exec runs in its init: rune-exec serves everything else
+	 * but an LSM label, which needs rune to run sealed itself) */
+	if (r == 0 && !c->config->enclave && librune_sealed_exe_needed(NULL, &proc))
+		r = cli_run_sealed(cli, err);
 	o.process = &proc;
 	if (r == 0)
 		r = librune_container_exec(c, &o, &code, err);

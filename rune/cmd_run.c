@@ -19,20 +19,21 @@ static void remove_run_container(const char *root, const char *id)
 
 int cmd_run(struct rune_cli *cli, int argc, char **argv, rune_error_t *err)
 {
-	struct create_opts o = { .root = cli->root, .systemd_cgroup = cli->systemd_cgroup };
+	struct create_opts o = { .root = cli->root, .systemd_cgroup = cli->systemd_cgroup, .argv = cli->argv };
 	struct rune_container *c = NULL;
 	bool detach = false, keep = false;
 	sigset_t all, old;
 
 	if (cli_parse_create_flags(argc, argv, &o, true, &detach, &keep, err) < 0
-	    || cli_require_id(argc, argv, "run [command options] <container-id>", &o.id, err) < 0
-	    || cli_run_sealed(cli, err) < 0)
+	    || cli_require_id(argc, argv, "run [command options] <container-id>", &o.id, err) < 0)
 		return -1;
 	o.foreground = !detach;
 	/* Signals for the container queue up until wait_foreground forwards them. */
 	sigfillset(&all);
-	if (o.foreground)
+	if (o.foreground) {
 		sigprocmask(SIG_BLOCK, &all, &old);
+		o.argv_sigmask = &old;
+	}
 	if (librune_container_create(&o, &c, err) < 0)
 		return -1;
 	if (librune_container_start(c, err) < 0) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dmz.h"
 #include "enclave.h"
 #include "fs.h"
 #include "hooks.h"
@@ -538,21 +539,33 @@ int librune_container_start(struct rune_container *c, rune_error_t *err)
 	cleanup_close int fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return rune_error(err, errno, "open %s", fifo);
-	/* The init writes one byte once our open lets its own open return. */
+	/* The init writes one byte once our open lets its own open return; then
+	 * the end of the stream once the workload runs, or a dmz_status. */
 	const struct sync_peer init = { .name = "container init", .pid = c->pid, .cgroup = c->cgroup };
-	for (;;) {
-		char b;
+	char buf[1 + sizeof(struct dmz_status)];
+	size_t got = 0;
+	while (got < sizeof(buf)) {
 		if (librune_sync_wait_peer(fd, &init, err) < 0)
 			return -1;
-		ssize_t n = read(fd, &b, 1);
-		if (n == 1)
-			break;
+		ssize_t n = read(fd, buf + got, sizeof(buf) - got);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			continue;
-		return rune_error(err, 0, "cannot start a container that has stopped");
+		if (n <= 0)
+			break;
+		if (got == 0) {
+			unlink(fifo);
+			log_debug("start %s: init %d released", c->id, (int) c->pid);
+		}
+		got += n;
 	}
-	unlink(fifo);
-	log_debug("start %s: init %d released", c->id, (int) c->pid);
+	if (got == 0)
+		return rune_error(err, 0, "cannot start a container that has stopped");
+	if (got == sizeof(buf)) {
+		struct dmz_status st;
+		memcpy(&st, buf + 1, sizeof(st));
+		return rune_error(err, st.type == DMZ_EXEC_FAILED ? st.value : EPROTO, "exec process.args[0] \"%s\"",
+		                  c->config->process.args[0]);
+	}
 	cleanup_free char *state = librune_container_hook_state(c->id, c->bundle, c->pid, "running", c->config);
 	return librune_hooks_run(c->config->hooks, HOOK_POSTSTART, state, err);
 }

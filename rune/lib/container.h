@@ -3,6 +3,7 @@
 #ifndef RUNE_CONTAINER_H
 #define RUNE_CONTAINER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <yajl/yajl_gen.h>
@@ -37,6 +38,10 @@ struct create_opts {
 	int listen_fds;         /* LISTEN_FDS from systemd socket activation */
 	bool foreground;        /* `run` without --detach: rune stays the parent */
 	int console_master_out; /* foreground + terminal: receives the pty master */
+	/* For the re-exec a container may need (sealed_exe.h): rune's argv, and
+	 * the signal mask to restore first (NULL: the current one). */
+	char **argv;
+	const sigset_t *argv_sigmask;
 };
 
 struct exec_opts {

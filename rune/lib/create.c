@@ -18,12 +18,14 @@
 
 #include "cleanup.h"
 #include "container.h"
+#include "dmz.h"
 #include "enclave.h"
 #include "hooks.h"
 #include "json.h"
 #include "init.h"
 #include "log.h"
 #include "lsm.h"
+#include "sealed_exe.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "sync.h"
@@ -387,7 +389,7 @@ static void kill_init(struct rune_container *c)
 }
 
 /* The channels, the init, and rune's side of its set-up. */
-static int start_init(struct create_opts *o, struct rune_container *c, rune_error_t *err)
+static int start_init(struct create_opts *o, struct rune_container *c, int dmz_fd, rune_error_t *err)
 {
 	cleanup_close int listen_fd = -1, status_fd = -1, fifo_fd = -1, console_fd = -1, console_rune = -1;
 	cleanup_free int *mount_fds = NULL;
@@ -413,7 +415,8 @@ static int start_init(struct create_opts *o, struct rune_container *c, rune_erro
 		               .fifo_fd = fifo_fd,
 		               .lock_fd = c->lock_fd,
 		               .exec_listen_fd = listen_fd,
-		               .status_fd = status_fd };
+		               .status_fd = status_fd,
+		               .dmz_fd = dmz_fd };
 	int r = clone_init(c, &a, &pid, err);
 	librune_mount_sources_close(mount_fds, c->config->n_mounts); /* the init has its copies */
 	close(sv[1]);
@@ -428,6 +431,28 @@ static int start_init(struct create_opts *o, struct rune_container *c, rune_erro
 	if (r < 0 && pid > 0)
 		kill_init(c);
 	return r;
+}
+
+/* How the init will exec its workload (sealed_exe.h): through rune-exec
+ * (*dmz_fd), or directly because rune runs sealed — re-executed so here,
+ * before anything exists, when rune-exec cannot serve the container or the
+ * kernel refuses it an executable memfd. */
+static int prepare_exec_step(const struct create_opts *o, const struct rune_config *cfg, int *dmz_fd, rune_error_t *err)
+{
+	if (librune_sealed_exe_running())
+		return 0;
+	if (!librune_sealed_exe_needed(cfg, &cfg->process)) {
+		if (librune_dmz_open(dmz_fd, err) == 0)
+			return 0;
+		log_debug("%s: rune re-executes sealed instead", (*err)->msg);
+		rune_error_release(err);
+	}
+	if (o->argv == NULL)
+		return rune_error(err, EINVAL,
+		                  "this container needs rune to run sealed, and it cannot re-execute itself");
+	if (o->argv_sigmask)
+		sigprocmask(SIG_SETMASK, o->argv_sigmask, NULL);
+	return librune_sealed_exe_ensure(o->argv, err);
 }
 
 /* Undo a create that failed half-way: nothing may claim the container exists. */
@@ -452,13 +477,14 @@ int librune_container_create(struct create_opts *o, struct rune_container **out,
 	cleanup_free char *pid_file = o->pid_file ? rune_absolute_path(o->pid_file) : NULL;
 	cleanup_free char *config_text = NULL;
 	size_t config_len = 0;
+	cleanup_close int dmz_fd = -1;
 
 	o->console_master_out = -1;
 	if (librune_container_new(o->root, o->id, &c, err) < 0)
 		return -1;
 	/* Nothing exists yet: a refusal here leaves nothing behind. */
 	if (load_bundle(o, c, &config_text, &config_len, err) < 0 || check_config(o, c->config, err) < 0
-	    || librune_enclave_add_host_devices(c->config, err) < 0
+	    || prepare_exec_step(o, c->config, &dmz_fd, err) < 0 || librune_enclave_add_host_devices(c->config, err) < 0
 	    || librune_seccomp_prepare(c->config->seccomp_filter, o->root, err) < 0)
 		return -1;
 	pass_listen_fds(o, c->config);
@@ -471,8 +497,8 @@ int librune_container_create(struct create_opts *o, struct rune_container **out,
 		rune_error(err, errno, "chdir %s", c->bundle);
 		goto fail;
 	}
-	if (copy_config(c, config_text, config_len, err) < 0 || make_cgroup(o, c, err) < 0 || start_init(o, c, err) < 0
-	    || librune_container_save(c, err) < 0)
+	if (copy_config(c, config_text, config_len, err) < 0 || make_cgroup(o, c, err) < 0
+	    || start_init(o, c, dmz_fd, err) < 0 || librune_container_save(c, err) < 0)
 		goto fail;
 	if (pid_file && librune_write_pid_file(pid_file, c->pid, err) < 0)
 		goto fail;

@@ -14,10 +14,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dmz.h"
 #include "container.h"
 #include "log.h"
 #include "lsm.h"
 #include "process.h"
+#include "sealed_exe.h"
 #include "seccomp_filter.h"
 #include "spawn.h"
 #include "sync.h"
@@ -27,6 +29,7 @@ struct exec_child_args {
 	const struct exec_opts *o;
 	const struct rune_config *config;
 	int sync_fd, console_fd;
+	int dmz_fd; /* rune-exec's memfd, or -1 (rune runs sealed: exec directly) */
 };
 
 static int report_ready(const struct exec_child_args *a, rune_error_t *err)
@@ -50,6 +53,10 @@ static void exec_child(const struct exec_child_args *a)
 	bool cwd_entered = false;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* In the container's PID namespace, and the host's rune binary until
+	 * rune-exec: out of the container's /proc reach. */
+	if (a->dmz_fd >= 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (librune_sync_expect(a->sync_fd, &rune, SYNC_GO, &go, &err) < 0)
 		_exit(1);
 	if (librune_process_new_session(a->console_fd, p, false, &err) < 0)
@@ -70,8 +77,9 @@ static void exec_child(const struct exec_child_args *a)
 	if (report_ready(a, &err) < 0)
 		_exit(1);
 	log_debug("exec: process %d about to exec %s", (int) go.value, exe);
-	/* sync_fd is close-on-exec: rune reads EOF once execve succeeded. */
-	librune_process_exec(exe, p, a->o->preserve_fds, &err);
+	/* sync_fd is close-on-exec: rune reads EOF once execve succeeded
+	 * (rune-exec's own execve, when it runs; else it reports the errno). */
+	librune_process_exec(exe, p, a->o->preserve_fds, a->dmz_fd, a->sync_fd, &err);
 fail:
 	librune_sync_fail(a->sync_fd, err);
 }
@@ -139,6 +147,8 @@ static int drive_child(struct rune_container *c, const struct exec_opts *o, int 
 	rune_error_release(&eof);
 	if (r == 0 && m.type == SYNC_ERROR)
 		return rune_error(err, m.value, "%s", m.text);
+	if (r == 0 && m.type == SYNC_EXEC_FAILED)
+		return rune_error(err, m.value, "exec process.args[0] \"%s\"", o->process->args[0]);
 	return 0;
 }
 
@@ -146,7 +156,7 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
                     int *master_out, rune_error_t *err)
 {
 	int sv[2];
-	cleanup_close int console_fd = -1, console_rune = -1;
+	cleanup_close int console_fd = -1, console_rune = -1, dmz_fd = -1;
 
 	if (o->console_socket && librune_console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
@@ -160,11 +170,15 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 		console_rune = con[0];
 		console_fd = con[1];
 	}
+	if (!librune_sealed_exe_running() && librune_dmz_open(&dmz_fd, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
 	pid_t pid = librune_spawn_in_namespaces(ns_fds, 0, false, NULL, err);
 	if (pid == 0) {
-		struct exec_child_args a = { .o = o, .config = c->config, .sync_fd = sv[1], .console_fd = console_fd };
+		struct exec_child_args a = {
+			.o = o, .config = c->config, .sync_fd = sv[1], .console_fd = console_fd, .dmz_fd = dmz_fd
+		};
 		close(sv[0]);
 		close(c->lock_fd);
 		if (console_rune >= 0)

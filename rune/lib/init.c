@@ -170,8 +170,10 @@ static int report_ready(const struct init_args *a, rune_error_t *err)
 	return r;
 }
 
-/* `start` opens exec.fifo for reading, which lets this open return. */
-static int wait_for_start(const struct init_args *a, rune_error_t *err)
+/* `start` opens exec.fifo for reading, which lets this open return. The
+ * fifo stays open (close-on-exec) to tell `start` how the exec went: the end
+ * of the stream once the workload runs, else a dmz_status. */
+static int wait_for_start(const struct init_args *a, int *exec_status, rune_error_t *err)
 {
 	char fifo[64];
 	snprintf(fifo, sizeof(fifo), "/proc/self/fd/%d", a->fifo_fd);
@@ -179,6 +181,7 @@ static int wait_for_start(const struct init_args *a, rune_error_t *err)
 	if (w < 0 || write(w, "0", 1) != 1)
 		return rune_error(err, errno, "open exec fifo");
 	close(a->fifo_fd);
+	*exec_status = take_fd(&w);
 	return 0;
 }
 
@@ -189,16 +192,23 @@ static int run_start_hooks(const struct init_args *a, const struct init_state *s
 	return librune_hooks_run(a->config->hooks, HOOK_START_CONTAINER, state, err);
 }
 
-/* The workload: through the PAL for an enclave (never returns), else execve. */
-static int start_workload(const struct init_args *a, const struct init_state *s, rune_error_t *err)
+/* The workload: through the PAL for an enclave (never returns), else execve
+ * (through rune-exec unless rune runs sealed). A failed exec is reported to
+ * `start` on exec_status — rune-exec does that itself for the workload's
+ * execve —; false when the failure is rune's own, to be logged here too. */
+static bool start_workload(const struct init_args *a, const struct init_state *s, int exec_status, rune_error_t *err)
 {
 	const struct rune_process *p = &a->config->process;
-	if (a->config->enclave)
+	if (a->config->enclave) {
+		close(exec_status);
 		librune_enclave_init_run(a->config->enclave, p, a->exec_listen_fd, a->status_fd, a->o->preserve_fds);
+	}
 	if (librune_lsm_apply_on_exec(p, err) < 0)
-		return -1;
+		return false;
 	log_debug("init %d: exec %s", (int) s->host_pid, s->exe);
-	return librune_process_exec(s->exe, p, a->o->preserve_fds, err);
+	librune_process_exec(s->exe, p, a->o->preserve_fds, a->dmz_fd, exec_status, err);
+	struct dmz_status st = { SYNC_EXEC_FAILED, *err ? (*err)->status : 0 };
+	return write(exec_status, &st, sizeof(st)) == sizeof(st) && a->dmz_fd < 0;
 }
 
 void librune_init_main(struct init_args *a)
@@ -209,6 +219,9 @@ void librune_init_main(struct init_args *a)
 
 	/* Until READY, rune's death is ours: nothing half set up survives it. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* Still the host's rune binary until rune-exec: out of /proc's reach. */
+	if (a->dmz_fd >= 0)
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(a->lock_fd);
 	if (wait_for_go(a, &s, &err) < 0)
 		_exit(1);
@@ -250,7 +263,9 @@ void librune_init_main(struct init_args *a)
 	/* The sync socket is closed: from here on a failure can only be logged
 	 * (to rune's --log file, or stderr), the one place rune logs instead of
 	 * returning an error. The container then stops with status 127. */
-	if (wait_for_start(a, &err) < 0 || run_start_hooks(a, &s, &err) < 0 || start_workload(a, &s, &err) < 0)
+	int exec_status = -1;
+	if (wait_for_start(a, &exec_status, &err) < 0 || run_start_hooks(a, &s, &err) < 0
+	    || !start_workload(a, &s, exec_status, &err))
 		rune_log_fatal(err);
 	_exit(127);
 fail:

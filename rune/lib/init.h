@@ -18,6 +18,7 @@ struct init_args {
 	int lock_fd; /* rune's flock on the state dir: must not stay held by the init */
 	/* Enclave containers only (else -1). */
 	int exec_listen_fd, status_fd;
+	int dmz_fd; /* rune-exec's sealed memfd (dmz.h), or -1: rune runs sealed, the init execs directly */
 };
 
 /* The init's whole life; never returns. */

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "dmz.h"
 #include "fs.h"
 #include "seccomp_filter.h"
 #include "sync.h"
@@ -317,7 +318,8 @@ void librune_process_prepare_fds(int preserve_fds)
 	}
 }
 
-int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err)
+int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, int dmz_fd, int status_fd,
+                         rune_error_t *err)
 {
 	static char *const empty_env[] = { NULL };
 	sigset_t none;
@@ -328,6 +330,8 @@ int librune_process_exec(const char *path, const struct rune_process *p, int pre
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	librune_process_prepare_fds(preserve_fds);
+	if (dmz_fd >= 0)
+		return librune_dmz_exec(dmz_fd, status_fd, path, p->args, p->env ? p->env : empty_env, err);
 	execve(path, p->args, p->env ? p->env : empty_env);
 	return rune_error(err, errno, "exec %s", path);
 }

@@ -39,7 +39,10 @@ int librune_process_set_personality(const struct rune_config *c, rune_error_t *e
 int librune_console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err);
 /* Mark fds from 3+preserve_fds on close-on-exec; clear it on the preserved ones. */
 void librune_process_prepare_fds(int preserve_fds);
-/* Reset signals, close fds from 3+preserve_fds on, execve. Returns only on failure. */
-int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, rune_error_t *err);
+/* Reset signals, close fds from 3+preserve_fds on, execve — through rune-exec
+ * when dmz_fd >= 0 (dmz.h: status_fd then learns whether the workload's own
+ * execve worked), else directly. Returns only on failure. */
+int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, int dmz_fd, int status_fd,
+                         rune_error_t *err);
 
 #endif

@@ -86,6 +86,18 @@ static bool running_sealed(int self)
 	return fstatfs(self, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC && (sf.f_flags & ST_RDONLY);
 }
 
+bool librune_sealed_exe_running(void)
+{
+	cleanup_close int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	return self >= 0 && running_sealed(self);
+}
+
+bool librune_sealed_exe_needed(const struct rune_config *c, const struct rune_process *p)
+{
+	return (c && c->enclave) || (p->apparmor_profile && p->apparmor_profile[0])
+	       || (p->selinux_label && p->selinux_label[0]) || getenv("RUNE_REEXEC") || getenv("RUNE_SEALED_COPY");
+}
+
 int librune_sealed_exe_ensure(char **argv, rune_error_t *err)
 {
 	struct stat st;

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "cgroup.h"
+#include "dmz.h"
 #include "error.h"
 
 enum sync_type {
@@ -22,6 +23,7 @@ enum sync_type {
 	SYNC_ERROR,         /* either way: failed, text follows */
 	SYNC_ENCLAVE, /* child -> rune: PAL version; text "<measurement hex or -> <debug 0|1> <info JSON or nothing>" */
 	SYNC_SECCOMP, /* child -> rune: the seccomp listener fd rides along */
+	SYNC_EXEC_FAILED = DMZ_EXEC_FAILED, /* rune-exec -> rune: the workload's execve failed; value = errno */
 };
 
 struct sync_msg {

@@ -1,8 +1,10 @@
 # Attacks on the runtime itself: each test tries one and checks it fails.
 
-# cve_2019_5736 WANT_EXE: the attack, against rune running from WANT_EXE
-# ("overlay": the read-only overlayfs view of its directory; "memfd": the
-# sealed copy, forced with RUNE_SEALED_COPY=1).
+# cve_2019_5736 MODE: the attack. MODE "dmz" (the default): rune's container
+# processes exec their workload through rune-exec, a sealed memfd, and are not
+# dumpable until then; "overlay" and "memfd": rune re-executed from the
+# read-only overlayfs view of its binary or from a sealed copy (RUNE_REEXEC=1,
+# RUNE_SEALED_COPY=1: what enclave and LSM-labelled containers get).
 cve_2019_5736() {
 	make_bundle "$T/b" sleep 30
 	jq_edit "$T/b" '.root.readonly = false'
@@ -14,26 +16,56 @@ cve_2019_5736() {
 	before=$(sha256sum <"$RUNE")
 	r create -b "$T/b" c1
 	pid=$(r state c1 | jq .pid)
-	# the init (still rune until start) runs from what nobody can write, not the host file
-	[ "$(stat -L -c %d:%i "/proc/$pid/exe")" != "$(stat -L -c %d:%i "$RUNE")" ] || fail "the init runs the host's rune file"
 	case $1 in
+	dmz)
+		# the init is a fork of the host's rune until start: not dumpable, so
+		# a process without CAP_SYS_PTRACE (as the container's) cannot reach
+		# its exe, while it could reach a dumpable one's (the control)
+		setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace readlink "/proc/$pid/exe" >/dev/null 2>&1 &&
+			fail "the init's exe was reachable without CAP_SYS_PTRACE"
+		setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace sleep 60 &
+		ctl=$!
+		for _ in $(seq 50); do
+			[ "$(readlink "/proc/$ctl/exe")" = "$(readlink -f "$(command -v sleep)")" ] && break
+			sleep 0.1
+		done
+		setpriv --bounding-set -sys_ptrace --inh-caps -sys_ptrace readlink "/proc/$ctl/exe" >/dev/null ||
+			fail "control: a dumpable process's exe was not reachable"
+		kill $ctl
+		;;
 	memfd) assert_eq "/memfd:rune (deleted)" "$(readlink "/proc/$pid/exe")" "exe of the container init" ;;
 	overlay) assert_eq "overlayfs" "$(stat -L -f -c %T "/proc/$pid/exe")" "file system of the init's exe" ;;
 	esac
-	if python3 -c "open('/proc/$pid/exe', 'r+b').write(b'x')" 2>/dev/null; then
+	if [ "$1" != dmz ] && python3 -c "open('/proc/$pid/exe', 'r+b').write(b'x')" 2>/dev/null; then
 		fail "the init's executable was writable"
 	fi
 	r start c1
-	# exec'd rune clones run the sealed copy too: /proc/self/exe reaches only it
 	for _ in 1 2 3; do r exec c1 /bin/evil >/dev/null 2>&1 || true; done
 	out=$(r exec c1 /proc/self/exe --version 2>&1 || true)
-	assert_contains "$out" "rune version"
+	if [ "$1" = dmz ]; then
+		# /proc/self/exe of an exec'd process is rune-exec, sealed: run
+		# without its arguments it does nothing but exit 127
+		rc=0
+		r exec c1 /proc/self/exe --version >"$T/out" 2>&1 || rc=$?
+		assert_eq 127 "$rc" "exit status of /proc/self/exe run in the container"
+		assert_not_contains "$(cat "$T/out")" "rune version"
+		r exec c1 sh -c 'exec 3</proc/self/exe; printf x >/proc/self/fd/3' 2>/dev/null &&
+			fail "rune-exec's memfd was writable"
+	else
+		# exec'd rune clones run the sealed copy too: /proc/self/exe reaches only it
+		assert_contains "$out" "rune version"
+	fi
 	r exec c1 sh -c 'for p in /proc/[0-9]*; do printf x 2>/dev/null >"$p/exe" && echo "WROTE $p"; done; true' >"$T/attack"
 	assert_not_contains "$(cat "$T/attack")" "WROTE"
 	assert_eq "$before" "$(sha256sum <"$RUNE")" "the host's rune binary"
 }
 
 test_cve_2019_5736_no_way_to_the_host_binary() {
+	cve_2019_5736 dmz
+}
+
+test_cve_2019_5736_rune_reexecuted_through_overlayfs() {
+	export RUNE_REEXEC=1
 	cve_2019_5736 overlay
 }
 

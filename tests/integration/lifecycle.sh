@@ -244,3 +244,46 @@ test_json_log_reports_cause() {
 	expect_fail 1 r --log-format yaml state x
 	assert_contains "$ERR" "--log-format"
 }
+
+# exec_failure_reported: a workload whose execve fails (found, executable, but
+# not a program) is reported by the command that started it — through
+# rune-exec's status (default) or the init's own (rune re-executed) — and
+# leaves no container claiming to run.
+exec_failure_reported() {
+	make_bundle "$T/b" sleep 100
+	printf '\177ELF not really\n' >"$T/b/rootfs/bin/bad"
+	chmod +x "$T/b/rootfs/bin/bad"
+	set_args "$T/b" /bin/bad
+	rc=0
+	out=$(r run -b "$T/b" c1 2>&1) || rc=$?
+	assert_eq 1 "$rc" "run's exit status"
+	assert_contains "$out" 'exec process.args[0] \"/bin/bad\": exec format error'
+	assert_eq "" "$(r list -q)" "containers after the failed run"
+	r create -b "$T/b" c2
+	rc=0
+	out=$(r start c2 2>&1) || rc=$?
+	assert_eq 1 "$rc" "start's exit status"
+	assert_contains "$out" "exec format error"
+	wait_status c2 stopped
+	r delete c2
+	# exec into a running container: 255, as every failure of exec
+	set_args "$T/b" sleep 100
+	r run -d -b "$T/b" c3 </dev/null >/dev/null
+	rc=0
+	out=$(r exec c3 /bin/bad 2>&1) || rc=$?
+	assert_eq 255 "$rc" "exec's exit status"
+	assert_contains "$out" "/bin/bad"
+	assert_contains "$out" "exec format error"
+	# and the container's own processes are untouched
+	assert_eq running "$(r state c3 | jq -r .status)"
+	r delete -f c3
+}
+
+test_exec_failure_reported_through_rune_exec() {
+	exec_failure_reported
+}
+
+test_exec_failure_reported_by_a_reexecuted_rune() {
+	export RUNE_REEXEC=1
+	exec_failure_reported
+}
