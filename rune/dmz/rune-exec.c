@@ -18,7 +18,8 @@ static long sys3(long n, long a, long b, long c)
 	return r;
 }
 /* The kernel's stack: argc, argv..., NULL, envp..., NULL. */
-__asm__(".text\n.globl _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall dmz_main\n\thlt\n");
+__asm__(
+    ".text\n.globl _start\n_start:\n\txor %rbp, %rbp\n\tmov %rsp, %rdi\n\tand $-16, %rsp\n\tcall dmz_main\n\thlt\n");
 #elif defined(__aarch64__)
 static long sys3(long n, long a, long b, long c)
 {
@@ -46,8 +47,8 @@ __attribute__((noreturn, used)) void dmz_main(long *sp)
 			fd = fd * 10 + (*d - '0');
 		if (sys3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC) < 0)
 			fd = -1;
-		struct dmz_status s = { DMZ_EXEC_FAILED, (int) -sys3(__NR_execve, (long) argv[2], (long) (argv + 3),
-			                                            (long) envp) };
+		struct dmz_status s = { DMZ_EXEC_FAILED,
+			                (int) -sys3(__NR_execve, (long) argv[2], (long) (argv + 3), (long) envp) };
 		if (fd >= 0)
 			sys3(__NR_write, fd, (long) &s, sizeof(s));
 	}
