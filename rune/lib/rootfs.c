@@ -47,10 +47,20 @@ static int open_in_root_depth(int rootfd, const char *path, bool create, bool as
 	}
 	if (depth > 40)
 		return rune_error(err, ELOOP, "open %s in the container", path);
-	/* Walk down, creating what is missing; each step resolves inside the root. */
+	/* Walk down, creating what is missing; each step resolves inside the root.
+	 * Usually only the last component is missing: when the parent resolves
+	 * (to a directory, inside the root), the walk starts there. */
 	cleanup_free char *p = xstrdup(path);
-	size_t len = strlen(p);
-	for (size_t i = 1; i <= len; i++) {
+	size_t len = strlen(p), start = 1;
+	char *base = strrchr(p, '/');
+	if (base && base > p && base[1] != '\0') {
+		*base = '\0';
+		cleanup_close int parent = rune_open_in_root(rootfd, p, O_PATH | O_DIRECTORY, false);
+		*base = '/';
+		if (parent >= 0)
+			start = (size_t) (base - p) + 1;
+	}
+	for (size_t i = start; i <= len; i++) {
 		if (p[i] != '/' && p[i] != '\0')
 			continue;
 		bool last = p[i] == '\0' || p[i + 1] == '\0';
@@ -216,31 +226,34 @@ static int mount_cgroup_in(const struct rune_mount *m, int rootfd, const struct 
 	if (mount("tmpfs", fdpath(fd, buf, 64), "tmpfs", flags & ~MS_RDONLY, "mode=755") < 0)
 		return rune_error(err, errno, "mount tmpfs for cgroups on %s", m->destination);
 	close(fd);
-	fd = -1;
+	/* The tmpfs is new and holds only what is made here, before any process
+	 * of the container exists: its entries are made and opened relative to
+	 * it, not resolved from the root again for each hierarchy. */
+	if (librune_open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
+		return -1;
 	for (size_t i = 0; cg && i < cg->n; i++) {
 		const char *name = strrchr(cg->h[i].mountpoint, '/') + 1;
-		cleanup_free char *dest = xasprintf("%s/%s", m->destination, name);
-		cleanup_close int sfd = -1;
 		char sbuf[64];
-		if (librune_open_in_root(rootfd, dest, true, false, &sfd, err) < 0)
-			return -1;
-		if (mount(cg->h[i].dir, fdpath(sfd, sbuf, sizeof(sbuf)), NULL, MS_BIND, NULL) < 0)
-			return rune_error(err, errno, "bind cgroup %s on %s", cg->h[i].dir, dest);
-		if (remount_bind_at(rootfd, dest, flags, err) < 0)
-			return -1;
-		if (strchr(name, ',')) {
-			/* A co-mounted hierarchy (cpu,cpuacct) gets a link per controller. */
-			cleanup_free char *names = xstrdup(name);
-			cleanup_close int dfd = -1;
-			char *save = NULL;
-			if (librune_open_in_root(rootfd, m->destination, false, false, &dfd, err) < 0)
-				return -1;
-			cleanup_close int ddir = openat(dfd, ".", O_DIRECTORY | O_CLOEXEC);
-			for (char *t = strtok_r(names, ",", &save); t && ddir >= 0; t = strtok_r(NULL, ",", &save))
-				if (symlinkat(name, ddir, t) < 0 && errno != EEXIST)
-					return rune_error(err, errno, "symlink %s/%s", m->destination, t);
-		}
+		if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST)
+			return rune_error(err, errno, "mkdir %s/%s in the container", m->destination, name);
+		cleanup_close int sfd = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0 || mount(cg->h[i].dir, fdpath(sfd, sbuf, sizeof(sbuf)), NULL, MS_BIND, NULL) < 0)
+			return rune_error(err, errno, "bind cgroup %s on %s/%s", cg->h[i].dir, m->destination, name);
+		/* (the bind mount's root, now at that name, is what is remounted) */
+		cleanup_close int bfd = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		const char *target = bfd < 0 ? NULL : fdpath(bfd, sbuf, sizeof(sbuf));
+		if (target == NULL
+		    || mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags | locked_flags(target), NULL) < 0)
+			return rune_error(err, errno, "remount %s/%s with its options", m->destination, name);
+		/* A co-mounted hierarchy (cpu,cpuacct) gets a link per controller. */
+		cleanup_free char *names = strchr(name, ',') ? xstrdup(name) : NULL;
+		char *save = NULL;
+		for (char *t = names ? strtok_r(names, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save))
+			if (symlinkat(name, fd, t) < 0 && errno != EEXIST)
+				return rune_error(err, errno, "symlink %s/%s", m->destination, t);
 	}
+	close(fd);
+	fd = -1;
 	if (flags & MS_RDONLY) {
 		if (librune_open_in_root(rootfd, m->destination, false, false, &fd, err) < 0)
 			return -1;
