@@ -250,6 +250,24 @@ int librune_cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *
 	return 0;
 }
 
+int librune_cgroup_enter_v2(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int) pid);
+	for (size_t i = 0; i < cg->n; i++)
+		if (cg->h[i].v2 && librune_cg_write(cg->h[i].dir, "cgroup.procs", buf, err) < 0)
+			return rune_error_wrap(err, "join cgroup");
+	return 0;
+}
+
+int librune_cgroup_enter_self_v1(const struct rune_cgroup *cg, rune_error_t *err)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (!cg->h[i].v2 && librune_cg_write(cg->h[i].dir, "tasks", "0", err) < 0)
+			return rune_error_wrap(err, "join cgroup");
+	return 0;
+}
+
 /* A sub-cgroup path, cleaned: "" for the cgroup itself; NULL if it leaves it. */
 static char *clean_sub_path(const char *path)
 {

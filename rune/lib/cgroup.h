@@ -46,6 +46,14 @@ int librune_cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t
                                  rune_error_t *err);
 /* Move pid into every hierarchy of the cgroup. */
 int librune_cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
+/* Split in two for a new container's init: rune moves it into the cgroup2
+ * hierarchies (cgroup.procs), and the init, still single-threaded, moves
+ * itself into the v1 ones through their `tasks` files. A thread moving
+ * itself is the one migration the kernel makes without its global
+ * threadgroup lock, whose writer first waits out an RCU grace period —
+ * milliseconds, on every container start that finds the lock idle. */
+int librune_cgroup_enter_v2(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
+int librune_cgroup_enter_self_v1(const struct rune_cgroup *cg, rune_error_t *err);
 /* The same, into sub-cgroups: each spec is "path" (every hierarchy) or
  * "controller[,controller]:path", the path below the container's cgroup. */
 int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err);

@@ -287,8 +287,9 @@ static int write_id_maps(const struct rune_config *cfg, pid_t pid, rune_error_t 
 static int place_in_cgroup(struct rune_container *c, bool systemd, pid_t pid, rune_error_t *err)
 {
 	const struct rune_config *cfg = c->config;
+	/* (the init has joined the v1 hierarchies itself, init.c) */
 	if ((systemd ? librune_cgroup_systemd_place(cfg->cgroups_path, c->id, pid, &c->cgroup, err)
-	             : librune_cgroup_enter(c->cgroup, pid, err))
+	             : librune_cgroup_enter_v2(c->cgroup, pid, err))
 	    < 0)
 		return -1;
 	/* The devices controller is programmed before the init makes or opens a node. */

@@ -223,6 +223,9 @@ void librune_init_main(struct init_args *a)
 	if (a->dmz_fd >= 0)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(a->lock_fd);
+	/* (before anything else, and before rune may send GO: cgroup.h) */
+	if (a->cgroup && librune_cgroup_enter_self_v1(a->cgroup, &err) < 0)
+		goto fail;
 	if (wait_for_go(a, &s, &err) < 0)
 		_exit(1);
 	if (become_root_in_userns(c, &err) < 0)

@@ -43,7 +43,19 @@ static int child(void *arg)
 	char c, path[4096];
 	(void) arg;
 	close(go[1]);
-	CHECK(read(go[0], &c, 1)); /* in the cgroups */
+	/* into the cgroups: each hierarchy's tasks file, by the process itself
+	 * (the one migration without the kernel's global threadgroup lock and
+	 * its RCU grace period — what rune does too) */
+	for (int i = 0; i < n_dirs; i++) {
+		snprintf(path, sizeof(path), "%.600s/tasks", dirs[i]);
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* cgroup2: the parent moves us */
+		CHECK(fd);
+		CHECK(write(fd, "0", 1));
+		close(fd);
+	}
+	CHECK(read(go[0], &c, 1));
 	CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
 	CHECK(mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL));
 	CHECK(chdir(rootfs));
@@ -134,6 +146,9 @@ int main(int argc, char **argv)
 	CHECK(pid);
 	close(go[0]);
 	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%.600s/tasks", dirs[i]);
+		if (access(path, F_OK) == 0)
+			continue;
 		snprintf(path, sizeof(path), "%.600s/cgroup.procs", dirs[i]);
 		int fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
