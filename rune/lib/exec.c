@@ -171,7 +171,7 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 		console_fd = con[1];
 	}
 	if (!librune_sealed_exe_running() && librune_dmz_open(&dmz_fd, err) < 0)
-		return -1;
+		return rune_error_wrap(err, "exec needs rune-exec (or RUNE_REEXEC=1: rune re-executed sealed)");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
 	pid_t pid = librune_spawn_in_namespaces(ns_fds, 0, false, NULL, err);

@@ -101,7 +101,8 @@ report)
 		f=none
 		[ -s "$work/findings/$name" ] && f=$(cat "$work/findings/$name")
 		[ "$cpu" -lt "$secs" ] && [ "$f" = none ] && f="none so far"
-		printf "| %s | %d | %d | %d | %d | %s |\n" "$name" "$cpu" "$ex" "$cov" "$(ls "$work/$name" | wc -l)" "$f"
+		[ "$cov" -gt 0 ] || cov="–" # (a chunk carried over without its statistics)
+		printf "| %s | %d | %d | %s | %d | %s |\n" "$name" "$cpu" "$ex" "$cov" "$(ls "$work/$name" | wc -l)" "$f"
 	done
 	;;
 *)
