@@ -1,6 +1,6 @@
 /* rune-exec: see rune/lib/dmz.h. Freestanding — no libc, no start files: the
  * kernel's stack at _start is all it reads, and three system calls are all it
- * makes, so that it is a few hundred bytes and a seccomp profile has nothing
+ * makes (four if a profile refuses the first), so that it is a few hundred bytes and a seccomp profile has nothing
  * more to allow than the workload's own start. */
 #define RUNE_DMZ_PROGRAM
 #include "dmz.h"
@@ -45,8 +45,12 @@ __attribute__((noreturn, used)) void dmz_main(long *sp)
 		fd = 0;
 		for (const char *d = argv[1]; *d >= '0' && *d <= '9' && fd < 1 << 20; d++)
 			fd = fd * 10 + (*d - '0');
-		if (sys3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC) < 0)
+		/* A profile refusing fcntl costs the report, never the
+		 * workload's inheriting the status pipe. */
+		if (sys3(__NR_fcntl, fd, F_SETFD, FD_CLOEXEC) < 0) {
+			sys3(__NR_close, fd, 0, 0);
 			fd = -1;
+		}
 		struct dmz_status s = { DMZ_EXEC_FAILED,
 			                (int) -sys3(__NR_execve, (long) argv[2], (long) (argv + 3), (long) envp) };
 		if (fd >= 0)

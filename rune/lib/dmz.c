@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "sealed_exe.h"
 #include "util.h"
 
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U
 #endif
@@ -34,7 +34,7 @@ int librune_dmz_open(int *fd, rune_error_t *err)
 		return rune_error(err, errno, "write rune-exec into its memfd");
 	/* Sealed before any container process can see it: from here on no one,
 	 * not even rune, can change a byte of it. */
-	if (fchmod(m, 0555) < 0 || fcntl(m, F_ADD_SEALS, SEALS) < 0)
+	if (fchmod(m, 0555) < 0 || fcntl(m, F_ADD_SEALS, RUNE_MEMFD_SEALS) < 0)
 		return rune_error(err, errno, "seal the rune-exec memfd");
 	*fd = take_fd(&m);
 	return 0;
@@ -55,10 +55,6 @@ int librune_dmz_exec(int dmz_fd, int status_fd, const char *path, char *const ar
 	argv[1] = fd_text;
 	argv[2] = path;
 	memcpy(argv + 3, args, (n + 1) * sizeof(*argv));
-	/* rune-exec marks it close-on-exec again before the workload's exec. */
-	int fl = fcntl(status_fd, F_GETFD);
-	if (fl < 0 || fcntl(status_fd, F_SETFD, fl & ~FD_CLOEXEC) < 0)
-		return rune_error(err, errno, "keep the exec status descriptor open for rune-exec");
 	/* execve through /proc first: every profile that lets the workload start
 	 * allows execve, not always execveat (needed where /proc is absent) */
 	char self[32];

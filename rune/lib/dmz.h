@@ -13,7 +13,8 @@
  *
  * Its command line, which /proc/<pid>/cmdline shows for those microseconds:
  *   rune-exec STATUS-FD PATH ARG0 ARG1 ...
- * It marks STATUS-FD close-on-exec (fcntl), calls execve(PATH, ARG0..., its
+ * It marks STATUS-FD close-on-exec (fcntl; closes it instead if that is
+ * refused, so the workload never inherits it), calls execve(PATH, ARG0..., its
  * environment); if that fails, writes one struct dmz_status to STATUS-FD
  * (write) and exits 127 (exit_group). Whoever reads STATUS-FD's other end
  * sees the end of the stream when the workload started, or the errno. */
@@ -35,9 +36,10 @@ struct dmz_status {
 /* A sealed memfd holding rune-exec (close-on-exec; execveat needs nothing
  * else). */
 int librune_dmz_open(int *fd, rune_error_t *err);
-/* Exec path with args and env through rune-exec; status_fd (which must stay
- * open across this exec: its close-on-exec flag is cleared here) gets the
- * errno if the workload's exec fails. Returns only if rune-exec itself could
+/* Exec path with args and env through rune-exec; status_fd gets the errno if
+ * the workload's exec fails — if it stays open across this exec: the caller
+ * clears its close-on-exec flag (librune_process_prepare_fds), before the
+ * seccomp filter where it can, since the filter may refuse fcntl. Returns only if rune-exec itself could
  * not be exec'd. */
 int librune_dmz_exec(int dmz_fd, int status_fd, const char *path, char *const args[], char *const env[],
                      rune_error_t *err);

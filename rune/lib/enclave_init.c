@@ -368,7 +368,7 @@ void librune_enclave_init_run(const struct rune_enclave *e, const struct rune_pr
 	}
 	if (exec_listen_fd >= 0)
 		spawn_thread(accept_thread, (void *) (intptr_t) exec_listen_fd);
-	librune_process_prepare_fds(preserve_fds);
+	librune_process_prepare_fds(preserve_fds, -1);
 	/* PAL v1 passes no environment: a runtime that reads environ must see the
 	 * workload's, never rune's (nor the enclave settings). */
 	char **env = librune_enclave_workload_env(p->env);

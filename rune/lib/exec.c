@@ -69,7 +69,7 @@ static void exec_child(const struct exec_child_args *a)
 		goto fail;
 	/* The container's filter applies to exec'd processes too, in runc's order. */
 	if (librune_process_drop_privileges(p, a->config->seccomp_filter, a->sync_fd, cwd_entered, a->o->preserve_fds,
-	                                    &err)
+	                                    a->dmz_fd >= 0 ? a->sync_fd : -1, &err)
 	    < 0)
 		goto fail;
 	if (librune_lsm_apply_on_exec(p, &err) < 0)

@@ -254,8 +254,10 @@ void librune_init_main(struct init_args *a)
 		goto fail;
 	if (prepare_workload(a, &s, &err) < 0)
 		goto fail;
+	/* (the exec status descriptor is opened later: close-on-exec until the
+	 * exec, so no start hook inherits it) */
 	if (librune_process_drop_privileges(&c->process, c->seccomp_filter, a->sync_fd, s.cwd_entered,
-	                                    a->o->preserve_fds, &err)
+	                                    a->o->preserve_fds, -1, &err)
 	    < 0)
 		goto fail;
 	if (hide_enclave_host(a, &err) < 0)

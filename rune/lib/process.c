@@ -232,7 +232,7 @@ int librune_process_apply_nnp(const struct rune_process *p, rune_error_t *err)
 }
 
 int librune_process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd,
-                                    bool cwd_entered, int preserve_fds, rune_error_t *err)
+                                    bool cwd_entered, int preserve_fds, int keep_fd, rune_error_t *err)
 {
 	/* runc's order: without no_new_privs loading a filter needs CAP_SYS_ADMIN,
 	 * so it goes in before the capabilities are dropped; with it, as late as
@@ -240,7 +240,7 @@ int librune_process_drop_privileges(const struct rune_process *p, const struct r
 	bool filter_first = sc && !p->no_new_privileges;
 	/* Nothing of ours may reach the program (CVE-2024-21626), even when the
 	 * filter denies close_range or fcntl: settle it before any filter. */
-	librune_process_prepare_fds(preserve_fds);
+	librune_process_prepare_fds(preserve_fds, keep_fd);
 	if (filter_first && librune_seccomp_load_and_hand_over(sc, sync_fd, err) < 0)
 		return -1;
 	if (librune_process_apply(p, cwd_entered, err) < 0 || librune_process_apply_nnp(p, err) < 0)
@@ -305,17 +305,30 @@ int librune_console_setup(int console_sock, const struct rune_process *p, bool b
 	return 0;
 }
 
-void librune_process_prepare_fds(int preserve_fds)
+void librune_process_prepare_fds(int preserve_fds, int keep_fd)
 {
 	/* Everything from 3 + preserve_fds on must not cross into the container
 	 * (CVE-2024-21626): mark it close-on-exec rather than closing, so the fds
 	 * we still need until execve stay valid. */
-	syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
-	for (int fd = 3; fd < 3 + preserve_fds; fd++) {
+	unsigned first = 3 + (unsigned) preserve_fds;
+	if (keep_fd >= (int) first) {
+		if ((unsigned) keep_fd > first)
+			syscall(SYS_close_range, first, (unsigned) keep_fd - 1, CLOSE_RANGE_CLOEXEC);
+		syscall(SYS_close_range, (unsigned) keep_fd + 1, ~0U, CLOSE_RANGE_CLOEXEC);
+	} else {
+		syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC);
+	}
+	for (int fd = 3; fd < (int) first; fd++) {
 		int fl = fcntl(fd, F_GETFD);
 		if (fl >= 0)
 			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
 	}
+	/* Under a filter refusing fcntl this fails and keep_fd stays
+	 * close-on-exec: rune-exec then finds it closed and only the report of
+	 * a failed exec is lost. */
+	int fl = keep_fd >= 0 ? fcntl(keep_fd, F_GETFD) : -1;
+	if (fl > 0 && (fl & FD_CLOEXEC))
+		fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 
 int librune_process_exec(const char *path, const struct rune_process *p, int preserve_fds, int dmz_fd, int status_fd,
@@ -329,7 +342,7 @@ int librune_process_exec(const char *path, const struct rune_process *p, int pre
 			signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	librune_process_prepare_fds(preserve_fds);
+	librune_process_prepare_fds(preserve_fds, dmz_fd >= 0 ? status_fd : -1);
 	if (dmz_fd >= 0)
 		return librune_dmz_exec(dmz_fd, status_fd, path, p->args, p->env ? p->env : empty_env, err);
 	execve(path, p->args, p->env ? p->env : empty_env);

@@ -22,12 +22,13 @@ int librune_process_apply(const struct rune_process *p, bool cwd_entered, rune_e
 /* Set no_new_privs when asked (last step before exec, as runc orders it). */
 int librune_process_apply_nnp(const struct rune_process *p, rune_error_t *err);
 /* The security-critical tail shared by a container's init and `exec`: fds
- * from 3+preserve_fds marked close-on-exec, the seccomp filter (its listener
+ * from 3+preserve_fds marked close-on-exec (all but keep_fd, if >= 0: see
+ * librune_process_prepare_fds), the seccomp filter (its listener
  * fd handed to rune over sync_fd), librune_process_apply and no_new_privs, in runc's
  * order. */
 struct rune_seccomp;
 int librune_process_drop_privileges(const struct rune_process *p, const struct rune_seccomp *sc, int sync_fd,
-                                    bool cwd_entered, int preserve_fds, rune_error_t *err);
+                                    bool cwd_entered, int preserve_fds, int keep_fd, rune_error_t *err);
 /* A session of its own and, given console_fd (closed here), the terminal
  * (librune_console_setup). */
 int librune_process_new_session(int console_fd, const struct rune_process *p, bool bind_console, rune_error_t *err);
@@ -37,8 +38,10 @@ int librune_process_set_personality(const struct rune_config *c, rune_error_t *e
  * make the slave our controlling terminal and stdio; bind it on /dev/console
  * when bind_console is set. */
 int librune_console_setup(int console_sock, const struct rune_process *p, bool bind_console, rune_error_t *err);
-/* Mark fds from 3+preserve_fds on close-on-exec; clear it on the preserved ones. */
-void librune_process_prepare_fds(int preserve_fds);
+/* Mark fds from 3+preserve_fds on close-on-exec; clear it on the preserved
+ * ones and on keep_fd (-1: none), the status descriptor rune-exec inherits —
+ * cleared before the seccomp filter where possible, which may refuse fcntl. */
+void librune_process_prepare_fds(int preserve_fds, int keep_fd);
 /* Reset signals, close fds from 3+preserve_fds on, execve — through rune-exec
  * when dmz_fd >= 0 (dmz.h: status_fd then learns whether the workload's own
  * execve worked), else directly. Returns only on failure. */

@@ -21,7 +21,6 @@
 
 #include "cleanup.h"
 
-#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 /* The overlay's second, empty layer. */
 #define EMPTY_LAYER "/run/rune-empty-layer"
 
@@ -81,7 +80,7 @@ static bool running_sealed(int self)
 {
 	struct statfs sf;
 	int seals = fcntl(self, F_GET_SEALS);
-	if (seals >= 0 && (seals & SEALS) == SEALS)
+	if (seals >= 0 && (seals & RUNE_MEMFD_SEALS) == RUNE_MEMFD_SEALS)
 		return true;
 	return fstatfs(self, &sf) == 0 && sf.f_type == OVERLAYFS_SUPER_MAGIC && (sf.f_flags & ST_RDONLY);
 }
@@ -117,7 +116,7 @@ int librune_sealed_exe_ensure(char **argv, rune_error_t *err)
 			return rune_error(err, n < 0 ? errno : EIO, "copy rune into a memfd");
 		left -= n;
 	}
-	if (fcntl(mfd, F_ADD_SEALS, SEALS) < 0)
+	if (fcntl(mfd, F_ADD_SEALS, RUNE_MEMFD_SEALS) < 0)
 		return rune_error(err, errno, "seal the memfd copy of rune");
 	fexecve(mfd, argv, environ);
 	return rune_error(err, errno, "re-exec rune from its sealed copy");

@@ -14,6 +14,10 @@
 #include "error.h"
 #include "oci_config.h"
 
+/* The seals on every memfd rune execs from: no write, no resize, no change
+ * of the seals themselves. */
+#define RUNE_MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+
 /* Unless already running from a sealed copy, re-exec argv from one (returns only on failure). */
 int librune_sealed_exe_ensure(char **argv, rune_error_t *err);
 /* Running from a sealed memfd or a read-only overlayfs (so no rune-exec step). */

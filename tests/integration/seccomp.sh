@@ -166,3 +166,16 @@ test_seccomp_config_errors() {
 	assert_contains "$(jq -c .linux.seccomp.actions <<<"$f")" "SCMP_ACT_NOTIFY"
 	assert_contains "$(jq -c .linux.seccomp.operators <<<"$f")" "SCMP_CMP_MASKED_EQ"
 }
+
+# rune-exec marks its status descriptor close-on-exec with fcntl: a profile
+# refusing fcntl must cost only the exec-failure report, never hand the
+# workload the exec fifo (run) or the sync socket (exec).
+test_seccomp_refusing_fcntl_leaks_no_descriptor() {
+	sc_bundle "$T/b" '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["fcntl"], "action": "SCMP_ACT_ERRNO"}]}' ls /proc/self/fd
+	assert_eq "0 1 2 3" "$(r run -b "$T/b" c1 | xargs)" "descriptors of a run workload"
+	jq_edit "$T/b" '.process.args = ["sleep", "30"]'
+	r run -d -b "$T/b" c2
+	assert_eq "0 1 2 3" "$(r exec c2 ls /proc/self/fd | xargs)" "descriptors of an exec'd process"
+	r delete -f c2
+}

@@ -77,7 +77,7 @@ S
 	assert_contains "$(CTR task delete t3 2>&1)" "137"
 	CTR container delete t3
 	no_task_left t3
-	[ -z "$(shim_pids)" ] || fail "a shim is left after its last task: $(shim_pids)"
+	no_shim_left t3
 }
 
 test_ctr_events_in_containerds_order() {
@@ -173,6 +173,7 @@ test_ctr_containerd_restart_and_shim_sigkill() {
 	wait_status r1 STOPPED
 	assert_contains "$(CTR task delete r1 2>&1)" "3"
 	CTR container delete r1
+	no_shim_left r1
 	# the shim SIGKILLed: containerd's cleanup (our `delete`) leaves nothing
 	CTR run -d $RT localhost/busybox:latest k1 sleep 1000
 	wait_status k1 RUNNING
@@ -282,8 +283,7 @@ test_cri_pod_two_containers_one_shim() {
 	assert_eq 1 "$(shim_pids | wc -l)" "shim after the containers are removed"
 	CRI stopp "$POD"
 	CRI rmp "$POD"
-	for _ in $(seq 50); do [ -z "$(shim_pids)" ] && break; sleep 0.1; done
-	[ -z "$(shim_pids)" ] || fail "the pod's shim outlived the pod"
+	no_shim_left "the pod"
 	assert_eq "" "$("$RUNE" --root /run/containerd/rune/k8s.io list -q)" "rune containers after RemovePodSandbox"
 }
 

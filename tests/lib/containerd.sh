@@ -71,6 +71,13 @@ containerd_kill() {
 # shim_pids: the rune shims serving this containerd.
 shim_pids() { pgrep -f "containerd-shim-rune-v2 .*-address $T/" || true; }
 
+# A shim exits a moment after it answers Shutdown (containerd does not wait
+# for it): give it 10 s, then fail naming what is left.
+no_shim_left() {
+	for _ in $(seq 100); do [ -z "$(shim_pids)" ] && return 0; sleep 0.1; done
+	fail "a shim is left after its last task ($1): $(shim_pids)"
+}
+
 containerd_cleanup() {
 	# ctr waits 10 s for a containerd that is not there: only ask a running one
 	pgrep -f "containerd --config $T/ctrd/config.toml" >/dev/null && for pod in $(cat "$T/pods.list" 2>/dev/null); do
