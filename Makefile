@@ -75,6 +75,7 @@ $(RUNE_OBJ): INC := $(RUNE_CLI_INC)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILDDIR)/tests/unit/%)
 TEST_HELPERS := $(BUILDDIR)/tests/console-receiver $(BUILDDIR)/tests/pal-report $(BUILDDIR)/tests/seccomp-agent \
+	$(BUILDDIR)/tests/refuse-syscall \
 	$(BUILDDIR)/tests/syscall-probe $(BUILDDIR)/tests/fake-tsm \
 	$(BUILDDIR)/tests/pal-thirdparty.so $(BUILDDIR)/tests/pal-broken-nokill.so $(BUILDDIR)/tests/pal-broken-v4.so
 
@@ -292,7 +293,7 @@ $(BUILDDIR)/tests/%: tests/helpers/%.c $(BUILDDIR)/libcommon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(INC) $(CFLAGS) $(WARN) $(HARDEN) $(LDFLAGS_ALL) -o $@ $<
 
-$(BUILDDIR)/tests/seccomp-agent: tests/helpers/seccomp-agent.c
+$(BUILDDIR)/tests/seccomp-agent $(BUILDDIR)/tests/refuse-syscall: $(BUILDDIR)/tests/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wall -Werror -o $@ $< -lseccomp
 
@@ -384,6 +385,7 @@ demo: deps
 
 bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
+	tests/bench/sporadic.sh $(BUILDDIR)
 	tests/bench/enclave.sh $(BUILDDIR)
 	tests/bench/image.sh $(BUILDDIR)
 	tests/bench/attest.sh $(BUILDDIR)

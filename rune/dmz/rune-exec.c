@@ -1,7 +1,8 @@
 /* rune-exec: see rune/lib/dmz.h. Freestanding — no libc, no start files: the
  * kernel's stack at _start is all it reads, and three system calls are all it
- * makes (four if a profile refuses the first), so that it is a few hundred bytes and a seccomp profile has nothing
- * more to allow than the workload's own start. */
+ * makes (four if a profile refuses the first), so that it is a few hundred
+ * bytes and a seccomp profile has nothing more to allow than the workload's
+ * own start. */
 #define RUNE_DMZ_PROGRAM
 #include "dmz.h"
 

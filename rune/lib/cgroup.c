@@ -250,24 +250,6 @@ int librune_cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *
 	return 0;
 }
 
-int librune_cgroup_enter_v2(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err)
-{
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%d", (int) pid);
-	for (size_t i = 0; i < cg->n; i++)
-		if (cg->h[i].v2 && librune_cg_write(cg->h[i].dir, "cgroup.procs", buf, err) < 0)
-			return rune_error_wrap(err, "join cgroup");
-	return 0;
-}
-
-int librune_cgroup_enter_self_v1(const struct rune_cgroup *cg, rune_error_t *err)
-{
-	for (size_t i = 0; i < cg->n; i++)
-		if (!cg->h[i].v2 && librune_cg_write(cg->h[i].dir, "tasks", "0", err) < 0)
-			return rune_error_wrap(err, "join cgroup");
-	return 0;
-}
-
 /* A sub-cgroup path, cleaned: "" for the cgroup itself; NULL if it leaves it. */
 static char *clean_sub_path(const char *path)
 {
@@ -292,9 +274,11 @@ static char *clean_sub_path(const char *path)
 	return out;
 }
 
-int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err)
+/* Each hierarchy's directory for specs ("path", or
+ * "controller[,controller]:path"), into dirs (cg->n entries, owned). */
+static int sub_dirs(const struct rune_cgroup *cg, char *const *specs, char **dirs, rune_error_t *err)
 {
-	cleanup_free char **subs = xcalloc(cg->n + 1, sizeof(char *)); /* borrowed from owned below */
+	cleanup_free const char **subs = xcalloc(cg->n + 1, sizeof(char *)); /* borrowed from owned below */
 	cleanup_strv char **owned = xcalloc(1, sizeof(char *));
 	for (char *const *s = specs; s && *s; s++) {
 		const char *colon = strchr(*s, ':');
@@ -307,7 +291,7 @@ int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *cons
 		const char *sub = owned[rune_strv_len(owned) - 1];
 		if (colon == NULL) {
 			for (size_t i = 0; i < cg->n; i++)
-				subs[i] = (char *) sub;
+				subs[i] = sub;
 			continue;
 		}
 		cleanup_free char *ctrls = strndup(*s, colon - *s);
@@ -316,23 +300,85 @@ int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *cons
 			bool found = false;
 			for (size_t i = 0; i < cg->n; i++)
 				if (!cg->h[i].v2 && has_controller(cg->h[i].controllers, c)) {
-					subs[i] = (char *) sub;
+					subs[i] = sub;
 					found = true;
 				}
 			if (!found)
 				return rune_error(err, EINVAL, "exec --cgroup %s: unknown controller %s", *s, c);
 		}
 	}
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%d", (int) pid);
+	for (size_t i = 0; i < cg->n; i++)
+		dirs[i] = xasprintf("%s%s", cg->h[i].dir, subs[i] ? subs[i] : "");
+	return 0;
+}
+
+int librune_cgroup_entry_open(const struct rune_cgroup *cg, char *const *specs, struct cgroup_entry *e,
+                              rune_error_t *err)
+{
+	*e = (struct cgroup_entry){ .v2_fd = -1 };
+	if (cg == NULL)
+		return 0;
+	e->dirs = xcalloc(cg->n + 1, sizeof(char *));
+	e->fds = xcalloc(cg->n, sizeof(int));
+	for (size_t i = 0; i < cg->n; i++)
+		e->fds[i] = -1;
+	e->n = cg->n;
+	if (sub_dirs(cg, specs, e->dirs, err) < 0)
+		goto fail;
 	for (size_t i = 0; i < cg->n; i++) {
-		cleanup_free char *dir = xasprintf("%s%s", cg->h[i].dir, subs[i] ? subs[i] : "");
-		if (librune_cg_write(dir, "cgroup.procs", buf, err) < 0)
-			return rune_error_wrap(err, "exec%s%s: adding pid %d to cgroups",
-			                       specs && *specs ? " --cgroup " : "", specs && *specs ? specs[0] : "",
-			                       (int) pid);
+		if (cg->h[i].v2) {
+			e->v2 = i;
+			e->v2_fd = e->fds[i] = open(e->dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
+		} else {
+			cleanup_free char *tasks = xasprintf("%s/tasks", e->dirs[i]);
+			e->fds[i] = open(tasks, O_WRONLY | O_CLOEXEC);
+		}
+		if (e->fds[i] < 0) {
+			rune_error(err, errno, "open %s%s", e->dirs[i], cg->h[i].v2 ? "" : "/tasks");
+			goto fail;
+		}
 	}
 	return 0;
+fail:
+	librune_cgroup_entry_close(e);
+	if (specs && *specs)
+		return rune_error_wrap(err, "exec --cgroup %s", specs[0]);
+	return -1;
+}
+
+int librune_cgroup_entry_join_v1(const struct cgroup_entry *e, rune_error_t *err)
+{
+	int r = 0;
+	for (size_t i = 0; i < e->n; i++) {
+		bool v1 = !(i == e->v2 && e->v2_fd >= 0);
+		if (v1 && r == 0 && write(e->fds[i], "0", 1) < 0)
+			r = rune_error(err, errno, "join cgroup %s (write its tasks)", e->dirs[i]);
+		close(e->fds[i]);
+	}
+	return r;
+}
+
+int librune_cgroup_entry_join_v2(const struct cgroup_entry *e, pid_t pid, rune_error_t *err)
+{
+	if (e->v2_fd < 0)
+		return 0;
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int) pid);
+	if (librune_cg_write(e->dirs[e->v2], "cgroup.procs", buf, err) < 0)
+		return rune_error_wrap(err, "join cgroup");
+	return 0;
+}
+
+void librune_cgroup_entry_close(struct cgroup_entry *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (e->fds[i] >= 0)
+			close(e->fds[i]);
+	free(e->fds);
+	for (size_t i = 0; e->dirs && i < e->n; i++)
+		free(e->dirs[i]);
+	free(e->dirs);
+	*e = (struct cgroup_entry){ .v2_fd = -1 };
 }
 
 /* The sub-cgroups (directories) of dir, by name. */

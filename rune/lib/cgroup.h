@@ -46,17 +46,32 @@ int librune_cgroup_systemd_place(const char *cgroups_path, const char *id, pid_t
                                  rune_error_t *err);
 /* Move pid into every hierarchy of the cgroup. */
 int librune_cgroup_enter(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
-/* Split in two for a new container's init: rune moves it into the cgroup2
- * hierarchies (cgroup.procs), and the init, still single-threaded, moves
- * itself into the v1 ones through their `tasks` files. A thread moving
- * itself is the one migration the kernel makes without its global
- * threadgroup lock, whose writer first waits out an RCU grace period —
- * milliseconds, on every container start that finds the lock idle. */
-int librune_cgroup_enter_v2(const struct rune_cgroup *cg, pid_t pid, rune_error_t *err);
-int librune_cgroup_enter_self_v1(const struct rune_cgroup *cg, rune_error_t *err);
-/* The same, into sub-cgroups: each spec is "path" (every hierarchy) or
- * "controller[,controller]:path", the path below the container's cgroup. */
-int librune_cgroup_enter_sub(const struct rune_cgroup *cg, pid_t pid, char *const *specs, rune_error_t *err);
+/* How a new process enters the container's cgroup (or, for exec --cgroup,
+ * its sub-cgroups: each spec "path", every hierarchy, or
+ * "controller[,controller]:path", the path below the container's cgroup)
+ * without the kernel's global threadgroup lock, whose writer first waits out
+ * an RCU grace period — milliseconds, on every start that finds the lock
+ * idle. The process is born in the cgroup2 directory (clone3's
+ * CLONE_INTO_CGROUP, spawn.h), and, while single-threaded, moves itself into
+ * the v1 hierarchies through their `tasks` files: the two migrations the
+ * kernel makes without that lock. rune opens both beforehand, since the
+ * process may no longer see the host's /sys/fs/cgroup. */
+struct cgroup_entry {
+	size_t n;    /* one per hierarchy */
+	char **dirs; /* the directories */
+	int *fds;    /* v1: its `tasks`, write-only; cgroup2: the directory (O_PATH) */
+	size_t v2;   /* which one is cgroup2, when v2_fd >= 0 */
+	int v2_fd;   /* -1: no cgroup2 hierarchy */
+};
+/* Open them (cg NULL: an empty entry). */
+int librune_cgroup_entry_open(const struct rune_cgroup *cg, char *const *specs, struct cgroup_entry *e,
+                              rune_error_t *err);
+/* In the new process, first thing: join the v1 hierarchies; closes the fds. */
+int librune_cgroup_entry_join_v1(const struct cgroup_entry *e, rune_error_t *err);
+/* In rune, for a process not born in the cgroup2 directory: move it there. */
+int librune_cgroup_entry_join_v2(const struct cgroup_entry *e, pid_t pid, rune_error_t *err);
+void librune_cgroup_entry_close(struct cgroup_entry *e);
+#define cleanup_cgroup_entry __attribute__((cleanup(librune_cgroup_entry_close)))
 /* Before anything exists: refuse resources whose controller this host lacks
  * (and the unified map anywhere but on a cgroup v2 host), naming the field. */
 int librune_cgroup_check_resources(const struct rune_resources *res, rune_error_t *err);

@@ -232,19 +232,25 @@ static int make_console_channel(struct create_opts *o, const struct rune_config 
 	return 0;
 }
 
-static int clone_init(struct rune_container *c, struct init_args *a, pid_t *pid_out, rune_error_t *err)
+static int clone_init(struct rune_container *c, struct init_args *a, bool *born_in_cgroup, pid_t *pid_out,
+                      rune_error_t *err)
 {
 	const struct rune_config *cfg = c->config;
 	int ns_fds[NS_KINDS];
-	int flags = 0, r = 0;
+	struct spawn_opts so = { .new_time_ns = config_ns_new(cfg, NS_TIME),
+		                 .time_offsets = cfg->time_offsets,
+		                 .cgroup_fd = a->cgroup_entry->v2_fd };
+	int r = 0;
 
 	for (int k = 0; k < NS_KINDS; k++) {
 		ns_fds[k] = -1;
 		if (!cfg->ns[k].present)
 			continue;
 		if (cfg->ns[k].path == NULL) {
-			if (k != NS_TIME)
-				flags |= librune_ns_kind_clone_flag(k);
+			/* A new cgroup namespace is rooted where its creator is:
+			 * the init unshares it once in the container's cgroup. */
+			if (k != NS_TIME && k != NS_CGROUP)
+				so.clone_flags |= librune_ns_kind_clone_flag(k);
 			continue;
 		}
 		ns_fds[k] = open(cfg->ns[k].path, O_RDONLY | O_CLOEXEC);
@@ -254,13 +260,12 @@ static int clone_init(struct rune_container *c, struct init_args *a, pid_t *pid_
 			break;
 		}
 	}
-	pid_t pid =
-	    r < 0 ? -1
-	          : librune_spawn_in_namespaces(ns_fds, flags, config_ns_new(cfg, NS_TIME), cfg->time_offsets, err);
+	pid_t pid = r < 0 ? -1 : librune_spawn_in_namespaces(ns_fds, &so, born_in_cgroup, err);
 	if (pid == 0) {
 		for (int k = 0; k < NS_KINDS; k++)
-			if (ns_fds[k] >= 0)
+			if (ns_fds[k] >= 0 && k != NS_CGROUP)
 				close(ns_fds[k]);
+		a->cgroup_ns_fd = ns_fds[NS_CGROUP];
 		librune_init_main(a);
 	}
 	for (int k = 0; k < NS_KINDS; k++)
@@ -269,7 +274,7 @@ static int clone_init(struct rune_container *c, struct init_args *a, pid_t *pid_
 	if (pid < 0)
 		return -1;
 	*pid_out = pid;
-	log_debug("create %s: init %d cloned", c->id, (int) pid);
+	log_debug("create %s: init %d cloned%s", c->id, (int) pid, *born_in_cgroup ? " into its cgroup" : "");
 	return 0;
 }
 
@@ -284,12 +289,15 @@ static int write_id_maps(const struct rune_config *cfg, pid_t pid, rune_error_t 
 	return 0;
 }
 
-static int place_in_cgroup(struct rune_container *c, bool systemd, pid_t pid, rune_error_t *err)
+/* (the init was born in the cgroup2 directory, or is moved there now, and
+ * has joined the v1 hierarchies itself: cgroup.h) */
+static int place_in_cgroup(struct rune_container *c, bool systemd, const struct cgroup_entry *entry, bool born_in,
+                           pid_t pid, rune_error_t *err)
 {
 	const struct rune_config *cfg = c->config;
-	/* (the init has joined the v1 hierarchies itself, init.c) */
-	if ((systemd ? librune_cgroup_systemd_place(cfg->cgroups_path, c->id, pid, &c->cgroup, err)
-	             : librune_cgroup_enter_v2(c->cgroup, pid, err))
+	if ((systemd   ? librune_cgroup_systemd_place(cfg->cgroups_path, c->id, pid, &c->cgroup, err)
+	     : born_in ? 0
+	               : librune_cgroup_entry_join_v2(entry, pid, err))
 	    < 0)
 		return -1;
 	/* The devices controller is programmed before the init makes or opens a node. */
@@ -335,12 +343,14 @@ static int run_runtime_hooks(struct rune_container *c, pid_t pid, int sync_fd, r
 }
 
 /* rune's side while the init sets itself up, until it reports READY. */
-static int drive_init(struct rune_container *c, const struct create_opts *o, pid_t pid, int sync_fd, rune_error_t *err)
+static int drive_init(struct rune_container *c, const struct create_opts *o, const struct init_args *a,
+                      bool born_in_cgroup, pid_t pid, int sync_fd, rune_error_t *err)
 {
 	const struct sync_peer init = { .name = "container init", .pid = pid, .cgroup = c->cgroup };
 	struct sync_msg m;
 
-	if (write_id_maps(c->config, pid, err) < 0 || place_in_cgroup(c, o->systemd_cgroup, pid, err) < 0
+	if (write_id_maps(c->config, pid, err) < 0
+	    || place_in_cgroup(c, o->systemd_cgroup, a->cgroup_entry, born_in_cgroup, pid, err) < 0
 	    || librune_sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
 		return -1;
 	for (;;) {
@@ -396,8 +406,10 @@ static int start_init(struct create_opts *o, struct rune_container *c, int dmz_f
 	cleanup_free int *mount_fds = NULL;
 	int sv[2] = { -1, -1 };
 	pid_t pid = -1;
+	bool born_in_cgroup = false;
+	cleanup_cgroup_entry struct cgroup_entry entry = { .v2_fd = -1 };
 
-	if (make_exec_fifo(c, &fifo_fd, err) < 0
+	if (librune_cgroup_entry_open(c->cgroup, NULL, &entry, err) < 0 || make_exec_fifo(c, &fifo_fd, err) < 0
 	    || make_console_channel(o, c->config, &console_fd, &console_rune, err) < 0
 	    || make_enclave_channels(c, &listen_fd, &status_fd, err) < 0
 	    || librune_mount_sources_prepare(c->config, &mount_fds, err) < 0)
@@ -410,6 +422,8 @@ static int start_init(struct create_opts *o, struct rune_container *c, int dmz_f
 		               .config = c->config,
 		               .rootfs = c->rootfs,
 		               .cgroup = c->cgroup,
+		               .cgroup_entry = &entry,
+		               .cgroup_ns_fd = -1,
 		               .mount_fds = mount_fds,
 		               .sync_fd = sv[1],
 		               .console_fd = console_fd,
@@ -418,13 +432,13 @@ static int start_init(struct create_opts *o, struct rune_container *c, int dmz_f
 		               .exec_listen_fd = listen_fd,
 		               .status_fd = status_fd,
 		               .dmz_fd = dmz_fd };
-	int r = clone_init(c, &a, &pid, err);
+	int r = clone_init(c, &a, &born_in_cgroup, &pid, err);
 	librune_mount_sources_close(mount_fds, c->config->n_mounts); /* the init has its copies */
 	close(sv[1]);
 	if (r == 0) {
 		c->pid = pid;
 		c->start_time = librune_proc_start_time(pid, NULL);
-		r = drive_init(c, o, pid, sv[0], err);
+		r = drive_init(c, o, &a, born_in_cgroup, pid, sv[0], err);
 	}
 	close(sv[0]);
 	if (r == 0 && console_rune >= 0)

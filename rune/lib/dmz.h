@@ -39,8 +39,8 @@ int librune_dmz_open(int *fd, rune_error_t *err);
 /* Exec path with args and env through rune-exec; status_fd gets the errno if
  * the workload's exec fails — if it stays open across this exec: the caller
  * clears its close-on-exec flag (librune_process_prepare_fds), before the
- * seccomp filter where it can, since the filter may refuse fcntl. Returns only if rune-exec itself could
- * not be exec'd. */
+ * seccomp filter where it can, since the filter may refuse fcntl. Returns
+ * only if rune-exec itself could not be exec'd. */
 int librune_dmz_exec(int dmz_fd, int status_fd, const char *path, char *const args[], char *const env[],
                      rune_error_t *err);
 #endif

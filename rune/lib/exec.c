@@ -1,7 +1,7 @@
 /* `exec`: a new process in a running container's namespaces and cgroup. rune
- * joins the namespaces through a helper (spawn.c), places the child in the
- * cgroup and lets it go; the child sets itself up step by step, in the same
- * order as the container's init (init.c), and execs. */
+ * joins the namespaces through a helper (spawn.c) that clones the child into
+ * the cgroup (cgroup.h), and lets it go; the child sets itself up step by
+ * step, in the same order as the container's init (init.c), and execs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,7 +29,9 @@ struct exec_child_args {
 	const struct exec_opts *o;
 	const struct rune_config *config;
 	int sync_fd, console_fd;
-	int dmz_fd; /* rune-exec's memfd, or -1 (rune runs sealed: exec directly) */
+	int dmz_fd;                              /* rune-exec's memfd, or -1 (rune runs sealed: exec directly) */
+	const struct cgroup_entry *cgroup_entry; /* the v1 hierarchies it joins itself */
+	int cgroup_ns_fd;                        /* the container's cgroup namespace, or -1 */
 };
 
 static int report_ready(const struct exec_child_args *a, rune_error_t *err)
@@ -57,6 +59,13 @@ static void exec_child(const struct exec_child_args *a)
 	 * rune-exec: out of the container's /proc reach. */
 	if (a->dmz_fd >= 0)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* (first: cgroup.h; a failure is read after GO) */
+	if (librune_cgroup_entry_join_v1(a->cgroup_entry, &err) < 0
+	    || librune_spawn_join_cgroup_ns(a->cgroup_ns_fd, &err) < 0) {
+		if (librune_sync_expect(a->sync_fd, &rune, SYNC_GO, &go, NULL) == 0)
+			goto fail;
+		_exit(1);
+	}
 	if (librune_sync_expect(a->sync_fd, &rune, SYNC_GO, &go, &err) < 0)
 		_exit(1);
 	if (librune_process_new_session(a->console_fd, p, false, &err) < 0)
@@ -117,14 +126,15 @@ static void close_ns_fds(int fds[NS_KINDS])
 
 /* Until the child is ready to exec, then until execve (EOF) or its error; a
  * seccomp listener fd is passed on to the agent on the way. */
-static int drive_child(struct rune_container *c, const struct exec_opts *o, int sync_fd, pid_t pid, rune_error_t *err)
+static int drive_child(struct rune_container *c, const struct exec_opts *o, const struct cgroup_entry *entry,
+                       bool born_in_cgroup, int sync_fd, pid_t pid, rune_error_t *err)
 {
 	const struct sync_peer child = {
 		.name = "exec'd process", .pid = pid, .cgroup = c->cgroup, .wait_if_frozen = o->ignore_paused
 	};
 	struct sync_msg m;
 
-	if (librune_cgroup_enter_sub(c->cgroup, pid, o->cgroup_paths, err) < 0
+	if ((!born_in_cgroup && librune_cgroup_entry_join_v2(entry, pid, err) < 0)
 	    || librune_sync_send(sync_fd, SYNC_GO, pid, NULL, err) < 0)
 		return -1;
 	for (;;) {
@@ -157,6 +167,8 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 {
 	int sv[2];
 	cleanup_close int console_fd = -1, console_rune = -1, dmz_fd = -1;
+	cleanup_cgroup_entry struct cgroup_entry entry = { .v2_fd = -1 };
+	bool born_in_cgroup = false;
 
 	if (o->console_socket && librune_console_socket_connect(o->console_socket, &console_fd, err) < 0)
 		return -1;
@@ -172,13 +184,20 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 	}
 	if (!librune_sealed_exe_running() && librune_dmz_open(&dmz_fd, err) < 0)
 		return rune_error_wrap(err, "exec needs rune-exec (or RUNE_REEXEC=1: rune re-executed sealed)");
+	if (librune_cgroup_entry_open(c->cgroup, o->cgroup_paths, &entry, err) < 0)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return rune_error(err, errno, "socketpair");
-	pid_t pid = librune_spawn_in_namespaces(ns_fds, 0, false, NULL, err);
+	struct spawn_opts so = { .cgroup_fd = entry.v2_fd };
+	pid_t pid = librune_spawn_in_namespaces(ns_fds, &so, &born_in_cgroup, err);
 	if (pid == 0) {
-		struct exec_child_args a = {
-			.o = o, .config = c->config, .sync_fd = sv[1], .console_fd = console_fd, .dmz_fd = dmz_fd
-		};
+		struct exec_child_args a = { .o = o,
+			                     .config = c->config,
+			                     .sync_fd = sv[1],
+			                     .console_fd = console_fd,
+			                     .dmz_fd = dmz_fd,
+			                     .cgroup_entry = &entry,
+			                     .cgroup_ns_fd = ns_fds[NS_CGROUP] };
 		close(sv[0]);
 		close(c->lock_fd);
 		if (console_rune >= 0)
@@ -186,7 +205,7 @@ static int run_exec(struct rune_container *c, struct exec_opts *o, int ns_fds[NS
 		exec_child(&a);
 	}
 	close(sv[1]);
-	int r = pid < 0 ? -1 : drive_child(c, o, sv[0], pid, err);
+	int r = pid < 0 ? -1 : drive_child(c, o, &entry, born_in_cgroup, sv[0], pid, err);
 	close(sv[0]);
 	if (r == 0 && console_rune >= 0)
 		r = librune_console_recv_master(console_rune, master_out, err);

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "lsm.h"
 #include "process.h"
 #include "rootfs.h"
+#include "spawn.h"
 #include "sync.h"
 #include "util.h"
 
@@ -50,6 +52,16 @@ static int become_root_in_userns(const struct rune_config *c, rune_error_t *err)
 {
 	if (config_ns_new(c, NS_USER) && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		return rune_error(err, errno, "become root in the user namespace (is id 0 mapped?)");
+	return 0;
+}
+
+/* Once rune has placed the init in every hierarchy (GO): a new cgroup
+ * namespace is rooted at its creator's cgroups, and must be the container's
+ * (as runc and crun do; /proc/self/cgroup then reads "0::/"). */
+static int make_cgroup_ns(const struct rune_config *c, rune_error_t *err)
+{
+	if (config_ns_new(c, NS_CGROUP) && unshare(CLONE_NEWCGROUP) < 0)
+		return rune_error(err, errno, "create the cgroup namespace");
 	return 0;
 }
 
@@ -224,11 +236,14 @@ void librune_init_main(struct init_args *a)
 		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	close(a->lock_fd);
 	/* (before anything else, and before rune may send GO: cgroup.h) */
-	if (a->cgroup && librune_cgroup_enter_self_v1(a->cgroup, &err) < 0)
+	if (librune_cgroup_entry_join_v1(a->cgroup_entry, &err) < 0
+	    || librune_spawn_join_cgroup_ns(a->cgroup_ns_fd, &err) < 0)
 		goto fail;
+	if (a->cgroup_ns_fd >= 0)
+		close(a->cgroup_ns_fd);
 	if (wait_for_go(a, &s, &err) < 0)
 		_exit(1);
-	if (become_root_in_userns(c, &err) < 0)
+	if (become_root_in_userns(c, &err) < 0 || make_cgroup_ns(c, &err) < 0)
 		goto fail;
 	if (set_host_and_domain_name(c, &err) < 0)
 		goto fail;

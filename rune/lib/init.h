@@ -12,8 +12,10 @@ struct init_args {
 	const struct create_opts *o;
 	const struct rune_config *config;
 	const char *rootfs;
-	const struct rune_cgroup *cgroup; /* NULL with --systemd-cgroup: placed after spawning */
-	const int *mount_fds;             /* per mount: what rune opened for it, or -1 */
+	const struct rune_cgroup *cgroup;        /* NULL with --systemd-cgroup: placed after spawning */
+	const struct cgroup_entry *cgroup_entry; /* the v1 hierarchies the init joins itself */
+	int cgroup_ns_fd;                        /* a cgroup namespace to join (linux.namespaces path), or -1 */
+	const int *mount_fds;                    /* per mount: what rune opened for it, or -1 */
 	int sync_fd, console_fd, fifo_fd;
 	int lock_fd; /* rune's flock on the state dir: must not stay held by the init */
 	/* Enclave containers only (else -1). */

@@ -327,7 +327,7 @@ void librune_process_prepare_fds(int preserve_fds, int keep_fd)
 	 * close-on-exec: rune-exec then finds it closed and only the report of
 	 * a failed exec is lost. */
 	int fl = keep_fd >= 0 ? fcntl(keep_fd, F_GETFD) : -1;
-	if (fl > 0 && (fl & FD_CLOEXEC))
+	if (fl >= 0 && (fl & FD_CLOEXEC))
 		fcntl(keep_fd, F_SETFD, fl & ~FD_CLOEXEC);
 }
 

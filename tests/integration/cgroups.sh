@@ -157,3 +157,57 @@ test_every_memory_and_cpu_field_reaches_the_cgroup() {
 	expect_fail 1 r run -b "$T/b" res2
 	assert_contains "$ERR" "linux.resources.memory"
 }
+
+test_cgroup_namespace_rooted_at_the_container_as_with_runc() {
+	make_bundle "$T/b" cat /proc/self/cgroup
+	jq_edit "$T/b" '.linux.namespaces += [{"type": "cgroup"}]'
+	mine=$(r run -b "$T/b" ns1)
+	theirs=$(runc --root "$T/runc" run -b "$T/b" ns1r)
+	assert_eq "$theirs" "$mine" "/proc/self/cgroup beside runc's"
+	assert_eq "" "$(grep -v ':/$' <<<"$mine")" "hierarchies not at the namespace's root"
+	# exec joins the container's namespace
+	set_args "$T/b" sleep 30
+	r run -d -b "$T/b" ns2 </dev/null
+	assert_eq "$mine" "$(r exec ns2 cat /proc/self/cgroup)" "an exec'd process's /proc/self/cgroup"
+	r delete -f ns2
+	# A cgroup2 mounted inside sees the container's cgroup, not the host's
+	# tree from wherever rune ran (rune made the namespace before joining
+	# the cgroup until 157757c).
+	mkdir "/sys/fs/cgroup/unified/rune-sibling-$$"
+	set_args "$T/b" sh -c 'mkdir -p /tmp/cg && mount -t cgroup2 none /tmp/cg && ls /tmp/cg'
+	jq_edit "$T/b" '.root.readonly = false | .process.capabilities.bounding += ["CAP_SYS_ADMIN"]
+		| .process.capabilities.effective += ["CAP_SYS_ADMIN"] | .process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	out=$(r run -b "$T/b" ns3 2>&1 || true)
+	rmdir "/sys/fs/cgroup/unified/rune-sibling-$$"
+	assert_contains "$out" "cgroup.procs"
+	assert_not_contains "$out" "rune-sibling"
+}
+
+# cgroup_lines PID: the cgroups of PID, one line each ("hierarchy:path").
+cgroup_lines() {
+	cut -d: -f2- "/proc/$1/cgroup"
+}
+
+test_processes_born_in_their_cgroup_or_moved_there() {
+	make_bundle "$T/b" sleep 30
+	r run -d -b "$T/b" born </dev/null
+	# Born in the cgroup2 directory (clone3), the v1 ones joined by the
+	# process itself: rune writes no pid to a cgroup.procs.
+	strace -f -qq -e trace=clone3,openat -o "$T/trace" "$RUNE" --root "$ROOT" exec born true
+	assert_contains "$(cat "$T/trace")" "CLONE_INTO_CGROUP"
+	assert_not_contains "$(grep -v ENOENT "$T/trace" | grep O_WRONLY)" "cgroup.procs"
+	r exec -d born sleep 31
+	want=$(cgroup_lines "$(r state born | jq .pid)" | sort)
+	assert_contains "$want" ":/born"
+	assert_eq "$want" "$(cgroup_lines "$(pgrep -f '^sleep 31')" | sort)" "the exec'd process's cgroups"
+	# Where clone3 is refused (a kernel before 5.3, an engine's seccomp
+	# profile), rune moves the process: the same cgroups.
+	refuse="$BUILD_DIR/tests/refuse-syscall clone3 38"
+	$refuse "$RUNE" --root "$ROOT" run -d -b "$T/b" moved </dev/null
+	assert_eq "$(sed 's/born/moved/' <<<"$want")" "$(cgroup_lines "$(r state moved | jq .pid)" | sort)" "init's cgroups"
+	$refuse "$RUNE" --root "$ROOT" exec -d moved sleep 32
+	assert_eq "$(sed 's/born/moved/' <<<"$want")" "$(cgroup_lines "$(pgrep -f '^sleep 32')" | sort)" \
+		"an exec'd process's cgroups"
+	r delete -f born
+	r delete -f moved
+}
