@@ -323,9 +323,14 @@ int librune_cgroup_entry_open(const struct rune_cgroup *cg, char *const *specs, 
 	for (size_t i = 0; i < cg->n; i++)
 		e->fds[i] = -1;
 	e->n = cg->n;
-	if (sub_dirs(cg, specs, e->dirs, err) < 0)
-		goto fail;
-	for (size_t i = 0; i < cg->n; i++) {
+	int r = sub_dirs(cg, specs, e->dirs, err);
+	for (size_t i = 0; r == 0 && specs && *specs && i < cg->n; i++) {
+		/* A sub-cgroup that does not exist, in runc's words. */
+		cleanup_free char *procs = xasprintf("%s/cgroup.procs", e->dirs[i]);
+		if (access(procs, F_OK) < 0)
+			r = rune_error(err, errno, "exec --cgroup %s: adding pid to cgroups: %s", specs[0], procs);
+	}
+	for (size_t i = 0; r == 0 && i < cg->n; i++) {
 		if (cg->h[i].v2) {
 			e->v2 = i;
 			e->v2_fd = e->fds[i] = open(e->dirs[i], O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -333,17 +338,12 @@ int librune_cgroup_entry_open(const struct rune_cgroup *cg, char *const *specs, 
 			cleanup_free char *tasks = xasprintf("%s/tasks", e->dirs[i]);
 			e->fds[i] = open(tasks, O_WRONLY | O_CLOEXEC);
 		}
-		if (e->fds[i] < 0) {
-			rune_error(err, errno, "open %s%s", e->dirs[i], cg->h[i].v2 ? "" : "/tasks");
-			goto fail;
-		}
+		if (e->fds[i] < 0)
+			r = rune_error(err, errno, "join cgroup: open %s%s", e->dirs[i], cg->h[i].v2 ? "" : "/tasks");
 	}
-	return 0;
-fail:
-	librune_cgroup_entry_close(e);
-	if (specs && *specs)
-		return rune_error_wrap(err, "exec --cgroup %s", specs[0]);
-	return -1;
+	if (r < 0)
+		librune_cgroup_entry_close(e);
+	return r;
 }
 
 int librune_cgroup_entry_join_v1(const struct cgroup_entry *e, rune_error_t *err)

@@ -22,6 +22,7 @@
 #include "enclave.h"
 #include "json.h"
 #include "loader.h"
+#include "spawn.h"
 #include "sync.h"
 #include "util.h"
 
@@ -136,6 +137,51 @@ static void proxy_main(int sock)
 	}
 }
 
+/* The proxy, accounted with the container and reached by kill --all and
+ * delete: born in its cgroup, as an exec'd process is (cgroup.h). */
+static int start_proxy(struct rune_container *c, int sock, int master, pid_t *pid_out, rune_error_t *err)
+{
+	cleanup_cgroup_entry struct cgroup_entry entry = { .v2_fd = -1 };
+	const int no_ns[NS_KINDS] = { [0 ... NS_KINDS - 1] = -1 };
+	int joined[2];
+	bool born_in = false;
+
+	if (librune_cgroup_entry_open(c->cgroup, NULL, &entry, err) < 0)
+		return -1;
+	if (pipe2(joined, O_CLOEXEC) < 0)
+		return rune_error(err, errno, "pipe");
+	struct spawn_opts so = { .cgroup_fd = entry.v2_fd };
+	pid_t pid = librune_spawn_in_namespaces(no_ns, &so, &born_in, err);
+	if (pid == 0) {
+		rune_error_t e = NULL;
+		close(joined[0]);
+		if (librune_cgroup_entry_join_v1(&entry, &e) < 0) {
+			(void) !write(joined[1], e->msg, strlen(e->msg));
+			_exit(1);
+		}
+		close(joined[1]);
+		if (master >= 0)
+			close(master);
+		close(c->lock_fd);
+		proxy_main(sock);
+	}
+	close(joined[1]);
+	/* EOF once the proxy joined the v1 hierarchies; its error if not. */
+	char msg[512];
+	ssize_t n = pid < 0 ? 0 : read(joined[0], msg, sizeof(msg) - 1);
+	close(joined[0]);
+	if (pid < 0)
+		return -1;
+	*pid_out = pid;
+	if (n > 0) {
+		msg[n] = '\0';
+		return rune_error(err, 0, "the exec proxy: %s", msg);
+	}
+	if (!born_in && librune_cgroup_entry_join_v2(&entry, pid, err) < 0)
+		return -1;
+	return 0;
+}
+
 int librune_enclave_exec(struct rune_container *c, struct exec_opts *o, int *exit_code, rune_error_t *err)
 {
 	cleanup_close int sock = -1, console_fd = -1;
@@ -167,19 +213,8 @@ int librune_enclave_exec(struct rune_container *c, struct exec_opts *o, int *exi
 	sigset_t all, old;
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (master >= 0)
-			close(master);
-		close(c->lock_fd);
-		proxy_main(sock);
-	}
-	int r = 0;
-	if (pid < 0)
-		r = rune_error(err, errno, "fork");
-	/* Accounted with the container, and reached by kill --all and delete. */
-	if (r == 0 && librune_cgroup_enter(c->cgroup, pid, err) < 0)
-		r = -1;
+	pid_t pid = -1;
+	int r = start_proxy(c, sock, master, &pid, err);
 	if (r == 0 && o->pid_file)
 		r = librune_write_pid_file(o->pid_file, pid, err);
 	if (r == 0 && master >= 0 && console_fd >= 0) {

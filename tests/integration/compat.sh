@@ -220,8 +220,8 @@ test_exec_into_sub_cgroups() {
 	expect_fail 255 r exec --cgroup .. e1 true
 	assert_contains "$ERR" ".. is not a sub cgroup path"
 	expect_fail 255 r exec --cgroup nonexistent e1 true
-	assert_contains "$ERR" "exec --cgroup nonexistent: open /sys/fs/cgroup/"
-	assert_contains "$ERR" "/e1/nonexistent/tasks: no such file or directory"
+	assert_contains "$ERR" "exec --cgroup nonexistent: adding pid to cgroups: /sys/fs/cgroup/"
+	assert_contains "$ERR" "/e1/nonexistent/cgroup.procs: no such file or directory"
 	expect_fail 255 r exec --cgroup whaaat:/ e1 true
 	assert_contains "$ERR" "unknown controller whaaat"
 	r exec e1 mkdir /sys/fs/cgroup/memory/sub

@@ -219,6 +219,13 @@ test_exec_in_the_same_enclave() {
 	r exec -d --pid-file "$T/pid" x1 sh -c 'trap "echo caught >/tmp/caught; exit 5" TERM; while :; do sleep 0.05; done'
 	pid=$(cat "$T/pid")
 	kill -0 "$pid"
+	# the proxy is the container's, in every hierarchy: born there, or moved
+	# there where clone3 is refused
+	init_cgroups=$(cut -d: -f2- "/proc/$(r state x1 | jq .pid)/cgroup" | sort)
+	assert_contains "$init_cgroups" ":/x1"
+	assert_eq "$init_cgroups" "$(cut -d: -f2- "/proc/$pid/cgroup" | sort)" "the exec proxy's cgroups"
+	"$BUILD_DIR/tests/refuse-syscall" clone3 38 "$RUNE" --root "$ROOT" exec -d --pid-file "$T/pid2" x1 sleep 30
+	assert_eq "$init_cgroups" "$(cut -d: -f2- "/proc/$(cat "$T/pid2")/cgroup" | sort)" "a moved exec proxy's cgroups"
 	kill -TERM "$pid"
 	for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
 	! kill -0 "$pid" 2>/dev/null || fail "proxy $pid did not end after TERM"
