@@ -386,6 +386,7 @@ demo: deps
 bench: all
 	tests/bench/lifecycle.sh $(BUILDDIR)
 	tests/bench/sporadic.sh $(BUILDDIR)
+	tests/bench/seal.sh $(BUILDDIR)
 	tests/bench/enclave.sh $(BUILDDIR)
 	tests/bench/image.sh $(BUILDDIR)
 	tests/bench/attest.sh $(BUILDDIR)

@@ -34,7 +34,7 @@ int librune_dmz_open(int *fd, rune_error_t *err)
 		return rune_error(err, errno, "write rune-exec into its memfd");
 	/* Sealed before any container process can see it: from here on no one,
 	 * not even rune, can change a byte of it. */
-	if (fchmod(m, 0555) < 0 || fcntl(m, F_ADD_SEALS, RUNE_MEMFD_SEALS) < 0)
+	if (fchmod(m, 0555) < 0 || librune_memfd_seal(m) < 0)
 		return rune_error(err, errno, "seal the rune-exec memfd");
 	*fd = take_fd(&m);
 	return 0;

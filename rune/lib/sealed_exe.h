@@ -14,9 +14,12 @@
 #include "error.h"
 #include "oci_config.h"
 
-/* The seals on every memfd rune execs from: no write, no resize, no change
- * of the seals themselves. */
-#define RUNE_MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+/* Seal a memfd rune is about to exec from (never mapped, so no writable
+ * mapping exists): no write, no resize, no change of the seals themselves.
+ * 0, or -1 with errno set. */
+int librune_memfd_seal(int fd);
+/* Whether fd is a memfd sealed as librune_memfd_seal seals. */
+bool librune_memfd_sealed(int fd);
 
 /* Unless already running from a sealed copy, re-exec argv from one (returns only on failure). */
 int librune_sealed_exe_ensure(char **argv, rune_error_t *err);
