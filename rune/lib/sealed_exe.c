@@ -82,8 +82,8 @@ static int exec_through_overlay(char **argv)
 /* F_SEAL_FUTURE_WRITE (Linux 5.1) rather than F_SEAL_WRITE: on a memfd that
  * was never mapped both refuse every write from now on, through any
  * descriptor or mapping, but F_SEAL_WRITE first waits for the kernel to let
- * go of the pages just written (per-CPU LRU batches): 8-40 ms measured here
- * for a copy of rune on a busy host, and EBUSY after 150 ms — a start that
+ * go of the pages just written (per-CPU LRU batches): up to 16 ms in
+ * tests/bench/seal.sh, EBUSY after 150 ms on a busy host — a start that
  * failed ("seal the memfd copy of rune: device or resource busy") in CI. */
 int librune_memfd_seal(int fd)
 {
